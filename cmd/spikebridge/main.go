@@ -1,0 +1,11 @@
+// Command spikebridge trains, imports and converts neural networks into
+// spiking networks and compares ANN and SNN agents in closed loop.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// IOStreams carries the streams a command reads and writes, so verbs are
+// testable without touching the process's own.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// usageError marks a command-line mistake (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// NewCmdRoot builds the whole command tree.
+func NewCmdRoot(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "spikebridge",
+		Short:         "Train, import and convert neural networks into spiking networks, and compare the agents",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	root.AddCommand(NewCmdVersion(ios, nil))
+	root.AddCommand(NewCmdEnv(ios))
+	return root
+}
+
+// execute runs the CLI and maps errors to exit codes: 0 ok, 1 failure, 2 usage.
+func execute(args []string, in io.Reader, out, errOut io.Writer) int {
+	ios := &IOStreams{In: in, Out: out, ErrOut: errOut}
+	root := NewCmdRoot(ios)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(errOut, "spikebridge:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsageError recognises cobra's own argument errors, which are plain.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if len(msg) >= len(prefix) && msg[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
