@@ -69,31 +69,46 @@ func (n *Network) ForwardBatch(dst, x []float32, batch int, ws *Workspace) {
 
 // denseForward computes dst = W x + b for one sample, W (len(dst), len(x)).
 func denseForward(dst, w, bias, x []float32) {
-	in := len(x)
-	for o := range dst {
-		row := w[o*in : o*in+in]
-		acc := dot(row, x)
-		if bias != nil {
-			acc += bias[o]
+	gemv(dst, w[:len(dst)*len(x)], x)
+	if bias != nil {
+		for o, b := range bias[:len(dst)] {
+			dst[o] += b
 		}
-		dst[o] = acc
 	}
 }
 
-// dot is a fixed-order dot product with four independent accumulators, which
-// lets the CPU overlap the multiply-adds; the order never changes between runs.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+// gemvGeneric computes dst[o] = sum_i w[o*n+i] * x[i], n = len(x), in the same
+// order as the SSE kernel: 16 partial sums (four 4-lane accumulators) over
+// blocks of 16, then blocks of 4 into the first accumulator, a fixed pairwise
+// combination, then the remaining elements one by one. The explicit float32
+// conversions stop the compiler from fusing multiply-adds, so this function
+// and the assembly give bit-identical results.
+func gemvGeneric(dst, w, x []float32) {
+	n := len(x)
+	for o := range dst {
+		row := w[o*n:][:n]
+		var acc [16]float32
+		i := 0
+		for ; i+16 <= n; i += 16 {
+			r := row[i : i+16]
+			v := x[i : i+16]
+			for k := range acc {
+				acc[k] += float32(r[k] * v[k])
+			}
+		}
+		for ; i+4 <= n; i += 4 {
+			for k := 0; k < 4; k++ {
+				acc[k] += float32(row[i+k] * x[i+k])
+			}
+		}
+		var lane [4]float32
+		for k := 0; k < 4; k++ {
+			lane[k] = (acc[k] + acc[4+k]) + (acc[8+k] + acc[12+k])
+		}
+		sum := (lane[0] + lane[2]) + (lane[1] + lane[3])
+		for ; i < n; i++ {
+			sum += float32(row[i] * x[i])
+		}
+		dst[o] = sum
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
