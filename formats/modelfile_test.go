@@ -292,7 +292,6 @@ func badModelCases(t testing.TB) []struct {
 	longHeader := append([]byte(nil), valid...)
 	binary.LittleEndian.PutUint64(longHeader, uint64(len(valid)))
 
-
 	return []struct {
 		name string
 		data []byte
@@ -315,7 +314,11 @@ func badModelCases(t testing.TB) []struct {
 			`layer "relu1": unknown layer kind "conv2d"`},
 		{"missing tensor", edit(func(m *ModelMeta, ts []rawTensor) []rawTensor { return ts[:2] }),
 			`layer "fc2": tensor "fc2.weight": missing`},
-		{"shape mismatch", edit(func(m *ModelMeta, ts []rawTensor) []rawTensor { ts[2].shape = []int{2, 3}; ts[2].values = ts[2].values[:6]; return ts }),
+		{"shape mismatch", edit(func(m *ModelMeta, ts []rawTensor) []rawTensor {
+			ts[2].shape = []int{2, 3}
+			ts[2].values = ts[2].values[:6]
+			return ts
+		}),
 			`layer "fc2": tensor "fc2.weight": shape [2 3], want [2 4]`},
 		{"transposed weights", edit(func(m *ModelMeta, ts []rawTensor) []rawTensor { ts[0].shape = []int{3, 4}; return ts }),
 			`layer "fc1": tensor "fc1.weight": shape [3 4], want [4 3]`},
