@@ -1,0 +1,43 @@
+// Package snn is spikebridge's spiking-network simulator: layered feed-forward
+// networks of integrate-and-fire neurons in discrete time, in plain Go.
+//
+// A Network is a list of fully connected layers. Every neuron of a layer
+// integrates v = Leak*v + I each step (Leak = 1 is the non-leaky IF neuron, Leak
+// < 1 the LIF neuron), where I is the layer's bias (a constant current per
+// neuron) plus the weights of the presynaptic spikes of the step. A neuron
+// spikes when v >= its threshold and is then reset by subtracting the threshold
+// or to zero. Layer weights are stored row-major (out, in) as in package model;
+// the simulator keeps a transposed (in, out) copy so that one spike adds one
+// contiguous column (event-driven propagation).
+//
+// Input: Analog feeds the raw observation x as a constant current W x into
+// the first layer; Rate feeds it through integrate-and-fire input neurons
+// (v += Gain*x, signed spikes, subtractive reset); Poisson draws a signed spike
+// with probability min(Gain*|x|, 1) per input and step from a seeded PCG
+// source that the caller puts in the State.
+//
+// Propagation: SameStep sweeps the layers in order inside one step, so a spike
+// reaches the next layer in the step it is emitted (the DESIGN.md default).
+// NextStep follows Brian2's schedule (integrate all, threshold all, propagate,
+// reset all), so a spike reaches the next layer one step later; in this mode
+// the simulator reproduces Brian2's float64 spike counts exactly.
+//
+// Readout: Membrane makes the last layer a non-spiking integrator; its output
+// is accumulated input / T * OutputScale (an estimate of the ANN's output in
+// its own units) and the decision is the argmax, ties to the lowest index.
+// Spikes keeps the last layer spiking; its output is count / T * OutputScale
+// and the decision is the argmax of the counts, ties to the larger final
+// membrane, then to the lowest index (as Brian2's reference script decides).
+//
+// Precision is a type parameter: Network (float32) is the fast default, and
+// NetworkOf[float64] is bit-compatible with Brian2's float64 arithmetic.
+//
+// Runs write into a State the caller owns (Network.NewState); after it is made,
+// Run and RunBatch allocate nothing. The state is reset before every decision
+// unless State.CarryMembrane is set. The State also accumulates Counters (spikes
+// per layer, synaptic operations, analog input MACs) and, on request, records
+// spike events into a Recorder with caller-preallocated capacity.
+//
+// Everything is deterministic: the same network, inputs and PCG seed give
+// bit-identical counts and outputs on one machine.
+package snn
