@@ -19,7 +19,8 @@ func (p *RandomPolicy) Act([]float32) int { return int(p.rng.Uint64() >> 63) }
 // UprightPolicy is a hand-written CartPole controller: it pushes the cart under the
 // pole in the direction the pole is falling, judged by the angle plus a look-ahead
 // on the angular velocity (action 1 when theta + 0.5*theta_dot > 0). It ignores
-// the cart's position, so it keeps the pole up but lets the cart drift.
+// the cart's position; from gym's initial states the drift stays inside the track
+// for 500 steps (TestUprightPolicy).
 type UprightPolicy struct{}
 
 // Act reads theta (obs[2]) and theta_dot (obs[3]) of a CartPole observation.
