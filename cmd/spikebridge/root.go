@@ -40,6 +40,7 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	root.AddCommand(NewCmdVersion(ios, nil))
+	root.AddCommand(NewCmdEnv(ios))
 	return root
 }
 
