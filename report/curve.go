@@ -1,0 +1,119 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Curve is the data of a learning curve. EpisodeSteps[i] is the env step at
+// which episode i ended with return Returns[i]; EvalSteps/EvalScores are
+// greedy evaluations (mean return). Window is the moving-mean length.
+type Curve struct {
+	Title        string
+	EpisodeSteps []float64
+	Returns      []float64
+	EvalSteps    []float64
+	EvalScores   []float64
+	Window       int
+}
+
+// MovingMean returns the mean of the last window values at each index
+// (fewer at the start). It returns nil for an empty input.
+func MovingMean(v []float64, window int) []float64 {
+	if len(v) == 0 {
+		return nil
+	}
+	window = max(window, 1)
+	out := make([]float64, len(v))
+	sum := 0.0
+	for i, x := range v {
+		sum += x
+		if i >= window {
+			sum -= v[i-window]
+		}
+		out[i] = sum / float64(min(i+1, window))
+	}
+	return out
+}
+
+// WriteLearningCurve draws episode returns, their moving mean and the
+// evaluation points as a PNG of widthCM x heightCM centimetres at 150 dpi.
+func WriteLearningCurve(w io.Writer, c Curve) error {
+	if len(c.EpisodeSteps) != len(c.Returns) {
+		return fmt.Errorf("report: learning curve: %d episode steps for %d returns", len(c.EpisodeSteps), len(c.Returns))
+	}
+	if len(c.EvalSteps) != len(c.EvalScores) {
+		return fmt.Errorf("report: learning curve: %d evaluation steps for %d scores", len(c.EvalSteps), len(c.EvalScores))
+	}
+	for i, v := range c.Returns {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("report: learning curve: return %d is %v", i, v)
+		}
+	}
+	p := plot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = "env step (count)"
+	p.Y.Label.Text = "return (reward per episode)"
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+
+	if len(c.Returns) > 0 {
+		pts := make(plotter.XYs, len(c.Returns))
+		for i := range c.Returns {
+			pts[i] = plotter.XY{X: c.EpisodeSteps[i], Y: c.Returns[i]}
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return fmt.Errorf("report: learning curve: returns: %w", err)
+		}
+		sc.GlyphStyle.Radius = vg.Points(1)
+		sc.GlyphStyle.Color = color.RGBA{R: 150, G: 170, B: 210, A: 255}
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		p.Add(sc)
+		p.Legend.Add("episode return", sc)
+
+		mm := MovingMean(c.Returns, c.Window)
+		mpts := make(plotter.XYs, len(mm))
+		for i := range mm {
+			mpts[i] = plotter.XY{X: c.EpisodeSteps[i], Y: mm[i]}
+		}
+		line, err := plotter.NewLine(mpts)
+		if err != nil {
+			return fmt.Errorf("report: learning curve: moving mean: %w", err)
+		}
+		line.Color = color.RGBA{R: 20, G: 60, B: 160, A: 255}
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		p.Legend.Add(fmt.Sprintf("moving mean (%d episodes)", max(c.Window, 1)), line)
+	}
+	if len(c.EvalScores) > 0 {
+		pts := make(plotter.XYs, len(c.EvalScores))
+		for i := range c.EvalScores {
+			pts[i] = plotter.XY{X: c.EvalSteps[i], Y: c.EvalScores[i]}
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return fmt.Errorf("report: learning curve: evaluations: %w", err)
+		}
+		sc.GlyphStyle.Radius = vg.Points(3)
+		sc.GlyphStyle.Color = color.RGBA{R: 210, G: 60, B: 20, A: 255}
+		sc.GlyphStyle.Shape = draw.TriangleGlyph{}
+		p.Add(sc)
+		p.Legend.Add("greedy evaluation (mean return)", sc)
+	}
+	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(18*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
+	p.Draw(draw.New(canvas))
+	if _, err := canvas.WriteTo(w); err != nil {
+		return fmt.Errorf("report: learning curve: write PNG: %w", err)
+	}
+	return nil
+}
