@@ -93,6 +93,17 @@ type compiledLayer[F Float] struct {
 	leak       F
 	resetZero  bool
 	integrator bool
+	// addColumns is the fastest column adder for F (SSE for float32 on amd64).
+	addColumns func(v, wt []F, spikes []int32)
+}
+
+// columnAdder picks the assembly kernel when F is float32; the results are
+// bit-identical to the generic loop either way.
+func columnAdder[F Float]() func(v, wt []F, spikes []int32) {
+	if fast, ok := any(addColumns32).(func(v, wt []F, spikes []int32)); ok {
+		return fast
+	}
+	return addColumns[F]
 }
 
 // New validates spec and returns a network holding copies of its parameters.
@@ -190,7 +201,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 	c := compiledLayer[F]{in: l.In, out: l.Out, weights: clone(l.Weights), integrator: integrator,
 		leak: l.Leak, resetZero: l.Reset == ResetZero,
 		transposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
-		threshold: make([]F, l.Out), initial: make([]F, l.Out)}
+		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F]()}
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]

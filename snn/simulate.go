@@ -21,7 +21,7 @@ func (n *NetworkOf[F]) simulateSameStep(s *StateOf[F], sample, T int) int64 {
 			switch {
 			case l > 0:
 				integrate(v, c.bias, c.leak)
-				addColumns(v, c.transposed, prev)
+				c.addColumns(v, c.transposed, prev)
 			case n.Input.Encoding == Analog:
 				integrate(v, s.drive, c.leak)
 			default:
@@ -89,7 +89,7 @@ func (n *NetworkOf[F]) simulateNextStep(s *StateOf[F], sample, T int) int64 {
 		}
 		for l := 1; l < len(n.layers); l++ {
 			c := &n.layers[l]
-			addColumns(s.membrane[l][sample*c.out:(sample+1)*c.out], c.transposed, s.spikes[l-1][:firedCounts[l-1]])
+			c.addColumns(s.membrane[l][sample*c.out:(sample+1)*c.out], c.transposed, s.spikes[l-1][:firedCounts[l-1]])
 		}
 		// Reset.
 		for l := 0; l < nSpiking; l++ {
@@ -198,38 +198,33 @@ func addTo[F Float](v, col []F) {
 // fireAndReset records the neurons at or above threshold into spikes, counts
 // them and resets them at once (SameStep order); it returns how many fired.
 func fireAndReset[F Float](v, threshold []F, resetZero bool, spikes, counts []int32) int {
-	threshold = threshold[:len(v)]
-	counts = counts[:len(v)]
-	k := 0
-	for i := range v {
-		if v[i] >= threshold[i] {
-			if resetZero {
-				v[i] = 0
-			} else {
-				v[i] -= threshold[i]
-			}
-			spikes[k] = int32(i)
-			k++
-			counts[i]++
-		}
-	}
+	k := fire(v, threshold, spikes, counts)
+	reset(v, threshold, resetZero, spikes[:k])
 	return k
 }
 
 // fire records and counts the neurons at or above threshold without resetting
-// them (NextStep order).
+// them (NextStep order). It is branch-free: at firing rates of 10-50 % a
+// branch per neuron would be mispredicted often.
 func fire[F Float](v, threshold []F, spikes, counts []int32) int {
 	threshold = threshold[:len(v)]
-	counts = counts[:len(v)]
+	spikes = spikes[:len(v)]
 	k := 0
 	for i := range v {
-		if v[i] >= threshold[i] {
-			spikes[k] = int32(i)
-			k++
-			counts[i]++
-		}
+		spikes[k] = int32(i)
+		k += b2i(v[i] >= threshold[i])
+	}
+	for _, i := range spikes[:k] {
+		counts[i]++
 	}
 	return k
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func reset[F Float](v, threshold []F, resetZero bool, spikes []int32) {
