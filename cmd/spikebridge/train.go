@@ -1,0 +1,29 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// NewCmdTrain is the parent of the training verbs (`train dqn`, and later
+// `train classifier`, `train sqn`): each adds one AddCommand line here.
+func NewCmdTrain(ios *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train networks (DQN on CartPole, ...)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("train needs a subcommand: %s", subcommandNames(cmd))
+		},
+	}
+	cmd.AddCommand(NewCmdTrainDQN(ios, nil))
+	return cmd
+}
+
+func subcommandNames(cmd *cobra.Command) string {
+	names := ""
+	for i, c := range cmd.Commands() {
+		if i > 0 {
+			names += ", "
+		}
+		names += c.Name()
+	}
+	return names
+}
