@@ -1,0 +1,555 @@
+package formats
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spikebridge/spikebridge/model"
+)
+
+// Weight layouts of ImportOptions.Layout.
+const (
+	LayoutOutIn = "out-in" // torch.nn.Linear: weight (out, in)
+	LayoutInOut = "in-out" // DSQN and numpy code: weight (in, out), y = x W
+)
+
+// ImportOptions steer TorchToNetwork.
+type ImportOptions struct {
+	// Arch, e.g. "4-64-64-2" or "4-64-64-2:relu", fixes the layer sizes and
+	// the hidden activation (relu or identity) instead of inferring them; it
+	// is checked against the tensors.
+	Arch string
+	// Layout is LayoutOutIn, LayoutInOut or "" (auto: out-in for named
+	// state dicts, inferred from the shapes for DSQN weight lists).
+	Layout string
+	// Prefix, when set, keeps only tensors whose Name starts with it (e.g.
+	// "target_net." to import a checkpoint's second network).
+	Prefix string
+}
+
+// TorchImport is the result of TorchToNetwork.
+type TorchImport struct {
+	Network *model.Network
+	// Layout is the weight layout that was used.
+	Layout string
+	// Layers maps each Dense layer of Network to the tensors it came from.
+	Layers []ImportedLayer
+	// Unmapped lists every tensor of the file that is not in Network, with
+	// the reason.
+	Unmapped []UnmappedTensor
+}
+
+// ImportedLayer says where a Dense layer's parameters came from.
+type ImportedLayer struct {
+	Layer   string // name in the model.Network (fc1, fc2, ...)
+	In, Out int
+	Weight  string // tensor name
+	Bias    string // tensor name, or "" for no bias
+}
+
+// UnmappedTensor is a tensor TorchToNetwork left out, and why.
+type UnmappedTensor struct {
+	Name   string
+	Reason string
+}
+
+func (u UnmappedTensor) String() string { return u.Name + ": " + u.Reason }
+
+// linearCandidate is a 2-d weight with its optional bias.
+type linearCandidate struct {
+	weight, bias *Tensor
+	group        string // the top of the path (checkpoint key), "" for flat dicts
+	prefix, id   string // module name split at its last dot: "model." + "fc1"
+	index        int    // trailing number of id, or -1
+}
+
+// shape returns (in, out) of the candidate under a layout.
+func (c linearCandidate) inOut(layout string) (int, int) {
+	if layout == LayoutInOut {
+		return c.weight.Shape[0], c.weight.Shape[1]
+	}
+	return c.weight.Shape[1], c.weight.Shape[0]
+}
+
+// TorchToNetwork maps the tensors of a .pt file onto a Dense/ReLU network:
+// a chain of Linear layers (fcN, lN, layers.N, Sequential indices, under
+// any common prefix such as "model." or "q_net."), ordered by numeric index
+// when every name has one, else in file order, with ReLU between layers and
+// identity at the end; or a DSQN list ([W...], [b or None...]) / [W...].
+// Tensors it cannot place (conv, batch-norm, scalars, optimizer state) are
+// listed in Unmapped. Non-finite weights are an error naming the tensor.
+func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
+	switch opts.Layout {
+	case "", LayoutOutIn, LayoutInOut:
+	default:
+		return nil, fmt.Errorf("formats: unknown layout %q, want %s or %s", opts.Layout, LayoutOutIn, LayoutInOut)
+	}
+	arch, err := parseImportArch(opts.Arch)
+	if err != nil {
+		return nil, err
+	}
+	var tensors []*Tensor
+	for i := range tf.Tensors {
+		if strings.HasPrefix(tf.Tensors[i].Name, opts.Prefix) {
+			tensors = append(tensors, &tf.Tensors[i])
+		}
+	}
+	if len(tensors) == 0 {
+		if opts.Prefix != "" {
+			return nil, fmt.Errorf("formats: no tensor name starts with prefix %q", opts.Prefix)
+		}
+		return nil, errors.New("formats: the file holds no tensors")
+	}
+	var layers []linearCandidate
+	var layout string
+	unmapped := map[*Tensor]string{}
+	if isWeightList(tensors) {
+		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
+	} else {
+		layers, layout, err = stateDictLayers(tensors, opts.Layout, arch, unmapped)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return buildImport(tensors, layers, layout, arch, unmapped)
+}
+
+// archSpec is a parsed --arch.
+type archSpec struct {
+	sizes      []int
+	activation model.Kind
+}
+
+func parseImportArch(s string) (*archSpec, error) {
+	if s == "" {
+		return nil, nil
+	}
+	sizesPart, act, _ := strings.Cut(s, ":")
+	spec := &archSpec{activation: model.ReLU}
+	switch act {
+	case "", "relu":
+	case "identity", "linear":
+		spec.activation = model.Identity
+	default:
+		return nil, fmt.Errorf("formats: arch %q: unknown activation %q (want relu or identity)", s, act)
+	}
+	for _, f := range strings.Split(sizesPart, "-") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("formats: arch %q: size %q is not a positive integer (want e.g. 4-64-64-2:relu)", s, f)
+		}
+		spec.sizes = append(spec.sizes, n)
+	}
+	if len(spec.sizes) < 2 {
+		return nil, fmt.Errorf("formats: arch %q: want at least two sizes (e.g. 4-64-64-2)", s)
+	}
+	return spec, nil
+}
+
+func importArchString(sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, n := range sizes {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, "-")
+}
+
+// isWeightList reports whether the tensors come from a bare list of weights
+// or a (weights, biases) pair of lists, as the DSQN code saves them.
+func isWeightList(tensors []*Tensor) bool {
+	for _, t := range tensors {
+		for _, p := range t.Path {
+			if _, err := strconv.Atoi(p); err != nil {
+				return false
+			}
+		}
+		switch {
+		case len(t.Path) == 1 && len(t.Shape) == 2:
+		case len(t.Path) == 2 && t.Path[0] == "0" && len(t.Shape) == 2:
+		case len(t.Path) == 2 && t.Path[0] == "1" && len(t.Shape) == 1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func weightListLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped map[*Tensor]string) ([]linearCandidate, string, error) {
+	var layers []linearCandidate
+	biases := map[string]*Tensor{}
+	for _, t := range tensors {
+		if len(t.Path) == 2 && t.Path[0] == "1" {
+			biases[t.Path[1]] = t
+		}
+	}
+	for _, t := range tensors {
+		if len(t.Shape) == 2 {
+			c := linearCandidate{weight: t, id: t.Path[len(t.Path)-1]}
+			if len(t.Path) == 2 {
+				c.bias = biases[c.id]
+				delete(biases, c.id)
+			}
+			layers = append(layers, c)
+		}
+	}
+	for _, b := range biases {
+		unmapped[b] = "bias without a weight of the same index"
+	}
+	if layout == "" {
+		fits := func(l string) bool {
+			sizes, ok := chainSizes(layers, l)
+			return ok && (arch == nil || slices.Equal(sizes, arch.sizes))
+		}
+		inOut, outIn := fits(LayoutInOut), fits(LayoutOutIn)
+		switch {
+		case inOut && !outIn:
+			layout = LayoutInOut
+		case outIn && !inOut:
+			layout = LayoutOutIn
+		case inOut && outIn:
+			return nil, "", fmt.Errorf("formats: weight list %s: both (in, out) and (out, in) layouts fit the shapes; choose one with --layout",
+				weightShapeList(layers))
+		default:
+			return nil, "", fmt.Errorf("formats: weight list %s: the shapes do not chain as (in, out) nor as (out, in) weights%s",
+				weightShapeList(layers), archHint(arch))
+		}
+	}
+	if _, ok := chainSizes(layers, layout); !ok {
+		return nil, "", fmt.Errorf("formats: weight list %s: the shapes do not chain as %s weights", weightShapeList(layers), layout)
+	}
+	return layers, layout, nil
+}
+
+func archHint(arch *archSpec) string {
+	if arch == nil {
+		return ""
+	}
+	return " of arch " + importArchString(arch.sizes)
+}
+
+func weightShapeList(layers []linearCandidate) string {
+	parts := make([]string, len(layers))
+	for i, l := range layers {
+		parts[i] = fmt.Sprintf("%s %v", l.weight.Name, l.weight.Shape)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// chainSizes returns the sizes along layers if each output feeds the next
+// input and each bias has the output's length.
+func chainSizes(layers []linearCandidate, layout string) ([]int, bool) {
+	if len(layers) == 0 {
+		return nil, false
+	}
+	var sizes []int
+	for i, l := range layers {
+		in, out := l.inOut(layout)
+		if i == 0 {
+			sizes = append(sizes, in)
+		} else if sizes[len(sizes)-1] != in {
+			return nil, false
+		}
+		if l.bias != nil && l.bias.Shape[0] != out {
+			return nil, false
+		}
+		sizes = append(sizes, out)
+	}
+	return sizes, true
+}
+
+// stateDictLayers finds the Linear chain of a named state dict.
+func stateDictLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped map[*Tensor]string) ([]linearCandidate, string, error) {
+	if layout == "" {
+		layout = LayoutOutIn
+	}
+	byName := make(map[string]*Tensor, len(tensors))
+	for _, t := range tensors {
+		byName[t.Name] = t
+	}
+	var cands []linearCandidate
+	usedBias := map[*Tensor]bool{}
+	for _, t := range tensors {
+		module, ok := strings.CutSuffix(t.Name, ".weight")
+		if !ok || len(t.Shape) != 2 || !isTorchFloat(t.DType) {
+			continue
+		}
+		c := linearCandidate{weight: t}
+		if b := byName[module+".bias"]; b != nil && len(b.Shape) == 1 && isTorchFloat(b.DType) {
+			c.bias = b
+			usedBias[b] = true
+		}
+		if len(t.Path) > 1 {
+			c.group = t.Path[0]
+		}
+		if dot := strings.LastIndexByte(module, '.'); dot >= 0 {
+			c.prefix, c.id = module[:dot+1], module[dot+1:]
+		} else {
+			c.id = module
+		}
+		c.index = trailingNumber(c.id)
+		cands = append(cands, c)
+	}
+	for _, t := range tensors {
+		if !slices.ContainsFunc(cands, func(c linearCandidate) bool { return c.weight == t }) && !usedBias[t] {
+			unmapped[t] = unmappedReason(t, byName)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, "", fmt.Errorf("formats: no Linear layer found: no 2-d floating-point tensor named *.weight among %d tensors", len(tensors))
+	}
+	orderCandidates(cands)
+	if arch != nil {
+		for start := range cands {
+			if start+len(arch.sizes)-1 > len(cands) {
+				break
+			}
+			run := cands[start : start+len(arch.sizes)-1]
+			if sizes, ok := chainSizes(run, layout); ok && slices.Equal(sizes, arch.sizes) && sameCheckpointGroup(run) {
+				markUnchosen(cands, run, unmapped, "Linear layer outside the chain matching --arch")
+				return run, layout, nil
+			}
+		}
+		return nil, "", fmt.Errorf("formats: arch %s does not match the tensors: the Linear layers (%s) chain as %s",
+			importArchString(arch.sizes), layout, describeChains(splitChains(cands, layout), layout))
+	}
+	chains := splitChains(cands, layout)
+	chosen := chains[0]
+	var blocking []string
+	for _, t := range tensors {
+		if reason := unmapped[t]; strings.HasPrefix(reason, notYetConvertible) && (len(t.Path) < 2 || t.Path[0] == chosen[0].group) {
+			blocking = append(blocking, fmt.Sprintf("%s (%d-d)", t.Name, len(t.Shape)))
+		}
+	}
+	if len(blocking) > 0 {
+		return nil, "", fmt.Errorf("formats: not yet convertible: %s; only chains of Linear layers become networks "+
+			"(--arch %s imports the Linear layers %s alone)", strings.Join(blocking, ", "), importArchString(chainSizesOrPair(chosen, layout)),
+			describeChains(chains[:1], layout))
+	}
+	markUnchosen(cands, chosen, unmapped, fmt.Sprintf("Linear layer of another chain than the imported %s; choose it with --prefix or --arch",
+		describeChains(chains[:1], layout)))
+	return chosen, layout, nil
+}
+
+func sameCheckpointGroup(run []linearCandidate) bool {
+	for _, c := range run {
+		if c.group != run[0].group {
+			return false
+		}
+	}
+	return true
+}
+
+func markUnchosen(all, chosen []linearCandidate, unmapped map[*Tensor]string, reason string) {
+	for _, c := range all {
+		if slices.ContainsFunc(chosen, func(k linearCandidate) bool { return k.weight == c.weight }) {
+			continue
+		}
+		unmapped[c.weight] = reason
+		if c.bias != nil {
+			unmapped[c.bias] = reason
+		}
+	}
+}
+
+// orderCandidates sorts each run of layers that share group and prefix by
+// their trailing numbers, when every layer of the run has a distinct one
+// (Sequential indices, fc1..fc10); other runs keep the file's order.
+func orderCandidates(cands []linearCandidate) {
+	for start := 0; start < len(cands); {
+		end := start + 1
+		for end < len(cands) && cands[end].group == cands[start].group && cands[end].prefix == cands[start].prefix {
+			end++
+		}
+		run := cands[start:end]
+		numbered := true
+		seen := map[int]bool{}
+		for _, c := range run {
+			numbered = numbered && c.index >= 0 && !seen[c.index]
+			seen[c.index] = true
+		}
+		if numbered {
+			slices.SortStableFunc(run, func(a, b linearCandidate) int { return a.index - b.index })
+		}
+		start = end
+	}
+}
+
+// splitChains cuts the ordered layers into chains: a new chain starts where
+// the group changes, where the sizes do not connect, or where a layer has the
+// same local name as the chain's first (a second copy such as a target net).
+func splitChains(cands []linearCandidate, layout string) [][]linearCandidate {
+	var chains [][]linearCandidate
+	for _, c := range cands {
+		if n := len(chains); n > 0 {
+			chain := chains[n-1]
+			last := chain[len(chain)-1]
+			_, lastOut := last.inOut(layout)
+			in, out := c.inOut(layout)
+			connects := c.group == last.group && in == lastOut && c.id != chain[0].id &&
+				(c.bias == nil || c.bias.Shape[0] == out)
+			if connects {
+				chains[n-1] = append(chain, c)
+				continue
+			}
+		}
+		chains = append(chains, []linearCandidate{c})
+	}
+	return chains
+}
+
+func describeChains(chains [][]linearCandidate, layout string) string {
+	parts := make([]string, len(chains))
+	for i, chain := range chains {
+		var names []string
+		for _, c := range chain {
+			names = append(names, strings.TrimSuffix(c.weight.Name, ".weight"))
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", importArchString(chainSizesOrPair(chain, layout)), strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// chainSizesOrPair is chainSizes, or the first layer's (in, out) when the
+// chain does not connect.
+func chainSizesOrPair(chain []linearCandidate, layout string) []int {
+	if sizes, ok := chainSizes(chain, layout); ok {
+		return sizes
+	}
+	in, out := chain[0].inOut(layout)
+	return []int{in, out}
+}
+
+func trailingNumber(id string) int {
+	i := len(id)
+	for i > 0 && id[i-1] >= '0' && id[i-1] <= '9' {
+		i--
+	}
+	if i == len(id) || len(id)-i > 9 {
+		return -1
+	}
+	n, _ := strconv.Atoi(id[i:])
+	return n
+}
+
+func isTorchFloat(dt string) bool {
+	switch dt {
+	case "float32", "float64", "float16", "bfloat16":
+		return true
+	}
+	return false
+}
+
+// notYetConvertible starts the reasons of tensors that belong to layers the
+// model package cannot hold yet (convolution, batch norm).
+const notYetConvertible = "not yet convertible: "
+
+// unmappedReason says why a tensor that is not a Linear weight or bias was
+// left out.
+func unmappedReason(t *Tensor, byName map[string]*Tensor) string {
+	module, field, _ := cutLastDot(t.Name, ".")
+	switch {
+	case field == "exp_avg" || field == "exp_avg_sq" || field == "momentum_buffer" || strings.HasPrefix(t.Name, "optimizer."):
+		return "optimizer state"
+	case len(t.Shape) > 2 && field == "weight":
+		return fmt.Sprintf(notYetConvertible+"%d-d weight (convolution?)", len(t.Shape))
+	case field == "bias" && byName[module+".weight"] != nil && len(byName[module+".weight"].Shape) > 2:
+		return fmt.Sprintf(notYetConvertible+"bias of a %d-d weight (convolution?)", len(byName[module+".weight"].Shape))
+	case field == "running_mean" || field == "running_var" || field == "num_batches_tracked" ||
+		(field == "weight" || field == "bias") && byName[module+".running_mean"] != nil:
+		return notYetConvertible + "batch-norm parameter or statistic"
+	case len(t.Shape) == 0:
+		return fmt.Sprintf("0-d %s tensor (scalar parameter): no place in a Dense/ReLU network", t.DType)
+	case !isTorchFloat(t.DType):
+		return fmt.Sprintf("%s tensor: not a weight", t.DType)
+	}
+	return fmt.Sprintf("%d-d tensor that is not a Linear weight or bias", len(t.Shape))
+}
+
+func cutLastDot(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return "", s, false
+}
+
+// buildImport converts the chosen layers to float32 (out, in), checks that
+// every value is finite, and assembles the network and the report.
+func buildImport(tensors []*Tensor, layers []linearCandidate, layout string, arch *archSpec, unmapped map[*Tensor]string) (*TorchImport, error) {
+	sizes, ok := chainSizes(layers, layout)
+	if !ok {
+		return nil, fmt.Errorf("formats: the Linear layers %s do not chain", weightShapeList(layers))
+	}
+	if arch != nil && !slices.Equal(sizes, arch.sizes) {
+		return nil, fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
+	}
+	hidden := model.ReLU
+	if arch != nil {
+		hidden = arch.activation
+	}
+	imp := &TorchImport{Layout: layout}
+	var netLayers []model.Layer
+	for i, c := range layers {
+		in, out := c.inOut(layout)
+		name := "fc" + strconv.Itoa(i+1)
+		w, err := finiteTorchValues(c.weight)
+		if err != nil {
+			return nil, err
+		}
+		if layout == LayoutInOut {
+			w = transposeInOut(w, in, out)
+		}
+		var b []float32
+		biasName := ""
+		if c.bias != nil {
+			if b, err = finiteTorchValues(c.bias); err != nil {
+				return nil, err
+			}
+			biasName = c.bias.Name
+		}
+		netLayers = append(netLayers, model.NewDense(name, in, out, w, b))
+		if i < len(layers)-1 && hidden != model.Identity {
+			netLayers = append(netLayers, model.NewActivation("relu"+strconv.Itoa(i+1), hidden, out))
+		}
+		imp.Layers = append(imp.Layers, ImportedLayer{Layer: name, In: in, Out: out, Weight: c.weight.Name, Bias: biasName})
+	}
+	netLayers = append(netLayers, model.NewActivation("out", model.Identity, sizes[len(sizes)-1]))
+	net, err := model.New(netLayers)
+	if err != nil {
+		return nil, fmt.Errorf("formats: %w", err)
+	}
+	imp.Network = net
+	for _, t := range tensors {
+		if reason, ok := unmapped[t]; ok {
+			imp.Unmapped = append(imp.Unmapped, UnmappedTensor{Name: t.Name, Reason: reason})
+		}
+	}
+	return imp, nil
+}
+
+// finiteTorchValues converts a tensor's values, refusing NaN and Inf (and
+// float64 values beyond float32's range).
+func finiteTorchValues(t *Tensor) ([]float32, error) {
+	out := t.Float32()
+	for i, v := range out {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("formats: tensor %q: element %d (of shape %v) is %v; a network needs finite weights",
+				t.Name, i, t.Shape, t.Values[i])
+		}
+	}
+	return out, nil
+}
+
+// transposeInOut turns an (in, out) row-major matrix into (out, in).
+func transposeInOut(w []float32, in, out int) []float32 {
+	t := make([]float32, len(w))
+	for i := range in {
+		for o := range out {
+			t[o*in+i] = w[i*out+o]
+		}
+	}
+	return t
+}
