@@ -181,6 +181,9 @@ type RunOptions struct {
 	// Progress, when set, is called every ProgressEvery steps and at the end.
 	Progress      func(Progress)
 	ProgressEvery int64
+	// StopAt, when positive, ends Run after that env step (as if
+	// interrupted, without a checkpoint and without an error).
+	StopAt int64
 }
 
 // Run trains until Config.Steps env steps are done or ctx is cancelled (then
@@ -236,6 +239,9 @@ func (t *Trainer) Run(ctx context.Context, opts RunOptions) error {
 			if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
 				return err
 			}
+		}
+		if step == opts.StopAt {
+			return nil
 		}
 		if step&255 == 0 && ctx.Err() != nil {
 			if opts.CheckpointPath != "" {
