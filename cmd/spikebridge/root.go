@@ -41,6 +41,9 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 
 	root.AddCommand(NewCmdVersion(ios, nil))
 	root.AddCommand(NewCmdEnv(ios))
+	root.AddCommand(NewCmdInspect(ios, nil))
+	root.AddCommand(NewCmdPredict(ios, nil))
+	root.AddCommand(NewCmdEval(ios, nil))
 	root.AddCommand(NewCmdTrain(ios))
 	return root
 }
