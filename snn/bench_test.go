@@ -41,3 +41,28 @@ func BenchmarkDecision(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBrian2FF times the ff network of the Brian2 fixture (4-16-16-2,
+// Rate input, next-step order, T = 100), reported per decision.
+func BenchmarkBrian2FF(b *testing.B) {
+	d := loadBrian2FF(b)
+	b.Run("float64", func(b *testing.B) { benchFF(b, brian2Network[float64](b, d), d.X, d.N) })
+	x32 := make([]float32, len(d.X))
+	for i, v := range d.X {
+		x32[i] = float32(v)
+	}
+	b.Run("float32", func(b *testing.B) { benchFF(b, brian2Network[float32](b, d), x32, d.N) })
+}
+
+func benchFF[F Float](b *testing.B, net *NetworkOf[F], x []F, n int) {
+	state := net.NewState(n)
+	actions := make([]int, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := net.RunBatch(state, x, n, 0, nil, actions); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(state.Counters.Decisions), "ns/decision")
+	b.ReportMetric(float64(state.Counters.Decisions)/b.Elapsed().Seconds(), "decisions/s")
+}

@@ -143,8 +143,11 @@ func (n *NetworkOf[F]) prepareInput(s *StateOf[F], x []F) {
 			s.drive[o] = sum + c.bias[o]
 		}
 	case Rate:
+		// A start at or below -threshold fires negative spikes too.
+		s.negativeInput = n.Input.InitialMembrane <= -1
 		for j, v := range x {
 			s.current[j] = gain * v
+			s.negativeInput = s.negativeInput || s.current[j] < 0
 		}
 	case Poisson:
 		for j, v := range x {

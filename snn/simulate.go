@@ -1,38 +1,41 @@
 package snn
 
 // simulateSameStep runs T steps sweeping the layers in order, so a spike is
-// integrated by the next layer in the step it is emitted. It returns the
-// number of input spikes.
+// integrated by the next layer in the step it is emitted: per layer,
+// v = leak*v + bias, add the columns of this step's presynaptic spikes, fire,
+// reset. It returns the number of input spikes.
 func (n *NetworkOf[F]) simulateSameStep(s *StateOf[F], sample, T int) int64 {
 	var inputSpikes int64
-	in := n.InputSize()
-	enc := s.input[sample*in : (sample+1)*in]
+	enc, views, counts := n.sampleViews(s, sample)
 	rec := s.Recorder
+	analog := n.Input.Encoding == Analog
 	for t := 0; t < T; t++ {
-		nIn := n.encode(s, enc)
-		inputSpikes += int64(nIn)
+		pos, neg := n.encode(s, enc)
+		inputSpikes += int64(len(pos) + len(neg))
 		if rec != nil {
-			recordInput(rec, s.inSpikes[:nIn], sample, t)
+			recordInput(rec, pos, neg, sample, t)
 		}
 		var prev []int32
 		for l := range n.layers {
 			c := &n.layers[l]
-			v := s.membrane[l][sample*c.out : (sample+1)*c.out]
+			v := views[l]
 			switch {
 			case l > 0:
 				integrate(v, c.bias, c.leak)
 				c.addColumns(v, c.transposed, prev)
-			case n.Input.Encoding == Analog:
+			case analog:
 				integrate(v, s.drive, c.leak)
 			default:
 				integrate(v, c.bias, c.leak)
-				addSignedColumns(v, c.transposed, s.inSpikes[:nIn])
+				c.addColumns(v, c.transposed, pos)
+				subtractColumns(v, c.transposed, neg)
 			}
 			if c.integrator {
 				break
 			}
-			k := fireAndReset(v, c.threshold, c.resetZero, s.spikes[l], s.counts[l][sample*c.out:(sample+1)*c.out])
+			k := fire(v, c.threshold, s.spikes[l])
 			prev = s.spikes[l][:k]
+			resetAndCount(v, c.threshold, c.resetZero, prev, counts[l])
 			if rec != nil {
 				record(rec, prev, sample, t, l)
 			}
@@ -46,78 +49,94 @@ func (n *NetworkOf[F]) simulateSameStep(s *StateOf[F], sample, T int) int64 {
 // propagated to the next layer's membrane, and only then do spiking neurons
 // reset. A spike of step t therefore counts at the next layer's threshold of
 // step t+1, and a neuron reset to zero loses the input that arrived with it.
+//
+// Each layer's membrane sees integrate, threshold, input from the layer below,
+// reset, in that order, and the input of layer l comes from spikes that layer
+// l-1 emitted this step; so one sweep from the input up, layer by layer, is
+// the same computation as Brian2's four passes over all layers.
 func (n *NetworkOf[F]) simulateNextStep(s *StateOf[F], sample, T int) int64 {
 	var inputSpikes int64
-	in := n.InputSize()
-	enc := s.input[sample*in : (sample+1)*in]
+	enc, views, counts := n.sampleViews(s, sample)
 	rec := s.Recorder
-	nSpiking := len(n.layers)
-	if n.layers[nSpiking-1].integrator {
-		nSpiking--
-	}
-	firedCounts := s.fired
+	analog := n.Input.Encoding == Analog
 	for t := 0; t < T; t++ {
-		// Integrate.
+		// The encoder has no input, so its own order does not matter.
+		pos, neg := n.encode(s, enc)
+		inputSpikes += int64(len(pos) + len(neg))
+		if rec != nil {
+			recordInput(rec, pos, neg, sample, t)
+		}
+		var prev []int32
 		for l := range n.layers {
 			c := &n.layers[l]
-			v := s.membrane[l][sample*c.out : (sample+1)*c.out]
-			if l == 0 && n.Input.Encoding == Analog {
-				integrate(v, s.drive, c.leak)
+			v := views[l]
+			drive := c.bias
+			if l == 0 && analog {
+				drive = s.drive
+			}
+			k := 0
+			if c.integrator {
+				integrate(v, drive, c.leak)
 			} else {
-				integrate(v, c.bias, c.leak)
+				k = integrateAndFire(v, drive, c.leak, c.threshold, s.spikes[l])
 			}
-		}
-		// Threshold (the encoder integrates, fires and resets here too: no
-		// input reaches its membranes, so its order does not matter).
-		nIn := n.encode(s, enc)
-		inputSpikes += int64(nIn)
-		if rec != nil {
-			recordInput(rec, s.inSpikes[:nIn], sample, t)
-		}
-		for l := 0; l < nSpiking; l++ {
-			c := &n.layers[l]
-			v := s.membrane[l][sample*c.out : (sample+1)*c.out]
-			firedCounts[l] = fire(v, c.threshold, s.spikes[l], s.counts[l][sample*c.out:(sample+1)*c.out])
+			switch {
+			case l > 0:
+				c.addColumns(v, c.transposed, prev)
+			case !analog:
+				c.addColumns(v, c.transposed, pos)
+				subtractColumns(v, c.transposed, neg)
+			}
+			if c.integrator {
+				break
+			}
+			prev = s.spikes[l][:k]
+			resetAndCount(v, c.threshold, c.resetZero, prev, counts[l])
 			if rec != nil {
-				record(rec, s.spikes[l][:firedCounts[l]], sample, t, l)
+				record(rec, prev, sample, t, l)
 			}
-		}
-		// Propagate.
-		if n.Input.Encoding != Analog {
-			c := &n.layers[0]
-			addSignedColumns(s.membrane[0][sample*c.out:(sample+1)*c.out], c.transposed, s.inSpikes[:nIn])
-		}
-		for l := 1; l < len(n.layers); l++ {
-			c := &n.layers[l]
-			c.addColumns(s.membrane[l][sample*c.out:(sample+1)*c.out], c.transposed, s.spikes[l-1][:firedCounts[l-1]])
-		}
-		// Reset.
-		for l := 0; l < nSpiking; l++ {
-			c := &n.layers[l]
-			reset(s.membrane[l][sample*c.out:(sample+1)*c.out], c.threshold, c.resetZero, s.spikes[l][:firedCounts[l]])
 		}
 	}
 	return inputSpikes
 }
 
-// encode produces this step's input spikes into s.inSpikes (j for a positive
-// spike of input j, ^j for a negative one) and returns how many there are.
-func (n *NetworkOf[F]) encode(s *StateOf[F], enc []F) int {
-	k := 0
+// sampleViews returns one sample's encoder membranes and, per layer, its
+// membranes and spike counts, as views kept in the state.
+func (n *NetworkOf[F]) sampleViews(s *StateOf[F], sample int) (enc []F, views [][]F, counts [][]int32) {
+	in := n.InputSize()
+	for l := range n.layers {
+		w := n.layers[l].out
+		s.views[l] = s.membrane[l][sample*w : (sample+1)*w]
+		s.countViews[l] = s.counts[l][sample*w : (sample+1)*w]
+	}
+	return s.input[sample*in : (sample+1)*in], s.views, s.countViews
+}
+
+// encode produces this step's input spikes: the inputs with a positive spike
+// and those with a negative one, each in ascending order. Positive spikes are
+// propagated before negative ones.
+func (n *NetworkOf[F]) encode(s *StateOf[F], enc []F) (pos, neg []int32) {
+	kPos, kNeg := 0, 0
 	switch n.Input.Encoding {
 	case Rate:
 		th := n.Input.Threshold
 		cur := s.current[:len(enc)]
+		spikes := s.inPos[:len(enc)]
 		for j := range enc {
-			enc[j] += cur[j]
-			if enc[j] >= th {
-				enc[j] -= th
-				s.inSpikes[k] = int32(j)
-				k++
-			} else if enc[j] <= -th {
-				enc[j] += th
-				s.inSpikes[k] = ^int32(j)
-				k++
+			// Branch-free: subtracting th*0 or th*1 is exact.
+			x := enc[j] + cur[j]
+			f := b2i(x >= th)
+			enc[j] = x - th*F(f)
+			spikes[kPos] = int32(j)
+			kPos += f
+		}
+		if s.negativeInput {
+			for j := range enc {
+				if enc[j] <= -th {
+					enc[j] += th
+					s.inNeg[kNeg] = int32(j)
+					kNeg++
+				}
 			}
 		}
 	case Poisson:
@@ -128,16 +147,17 @@ func (n *NetworkOf[F]) encode(s *StateOf[F], enc []F) int {
 			}
 			// 53 random bits -> uniform in [0, 1), as math/rand/v2 Float64.
 			if float64(src.Uint64()<<11>>11)*(1.0/(1<<53)) < p {
-				idx := int32(j)
 				if s.current[j] < 0 {
-					idx = ^idx
+					s.inNeg[kNeg] = int32(j)
+					kNeg++
+				} else {
+					s.inPos[kPos] = int32(j)
+					kPos++
 				}
-				s.inSpikes[k] = idx
-				k++
 			}
 		}
 	}
-	return k
+	return s.inPos[:kPos], s.inNeg[:kNeg]
 }
 
 // integrate applies v = leak*v + drive.
@@ -163,16 +183,12 @@ func addColumns[F Float](v, wt []F, spikes []int32) {
 	}
 }
 
-// addSignedColumns is addColumns for signed input spikes (^j: negative).
-func addSignedColumns[F Float](v, wt []F, spikes []int32) {
+// subtractColumns subtracts column j of the (in, out) matrix wt from v for
+// every (negative) spike j.
+func subtractColumns[F Float](v, wt []F, spikes []int32) {
 	out := len(v)
 	for _, j := range spikes {
-		if j >= 0 {
-			addTo(v, wt[int(j)*out:int(j)*out+out])
-			continue
-		}
-		col := wt[int(^j)*out : int(^j)*out+out]
-		col = col[:len(v)]
+		col := wt[int(j)*out : int(j)*out+out]
 		for i, w := range col {
 			v[i] -= w
 		}
@@ -195,18 +211,10 @@ func addTo[F Float](v, col []F) {
 	}
 }
 
-// fireAndReset records the neurons at or above threshold into spikes, counts
-// them and resets them at once (SameStep order); it returns how many fired.
-func fireAndReset[F Float](v, threshold []F, resetZero bool, spikes, counts []int32) int {
-	k := fire(v, threshold, spikes, counts)
-	reset(v, threshold, resetZero, spikes[:k])
-	return k
-}
-
-// fire records and counts the neurons at or above threshold without resetting
-// them (NextStep order). It is branch-free: at firing rates of 10-50 % a
-// branch per neuron would be mispredicted often.
-func fire[F Float](v, threshold []F, spikes, counts []int32) int {
+// fire lists the neurons at or above threshold in spikes, in ascending order,
+// and returns how many there are. It is branch-free: at firing rates of
+// 10-50 % a branch per neuron would often be mispredicted.
+func fire[F Float](v, threshold []F, spikes []int32) int {
 	threshold = threshold[:len(v)]
 	spikes = spikes[:len(v)]
 	k := 0
@@ -214,10 +222,46 @@ func fire[F Float](v, threshold []F, spikes, counts []int32) int {
 		spikes[k] = int32(i)
 		k += b2i(v[i] >= threshold[i])
 	}
-	for _, i := range spikes[:k] {
-		counts[i]++
+	return k
+}
+
+// integrateAndFire is integrate followed by fire, in one pass.
+func integrateAndFire[F Float](v, drive []F, leak F, threshold []F, spikes []int32) int {
+	drive = drive[:len(v)]
+	threshold = threshold[:len(v)]
+	spikes = spikes[:len(v)]
+	k := 0
+	if leak == 1 {
+		for i := range v {
+			x := v[i] + drive[i]
+			v[i] = x
+			spikes[k] = int32(i)
+			k += b2i(x >= threshold[i])
+		}
+		return k
+	}
+	for i := range v {
+		x := leak*v[i] + drive[i]
+		v[i] = x
+		spikes[k] = int32(i)
+		k += b2i(x >= threshold[i])
 	}
 	return k
+}
+
+// resetAndCount resets the neurons that fired and counts their spikes.
+func resetAndCount[F Float](v, threshold []F, resetZero bool, spikes, counts []int32) {
+	if resetZero {
+		for _, i := range spikes {
+			v[i] = 0
+			counts[i]++
+		}
+		return
+	}
+	for _, i := range spikes {
+		v[i] -= threshold[i]
+		counts[i]++
+	}
 }
 
 func b2i(b bool) int {
@@ -227,28 +271,17 @@ func b2i(b bool) int {
 	return 0
 }
 
-func reset[F Float](v, threshold []F, resetZero bool, spikes []int32) {
-	for _, i := range spikes {
-		if resetZero {
-			v[i] = 0
-		} else {
-			v[i] -= threshold[i]
-		}
-	}
-}
-
 func record(r *Recorder, spikes []int32, sample, step, layer int) {
 	for _, i := range spikes {
 		r.add(SpikeEvent{Sample: int32(sample), Step: int32(step), Layer: int32(layer), Neuron: i})
 	}
 }
 
-func recordInput(r *Recorder, spikes []int32, sample, step int) {
-	for _, j := range spikes {
-		e := SpikeEvent{Sample: int32(sample), Step: int32(step), Layer: -1, Neuron: j}
-		if j < 0 {
-			e.Neuron, e.Negative = ^j, true
-		}
-		r.add(e)
+func recordInput(r *Recorder, pos, neg []int32, sample, step int) {
+	for _, j := range pos {
+		r.add(SpikeEvent{Sample: int32(sample), Step: int32(step), Layer: -1, Neuron: j})
+	}
+	for _, j := range neg {
+		r.add(SpikeEvent{Sample: int32(sample), Step: int32(step), Layer: -1, Neuron: j, Negative: true})
 	}
 }

@@ -20,15 +20,19 @@ type StateOf[F Float] struct {
 	net   *NetworkOf[F]
 	batch int
 
-	membrane [][]F     // per layer: batch*out (the integrator's accumulator for the last layer)
-	counts   [][]int32 // per layer: batch*out spikes in the last decision
-	spikes   [][]int32 // per layer: indices of the neurons that fired this step
-	fired    []int     // per layer: how many fired this step (NextStep)
-	input    []F       // batch*in: the Rate encoder's membranes
-	inSpikes []int32   // input spikes this step: j for +1, ^j for -1
-	drive    []F       // out of layer 0: W x + b for Analog input
-	current  []F       // in: Gain*x for Rate input
-	prob     []float64 // in: Poisson spike probabilities of the current sample
+	membrane   [][]F     // per layer: batch*out (the integrator's accumulator for the last layer)
+	counts     [][]int32 // per layer: batch*out spikes in the last decision
+	spikes     [][]int32 // per layer: indices of the neurons that fired this step
+	views      [][]F     // per layer: the membranes of the sample being simulated
+	countViews [][]int32 // per layer: its spike counts
+	input      []F       // batch*in: the Rate encoder's membranes
+	inPos      []int32   // inputs with a positive spike this step
+	inNeg      []int32   // inputs with a negative spike this step
+	// negativeInput: some input current of this decision is negative.
+	negativeInput bool
+	drive         []F       // out of layer 0: W x + b for Analog input
+	current       []F       // in: Gain*x for Rate input
+	prob          []float64 // in: Poisson spike probabilities of the current sample
 }
 
 // State is the float32 state of the default Network.
@@ -95,14 +99,15 @@ func (n *NetworkOf[F]) NewState(batch int) *StateOf[F] {
 	}
 	in := n.InputSize()
 	s := &StateOf[F]{net: n, batch: batch,
-		input: make([]F, batch*in), inSpikes: make([]int32, in),
+		input: make([]F, batch*in), inPos: make([]int32, in), inNeg: make([]int32, in),
 		drive: make([]F, n.layers[0].out), current: make([]F, in), prob: make([]float64, in)}
 	for _, l := range n.layers {
 		s.membrane = append(s.membrane, make([]F, batch*l.out))
 		s.counts = append(s.counts, make([]int32, batch*l.out))
 		s.spikes = append(s.spikes, make([]int32, l.out))
 	}
-	s.fired = make([]int, len(n.layers))
+	s.views = make([][]F, len(n.layers))
+	s.countViews = make([][]int32, len(n.layers))
 	s.Counters.Spikes = make([]int64, len(n.layers))
 	s.Reset()
 	return s
