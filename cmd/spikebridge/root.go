@@ -45,6 +45,7 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.AddCommand(NewCmdPredict(ios, nil))
 	root.AddCommand(NewCmdEval(ios, nil))
 	root.AddCommand(NewCmdTrain(ios))
+	root.AddCommand(NewCmdImport(ios))
 	return root
 }
 
