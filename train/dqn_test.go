@@ -65,6 +65,7 @@ func TestUpdateTargets(t *testing.T) {
 	for _, double := range []bool{false, true} {
 		cfg := smallConfig()
 		cfg.Double = double
+		cfg.Tau = 0 // a soft update would move the target after the targets were computed
 		tr, err := NewTrainer(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -62,9 +62,10 @@ func NewCmdTrainDQN(ios *IOStreams, runF func(*TrainDQNOptions) error) *cobra.Co
 		Short: "Train a DQN agent (Gorgonia) and write model, metrics, learning curve and config",
 		Long: `Train a Q-network with DQN. Flags named as in dqn_torch.py take the same values,
 so both can be run with identical settings. Defaults differ from dqn_torch.py in
---double (true), --lr-final (1e-4), --keep-best-every (1000), --keep-best-episodes (20)
-and --eval-episodes (100); pass --double=false --lr-final 1e-3 --keep-best-every 0
---keep-best-episodes 10 --eval-episodes 20 for the reference's settings.
+--double (true), --tau (0.005: soft target updates), --lr-final (1e-4),
+--keep-best-every (500), --keep-best-episodes (20) and --eval-episodes (100); pass
+--double=false --tau 0 --lr-final 1e-3 --keep-best-every 0 --keep-best-episodes 10
+--eval-episodes 20 for the reference's settings.
 
 Outputs in --out: model.safetensors (the kept network), final.safetensors (the
 last), metrics.csv, learning_curve.png, config.json and checkpoint.bin (for --resume).`,
