@@ -20,3 +20,25 @@ func addColumns32(v, wt []float32, spikes []int32) {
 	}
 	addColumnsSSE(v, wt, spikes)
 }
+
+//go:noescape
+func integrateFireSSE(v, drive, threshold []float32, leak float32, spikes []int32) int
+
+// integrateAndFire32 is integrateAndFire for float32 with the bulk of the
+// layer in SSE, bit-identical to the generic loop.
+func integrateAndFire32(v, drive []float32, leak float32, threshold []float32, spikes []int32) int {
+	n := len(v)
+	if len(drive) < n || len(threshold) < n || len(spikes) < n {
+		panic("snn: integrateAndFire: buffers shorter than the layer")
+	}
+	bulk := n &^ 3
+	k := integrateFireSSE(v[:bulk], drive, threshold, leak, spikes)
+	if bulk == n {
+		return k
+	}
+	tail := integrateAndFire(v[bulk:], drive[bulk:n], leak, threshold[bulk:n], spikes[k:])
+	for i := k; i < k+tail; i++ {
+		spikes[i] += int32(bulk)
+	}
+	return k + tail
+}

@@ -92,3 +92,63 @@ spikes1:
 
 done:
 	RET
+
+// func integrateFireSSE(v, drive, threshold []float32, leak float32, spikes []int32) int
+// For i in [0, len(v)), len(v) a multiple of 4: v[i] = leak*v[i] + drive[i];
+// the i with v[i] >= threshold[i] are written to spikes in ascending order
+// (branch-free: every index is stored, the count advances only on a spike).
+// Returns how many fired. Per lane the arithmetic is the scalar MULSS+ADDSS of
+// integrateAndFire, and leak*v == v exactly when leak is 1.
+TEXT ·integrateFireSSE(SB), NOSPLIT, $0-112
+	MOVQ   v_base+0(FP), DI
+	MOVQ   v_len+8(FP), CX
+	MOVQ   drive_base+24(FP), SI
+	MOVQ   threshold_base+48(FP), DX
+	MOVSS  leak+72(FP), X7
+	SHUFPS $0, X7, X7
+	MOVQ   spikes_base+80(FP), R8
+	XORQ   AX, AX // i
+	XORQ   BX, BX // k
+
+loop:
+	CMPQ     AX, CX
+	JGE      done
+	MOVUPS   (DI)(AX*4), X0
+	MULPS    X7, X0
+	MOVUPS   (SI)(AX*4), X1
+	ADDPS    X1, X0
+	MOVUPS   X0, (DI)(AX*4)
+	MOVUPS   (DX)(AX*4), X2
+	CMPPS    X0, X2, $2 // X2 = threshold <= v
+	MOVMSKPS X2, R9
+
+	MOVL AX, (R8)(BX*4)
+	MOVL R9, R11
+	ANDL $1, R11
+	ADDQ R11, BX
+
+	LEAL 1(AX), R12
+	MOVL R12, (R8)(BX*4)
+	MOVL R9, R11
+	SHRL $1, R11
+	ANDL $1, R11
+	ADDQ R11, BX
+
+	LEAL 2(AX), R12
+	MOVL R12, (R8)(BX*4)
+	MOVL R9, R11
+	SHRL $2, R11
+	ANDL $1, R11
+	ADDQ R11, BX
+
+	LEAL 3(AX), R12
+	MOVL R12, (R8)(BX*4)
+	SHRL $3, R9
+	ADDQ R9, BX
+
+	ADDQ $4, AX
+	JMP  loop
+
+done:
+	MOVQ BX, ret+104(FP)
+	RET

@@ -3,3 +3,7 @@
 package snn
 
 func addColumns32(v, wt []float32, spikes []int32) { addColumns(v, wt, spikes) }
+
+func integrateAndFire32(v, drive []float32, leak float32, threshold []float32, spikes []int32) int {
+	return integrateAndFire(v, drive, leak, threshold, spikes)
+}

@@ -48,3 +48,44 @@ func TestAddColumnsRejectsOutOfRangeSpike(t *testing.T) {
 	}()
 	addColumns32(make([]float32, 4), make([]float32, 8), []int32{2})
 }
+
+// TestIntegrateAndFireKernelBitIdentical compares the float32 kernel with the
+// generic loop: same membranes bit for bit, same spike lists, for widths that
+// exercise the 4-wide blocks and the scalar tail, leaks 1 and < 1, and
+// membranes landing exactly on the threshold.
+func TestIntegrateAndFireKernelBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, out := range []int{1, 3, 4, 5, 8, 15, 16, 17, 64, 67} {
+		for _, leak := range []float32{1, 0.9, 0.5} {
+			for trial := range 20 {
+				v := make([]float32, out)
+				drive := make([]float32, out)
+				th := make([]float32, out)
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+					drive[i] = float32(rng.NormFloat64() * 0.5)
+					th[i] = float32(0.5 + rng.Float64())
+					if trial%4 == 0 && i%3 == 0 { // exactly at threshold
+						v[i], drive[i] = th[i], 0
+						if leak != 1 {
+							v[i] = th[i] / leak
+						}
+					}
+				}
+				want := slices.Clone(v)
+				wantSpikes := make([]int32, out)
+				gotSpikes := make([]int32, out)
+				kw := integrateAndFire(want, drive, leak, th, wantSpikes)
+				kg := integrateAndFire32(v, drive, leak, th, gotSpikes)
+				if kg != kw || !slices.Equal(gotSpikes[:kg], wantSpikes[:kw]) {
+					t.Fatalf("out=%d leak=%v: spikes %v, generic %v", out, leak, gotSpikes[:kg], wantSpikes[:kw])
+				}
+				for i := range v {
+					if math.Float32bits(v[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("out=%d leak=%v: v[%d] = %v, generic %v", out, leak, i, v[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

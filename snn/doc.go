@@ -30,7 +30,9 @@
 // membrane, then to the lowest index (as Brian2's reference script decides).
 //
 // Precision is a type parameter: Network (float32) is the fast default, and
-// NetworkOf[float64] is bit-compatible with Brian2's float64 arithmetic.
+// NetworkOf[float64] is bit-compatible with Brian2's float64 arithmetic. On
+// amd64 the float32 column additions and threshold tests run in SSE assembly
+// that is bit-identical to the generic Go loops (tests compare them bit for bit).
 //
 // Runs write into a State the caller owns (Network.NewState); after it is made,
 // Run and RunBatch allocate nothing. The state is reset before every decision

@@ -93,8 +93,10 @@ type compiledLayer[F Float] struct {
 	leak       F
 	resetZero  bool
 	integrator bool
-	// addColumns is the fastest column adder for F (SSE for float32 on amd64).
-	addColumns func(v, wt []F, spikes []int32)
+	// addColumns and integrateAndFire are the fastest kernels for F (SSE
+	// for float32 on amd64), bit-identical to the generic ones.
+	addColumns       func(v, wt []F, spikes []int32)
+	integrateAndFire func(v, drive []F, leak F, threshold []F, spikes []int32) int
 }
 
 // columnAdder picks the assembly kernel when F is float32; the results are
@@ -104,6 +106,13 @@ func columnAdder[F Float]() func(v, wt []F, spikes []int32) {
 		return fast
 	}
 	return addColumns[F]
+}
+
+func fireKernel[F Float]() func(v, drive []F, leak F, threshold []F, spikes []int32) int {
+	if fast, ok := any(integrateAndFire32).(func(v, drive []F, leak F, threshold []F, spikes []int32) int); ok {
+		return fast
+	}
+	return integrateAndFire[F]
 }
 
 // New validates spec and returns a network holding copies of its parameters.
@@ -201,7 +210,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 	c := compiledLayer[F]{in: l.In, out: l.Out, weights: clone(l.Weights), integrator: integrator,
 		leak: l.Leak, resetZero: l.Reset == ResetZero,
 		transposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
-		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F]()}
+		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F](), integrateAndFire: fireKernel[F]()}
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]
