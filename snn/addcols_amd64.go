@@ -42,3 +42,18 @@ func integrateAndFire32(v, drive []float32, leak float32, threshold []float32, s
 	}
 	return k + tail
 }
+
+//go:noescape
+func addColumnsSSE2(v, wt []float64, spikes []int32)
+
+// addColumns64 is addColumns32 for float64.
+func addColumns64(v, wt []float64, spikes []int32) {
+	if len(v) == 0 || len(spikes) == 0 {
+		return
+	}
+	in := len(wt) / len(v)
+	if uint32(spikes[len(spikes)-1]) >= uint32(in) || uint32(spikes[0]) >= uint32(in) {
+		panic("snn: addColumns: spike index outside the weight matrix")
+	}
+	addColumnsSSE2(v, wt, spikes)
+}

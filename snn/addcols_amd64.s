@@ -152,3 +152,93 @@ loop:
 done:
 	MOVQ BX, ret+104(FP)
 	RET
+
+// func addColumnsSSE2(v, wt []float64, spikes []int32)
+// addColumnsSSE for float64: blocks of 8 and 2 elements, then one.
+TEXT ·addColumnsSSE2(SB), NOSPLIT, $0-72
+	MOVQ  v_base+0(FP), DI
+	MOVQ  v_len+8(FP), CX
+	MOVQ  wt_base+24(FP), SI
+	MOVQ  spikes_base+48(FP), DX
+	MOVQ  spikes_len+56(FP), R8
+	TESTQ R8, R8
+	JE    done64
+	MOVQ  CX, R11
+	SHLQ  $3, R11 // column stride in bytes
+	XORQ  R10, R10
+
+block8:
+	MOVQ   CX, R9
+	SUBQ   R10, R9
+	CMPQ   R9, $8
+	JLT    block2
+	MOVUPD (DI)(R10*8), X0
+	MOVUPD 16(DI)(R10*8), X1
+	MOVUPD 32(DI)(R10*8), X2
+	MOVUPD 48(DI)(R10*8), X3
+	LEAQ   (SI)(R10*8), R12
+	XORQ   BX, BX
+
+spikes8:
+	MOVLQSX (DX)(BX*4), AX
+	IMULQ   R11, AX
+	MOVUPD  (R12)(AX*1), X4
+	ADDPD   X4, X0
+	MOVUPD  16(R12)(AX*1), X5
+	ADDPD   X5, X1
+	MOVUPD  32(R12)(AX*1), X6
+	ADDPD   X6, X2
+	MOVUPD  48(R12)(AX*1), X7
+	ADDPD   X7, X3
+	INCQ    BX
+	CMPQ    BX, R8
+	JLT     spikes8
+	MOVUPD  X0, (DI)(R10*8)
+	MOVUPD  X1, 16(DI)(R10*8)
+	MOVUPD  X2, 32(DI)(R10*8)
+	MOVUPD  X3, 48(DI)(R10*8)
+	ADDQ    $8, R10
+	JMP     block8
+
+block2:
+	MOVQ   CX, R9
+	SUBQ   R10, R9
+	CMPQ   R9, $2
+	JLT    tail64
+	MOVUPD (DI)(R10*8), X0
+	LEAQ   (SI)(R10*8), R12
+	XORQ   BX, BX
+
+spikes2:
+	MOVLQSX (DX)(BX*4), AX
+	IMULQ   R11, AX
+	MOVUPD  (R12)(AX*1), X4
+	ADDPD   X4, X0
+	INCQ    BX
+	CMPQ    BX, R8
+	JLT     spikes2
+	MOVUPD  X0, (DI)(R10*8)
+	ADDQ    $2, R10
+	JMP     block2
+
+tail64:
+	CMPQ  R10, CX
+	JGE   done64
+	MOVSD (DI)(R10*8), X0
+	LEAQ  (SI)(R10*8), R12
+	XORQ  BX, BX
+
+spikes1d:
+	MOVLQSX (DX)(BX*4), AX
+	IMULQ   R11, AX
+	MOVSD   (R12)(AX*1), X4
+	ADDSD   X4, X0
+	INCQ    BX
+	CMPQ    BX, R8
+	JLT     spikes1d
+	MOVSD   X0, (DI)(R10*8)
+	INCQ    R10
+	JMP     tail64
+
+done64:
+	RET

@@ -7,3 +7,5 @@ func addColumns32(v, wt []float32, spikes []int32) { addColumns(v, wt, spikes) }
 func integrateAndFire32(v, drive []float32, leak float32, threshold []float32, spikes []int32) int {
 	return integrateAndFire(v, drive, leak, threshold, spikes)
 }
+
+func addColumns64(v, wt []float64, spikes []int32) { addColumns(v, wt, spikes) }

@@ -29,11 +29,25 @@ func TestAddColumnsKernelBitIdentical(t *testing.T) {
 				want[i] = float32(rng.NormFloat64()) * 1e3
 			}
 			got := append([]float32(nil), want...)
+			want64 := make([]float64, out)
+			for i := range want64 {
+				want64[i] = rng.NormFloat64() * 1e3
+			}
+			got64 := slices.Clone(want64)
+			wt64 := make([]float64, len(wt))
+			for i := range wt64 {
+				wt64[i] = rng.NormFloat64()
+			}
 			addColumns(want, wt, spikes)
 			addColumns32(got, wt, spikes)
+			addColumns(want64, wt64, spikes)
+			addColumns64(got64, wt64, spikes)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("out=%d spikes=%d: element %d = %v, generic %v", out, nSpikes, i, got[i], want[i])
+					t.Fatalf("float32 out=%d spikes=%d: element %d = %v, generic %v", out, nSpikes, i, got[i], want[i])
+				}
+				if math.Float64bits(got64[i]) != math.Float64bits(want64[i]) {
+					t.Fatalf("float64 out=%d spikes=%d: element %d = %v, generic %v", out, nSpikes, i, got64[i], want64[i])
 				}
 			}
 		}

@@ -94,7 +94,7 @@ type compiledLayer[F Float] struct {
 	resetZero  bool
 	integrator bool
 	// addColumns and integrateAndFire are the fastest kernels for F (SSE
-	// for float32 on amd64), bit-identical to the generic ones.
+	// for float32, and float64 column additions, on amd64), bit-identical to the generic ones.
 	addColumns       func(v, wt []F, spikes []int32)
 	integrateAndFire func(v, drive []F, leak F, threshold []F, spikes []int32) int
 }
@@ -103,6 +103,9 @@ type compiledLayer[F Float] struct {
 // bit-identical to the generic loop either way.
 func columnAdder[F Float]() func(v, wt []F, spikes []int32) {
 	if fast, ok := any(addColumns32).(func(v, wt []F, spikes []int32)); ok {
+		return fast
+	}
+	if fast, ok := any(addColumns64).(func(v, wt []F, spikes []int32)); ok {
 		return fast
 	}
 	return addColumns[F]
