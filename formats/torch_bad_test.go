@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -236,6 +237,27 @@ func TestReadTorchCrafted(t *testing.T) {
 	}
 	if w := tf.Tensor("w"); w == nil || len(w.Values) != 3 || w.Values[0] != 2 || w.Values[2] != 4 {
 		t.Fatalf("crafted tensor: %+v", tf.Tensors)
+	}
+}
+
+// TestReadTorchBigEndian reads a crafted archive whose byteorder record says
+// "big", as torch.save writes on big-endian machines.
+func TestReadTorchBigEndian(t *testing.T) {
+	var storage []byte
+	for _, v := range []float32{1.5, -2, 3.25, 0} {
+		storage = binary.BigEndian.AppendUint32(storage, math.Float32bits(v))
+	}
+	data := craftTorchZip(t,
+		torchZipMember{name: "be/data.pkl", data: tensorDictPickle("w", "FloatStorage", 4, 0, []int64{2, 2}, []int64{1, 2})},
+		torchZipMember{name: "be/byteorder", data: []byte("big")},
+		torchZipMember{name: "be/data/0", data: storage})
+	tf, err := ReadTorch(bytes.NewReader(data), int64(len(data)), "be.pt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Transposed view of [1.5, -2, 3.25, 0]: rows (1.5, 3.25), (-2, 0).
+	if w := tf.Tensor("w"); w == nil || !slices.Equal(w.Values, []float64{1.5, 3.25, -2, 0}) {
+		t.Fatalf("big-endian tensor: %+v", tf.Tensors)
 	}
 }
 
