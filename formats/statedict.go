@@ -92,10 +92,14 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tensors []*Tensor
+	var tensors, all []*Tensor
+	unmapped := map[*Tensor]string{}
 	for i := range tf.Tensors {
+		all = append(all, &tf.Tensors[i])
 		if strings.HasPrefix(tf.Tensors[i].Name, opts.Prefix) {
 			tensors = append(tensors, &tf.Tensors[i])
+		} else {
+			unmapped[&tf.Tensors[i]] = fmt.Sprintf("outside --prefix %q", opts.Prefix)
 		}
 	}
 	if len(tensors) == 0 {
@@ -106,7 +110,6 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 	}
 	var layers []linearCandidate
 	var layout string
-	unmapped := map[*Tensor]string{}
 	if isWeightList(tensors) {
 		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
 	} else {
@@ -115,7 +118,7 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return buildImport(tensors, layers, layout, arch, unmapped)
+	return buildImport(all, layers, layout, arch, unmapped)
 }
 
 // archSpec is a parsed --arch.

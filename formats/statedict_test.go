@@ -43,7 +43,7 @@ func TestTorchToNetworkFixtures(t *testing.T) {
 		{file: "convnet_state_dict", errContains: "not yet convertible: conv1.weight (4-d)"},
 		{file: "convnet_state_dict", opts: ImportOptions{Arch: "144-2"}, arch: "144-2", layout: LayoutOutIn, unmapped: 7, biases: []bool{true}},
 		{file: "cartpole_mlp_state_dict", opts: ImportOptions{Arch: "4-16-16-2:relu", Layout: LayoutOutIn}, arch: "4-16-16-2", layout: LayoutOutIn, biases: []bool{true, true, true}},
-		{file: "cartpole_checkpoint", opts: ImportOptions{Prefix: "model."}, arch: "4-16-16-2", layout: LayoutOutIn, biases: []bool{true, true, true}},
+		{file: "cartpole_checkpoint", opts: ImportOptions{Prefix: "model."}, arch: "4-16-16-2", layout: LayoutOutIn, unmapped: 18, biases: []bool{true, true, true}},
 		{file: "dsqn_tuple_weights_biases", opts: ImportOptions{Layout: LayoutOutIn}, errContains: "do not chain as out-in"},
 		{file: "cartpole_mlp_state_dict", opts: ImportOptions{Arch: "4-64-2"}, errContains: "arch 4-64-2 does not match the tensors"},
 	}
