@@ -212,16 +212,11 @@ func TestTorchPolicies(t *testing.T) {
 			q := make([]float32, len(wantQ))
 			net.ForwardBatch(q, states, batch, net.NewWorkspace(batch))
 			exact := float64Forward(tf, states, batch)
-			// torch's own float32 result is ~2e-5 away from the exact value
-			// (its batched forward differs from these single-sample q by
-			// 1.1e-5 too): summation order alone moves Q by a few float32
-			// ulps of the largest |Q|. So besides 1e-5 absolute we allow 4
-			// float32 epsilons of max |Q|, and log the figures.
-			maxQ := 0.0
-			for _, v := range wantQ {
-				maxQ = max(maxQ, math.Abs(float64(v)))
-			}
-			tol := max(1e-5, 4*float64(math.Nextafter32(1, 2)-1)*maxQ)
+			// The acceptance bound is 1e-5 absolute. torch's own float32 q
+			// is ~2e-5 from the exact value here, so this holds only when
+			// model's forward sums in torch's order; the log says how far
+			// torch itself is from exact float64.
+			const tol = 1e-5
 			maxErr, torchErr, over := 0.0, 0.0, 0
 			for i := range q {
 				d := math.Abs(float64(q[i] - wantQ[i]))
