@@ -45,6 +45,9 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.AddCommand(NewCmdPredict(ios, nil))
 	root.AddCommand(NewCmdEval(ios, nil))
 	root.AddCommand(NewCmdTrain(ios))
+	root.AddCommand(NewCmdRecord(ios, nil))
+	root.AddCommand(NewCmdConvert(ios, nil))
+	root.AddCommand(NewCmdCompare(ios, nil))
 	root.AddCommand(NewCmdImport(ios))
 	return root
 }

@@ -14,6 +14,7 @@ func NewCmdTrain(ios *IOStreams) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(NewCmdTrainDQN(ios, nil))
+	cmd.AddCommand(NewCmdTrainClassifier(ios, nil))
 	return cmd
 }
 

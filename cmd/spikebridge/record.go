@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/convert"
+	"github.com/spikebridge/spikebridge/env"
+)
+
+// RecordOptions holds the flags of `spikebridge record`.
+type RecordOptions struct {
+	IO       *IOStreams
+	Model    string
+	Env      string
+	Episodes int
+	Seed     uint64
+	Epsilon  float64
+	Out      string
+	JSON     bool
+}
+
+// NewCmdRecord parses flags into RecordOptions; runF replaces runRecord in tests.
+func NewCmdRecord(ios *IOStreams, runF func(*RecordOptions) error) *cobra.Command {
+	opts := &RecordOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "record --model M [--env cartpole-v1] [--episodes N] [--seed S] [--epsilon 0.2] -o states.npz",
+		Short: "Play episodes with a Q-network and record the states, its Q-values and actions (.npz)",
+		Long: `Play episodes with a Q-network (spikebridge .safetensors or PyTorch .pt) and record
+every state acted on with the network's Q-values and greedy action. --epsilon mixes in
+that share of uniformly random actions, so the states cover what a slightly wrong
+policy visits (the data set that distillation and calibration need).
+
+The .npz holds states (rows, obs) float32, q (rows, actions) float32, actions (the
+network's argmax), taken (the applied action), init_states (episodes, 4) float64,
+returns and episode_starts.`,
+		Example: "  spikebridge record --model policy.pt --episodes 60 --seed 1 --epsilon 0.2 -o states.npz",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Out == "" {
+				return usageErrorf("-o FILE.npz is required")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRecord(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Model, "model", "model.safetensors", "Q-network (.safetensors or PyTorch .pt)")
+	f.StringVar(&opts.Env, "env", "cartpole-v1", "environment: cartpole-v1 or cartpole-v0")
+	f.IntVar(&opts.Episodes, "episodes", 60, "episodes to record")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the initial states and of the random actions")
+	f.Float64Var(&opts.Epsilon, "epsilon", 0, "share of uniformly random actions mixed in (0..1)")
+	f.StringVarP(&opts.Out, "output", "o", "", "output .npz file")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON document")
+	return cmd
+}
+
+type recordResult struct {
+	Out         string  `json:"out"`
+	Episodes    int     `json:"episodes"`
+	States      int     `json:"states"`
+	Epsilon     float64 `json:"epsilon"`
+	ReturnsMean float64 `json:"returns_mean"`
+	ReturnsStd  float64 `json:"returns_std"`
+}
+
+func runRecord(opts *RecordOptions) error {
+	if opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes {
+		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
+	}
+	if !(opts.Epsilon >= 0 && opts.Epsilon <= 1) {
+		return usageErrorf("--epsilon %v: want a share in 0..1", opts.Epsilon)
+	}
+	e, err := env.Make(opts.Env)
+	if err != nil {
+		return usageErrorf("--env: %v", err)
+	}
+	net, err := convert.LoadANN(opts.Model)
+	if err != nil {
+		return err
+	}
+	rec, err := convert.Record(e, net, convert.RecordOptions{Episodes: opts.Episodes, Seed: opts.Seed, Epsilon: opts.Epsilon})
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.Model, err)
+	}
+	if err := convert.SaveRecording(opts.Out, rec); err != nil {
+		return err
+	}
+	res := recordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
+	res.ReturnsMean, res.ReturnsStd = convert.MeanStd(rec.Returns)
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(res)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "%s: %d states from %d episodes of %s (epsilon %g), return %.2f ± %.2f\n",
+		opts.Out, res.States, res.Episodes, opts.Model, opts.Epsilon, res.ReturnsMean, res.ReturnsStd)
+	return err
+}

@@ -1,0 +1,29 @@
+// Package convert turns a trained ANN (model.Network) into a rate-coded
+// spiking network (snn.Network) and measures how much of the ANN agent's
+// behaviour the spiking network keeps.
+//
+// Conversion (Convert) follows DESIGN.md's baseline: every Dense+ReLU layer
+// becomes a layer of non-leaky integrate-and-fire neurons with threshold 1,
+// reset by subtraction and v(0) = θ/2; the last Dense layer becomes a
+// non-spiking membrane integrator whose accumulated input / T is the ANN's
+// output in its own units. Activations recorded on calibration states give a
+// scale λ per layer (or per neuron) from a percentile (100 = max) of the
+// positive ReLU outputs; weights become W_l λ_{l-1} / λ_l and biases b_l / λ_l
+// (λ_0 = 1 for the analog input, and the output layer keeps the ANN's units).
+// Options select neuron-wise scales and a calibration of the biases at the
+// target T on the same states, which removes the mean rate error of every
+// neuron layer by layer.
+//
+// Distillation into a conversion-friendly student (train.TrainClassifier) is
+// composed by the command line, not imported here: convert only sees
+// networks and recorded states.
+//
+// The comparison (Compare) runs the ANN and the SNN on the same initial
+// states of an environment for each T and reports DESIGN.md's metrics:
+// agreement on the SNN's own trajectory (overall and on decisive states),
+// on a fixed recorded state set, returns, Q error, and spikes and synaptic
+// operations per decision against the ANN's multiply-accumulates.
+//
+// Errors name what is wrong (state, column, layer, T). Everything is
+// deterministic: no randomness is used except through explicit seeds.
+package convert
