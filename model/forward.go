@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Workspace holds the scratch buffers of a forward pass for up to MaxBatch
 // samples. A Workspace belongs to one goroutine at a time.
@@ -54,7 +57,7 @@ func (n *Network) ForwardBatch(dst, x []float32, batch int, ws *Workspace) {
 		switch l.Kind {
 		case Dense:
 			for s := 0; s < batch; s++ {
-				denseForward(out[s*l.Out:(s+1)*l.Out], l.Weights, l.Bias, cur[s*l.In:(s+1)*l.In])
+				denseForward(out[s*l.Out:(s+1)*l.Out], n.transposed[i], l.Bias, cur[s*l.In:(s+1)*l.In])
 			}
 		case ReLU:
 			for j, v := range cur[:batch*l.In] {
@@ -67,9 +70,14 @@ func (n *Network) ForwardBatch(dst, x []float32, batch int, ws *Workspace) {
 	}
 }
 
-// denseForward computes dst = W x + b for one sample, W (len(dst), len(x)).
-func denseForward(dst, w, bias, x []float32) {
-	gemv(dst, w[:len(dst)*len(x)], x)
+// denseForward computes dst = W x + b for one sample from the transposed
+// weights wt (len(x), len(dst)): each output is a fused multiply-add over the
+// inputs in order, starting from zero, and the bias is added last. That is the
+// order of the BLAS kernels under PyTorch's Linear on x86-64 CPUs, so Q-values
+// of imported policies come out bit-identical to PyTorch's (see
+// TestForwardMatchesPyTorchOrder and the policy fixtures).
+func denseForward(dst, wt, bias, x []float32) {
+	gemvT(dst, wt[:len(x)*len(dst)], x)
 	if bias != nil {
 		for o, b := range bias[:len(dst)] {
 			dst[o] += b
@@ -77,38 +85,46 @@ func denseForward(dst, w, bias, x []float32) {
 	}
 }
 
-// gemvGeneric computes dst[o] = sum_i w[o*n+i] * x[i], n = len(x), in the same
-// order as the SSE kernel: 16 partial sums (four 4-lane accumulators) over
-// blocks of 16, then blocks of 4 into the first accumulator, a fixed pairwise
-// combination, then the remaining elements one by one. The explicit float32
-// conversions stop the compiler from fusing multiply-adds, so this function
-// and the assembly give bit-identical results.
-func gemvGeneric(dst, w, x []float32) {
-	n := len(x)
-	for o := range dst {
-		row := w[o*n:][:n]
-		var acc [16]float32
-		i := 0
-		for ; i+16 <= n; i += 16 {
-			r := row[i : i+16]
-			v := x[i : i+16]
-			for k := range acc {
-				acc[k] += float32(r[k] * v[k])
-			}
+// gemvTGeneric is the portable kernel: dst[o] = fma(x[k], wt[k*out+o], ...) for
+// k = 0..in-1 with every multiply-add rounded once, as the FMA instruction does.
+func gemvTGeneric(dst, wt, x []float32) {
+	out := len(dst)
+	clear(dst)
+	for k, xk := range x {
+		row := wt[k*out:][:out]
+		for o, w := range row {
+			dst[o] = fma32(xk, w, dst[o])
 		}
-		for ; i+4 <= n; i += 4 {
-			for k := 0; k < 4; k++ {
-				acc[k] += float32(row[i+k] * x[i+k])
-			}
-		}
-		var lane [4]float32
-		for k := 0; k < 4; k++ {
-			lane[k] = (acc[k] + acc[4+k]) + (acc[8+k] + acc[12+k])
-		}
-		sum := (lane[0] + lane[2]) + (lane[1] + lane[3])
-		for ; i < n; i++ {
-			sum += float32(row[i] * x[i])
-		}
-		dst[o] = sum
 	}
+}
+
+// fma32 returns a*b+c rounded once to float32. The product is exact in
+// float64; the sum is exact as s+e (TwoSum). Rounding s to float32 is then
+// correct unless s sits exactly halfway between two float32 values while e is
+// not zero; in that case s is moved one float64 step toward e first.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	bb := s - p
+	e := (p - (s - bb)) + (float64(c) - bb)
+	r := float32(s)
+	if e != 0 && float64(r) != s && isFloat32Midpoint(s, r) {
+		s = math.Nextafter(s, math.Inf(int(math.Copysign(1, e))))
+		r = float32(s)
+	}
+	return r
+}
+
+// isFloat32Midpoint reports whether s lies exactly halfway between r (its
+// float32 rounding) and r's neighbour on s's side.
+func isFloat32Midpoint(s float64, r float32) bool {
+	toward := float32(math.Inf(1))
+	if s < float64(r) {
+		toward = float32(math.Inf(-1))
+	}
+	next := math.Nextafter32(r, toward)
+	if math.IsInf(float64(next), 0) {
+		return false
+	}
+	return s == (float64(r)+float64(next))/2
 }

@@ -10,11 +10,15 @@ import (
 type Network struct {
 	layers   []Layer
 	maxWidth int
+	// transposed[i] holds layer i's weights as (in, out) for the forward
+	// kernels; nil for layers without weights.
+	transposed [][]float32
 }
 
 // New validates layers and returns the network. Consecutive layers must
 // agree on sizes and names must be unique; errors name the offending layer.
-// The layer slices are used as given (not copied); do not modify them after.
+// The layer slices are used as given (not copied); do not modify them after:
+// the forward pass also keeps a transposed copy of every weight matrix.
 func New(layers []Layer) (*Network, error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("model: a network needs at least one layer")
@@ -35,7 +39,24 @@ func New(layers []Layer) (*Network, error) {
 		}
 		maxWidth = max(maxWidth, l.In, l.Out)
 	}
-	return &Network{layers: layers, maxWidth: maxWidth}, nil
+	transposed := make([][]float32, len(layers))
+	for i, l := range layers {
+		if l.Kind == Dense {
+			transposed[i] = transpose(l.Weights, l.Out, l.In)
+		}
+	}
+	return &Network{layers: layers, maxWidth: maxWidth, transposed: transposed}, nil
+}
+
+// transpose returns the (cols, rows) copy of a row-major (rows, cols) matrix.
+func transpose(m []float32, rows, cols int) []float32 {
+	t := make([]float32, len(m))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			t[c*rows+r] = m[r*cols+c]
+		}
+	}
+	return t
 }
 
 // MLP builds a Dense/ReLU stack from sizes (e.g. 4, 64, 64, 2) with the given
