@@ -51,12 +51,16 @@ func New(layers []Layer) (*Network, error) {
 // transpose returns the (cols, rows) copy of a row-major (rows, cols) matrix.
 func transpose(m []float32, rows, cols int) []float32 {
 	t := make([]float32, len(m))
+	transposeInto(t, m, rows, cols)
+	return t
+}
+
+func transposeInto(t, m []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			t[c*rows+r] = m[r*cols+c]
+		for c, v := range m[r*cols : (r+1)*cols] {
+			t[c*rows+r] = v
 		}
 	}
-	return t
 }
 
 // MLP builds a Dense/ReLU stack from sizes (e.g. 4, 64, 64, 2) with the given
@@ -118,4 +122,16 @@ func (n *Network) String() string {
 		parts = append(parts, strconv.Itoa(s))
 	}
 	return strings.Join(parts, "-")
+}
+
+// Refresh must be called after a layer's Weights were changed in place (a
+// trainer that shares its parameter slices with the network does this after
+// every update): the forward kernels read a transposed copy, which Refresh
+// rebuilds without allocating.
+func (n *Network) Refresh() {
+	for i, l := range n.layers {
+		if l.Kind == Dense {
+			transposeInto(n.transposed[i], l.Weights, l.Out, l.In)
+		}
+	}
 }

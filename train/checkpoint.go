@@ -158,6 +158,7 @@ func ResumeTrainer(cfg Config, path string) (*Trainer, error) {
 	if err := copyTensors(t.target.tensors(), st.Target); err != nil {
 		return nil, bad("target network", err)
 	}
+	t.paramsChanged()
 	if err := copyTensors(t.opt.m, st.AdamM); err != nil {
 		return nil, bad("Adam first moments", err)
 	}

@@ -96,6 +96,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	}
 	t.online.initTorchDefault(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
 	t.target.copyFrom(t.online)
+	t.paramsChanged()
 	t.env.Seed(cfg.Seed)
 	t.obs = append(t.obs[:0], t.env.Reset()...)
 	t.resets = 1
@@ -223,6 +224,7 @@ func (t *Trainer) Run(ctx context.Context, opts RunOptions) error {
 		}
 		if cfg.Tau == 0 && step%int64(cfg.TargetSync) == 0 {
 			t.target.copyFrom(t.online)
+			t.targetNet.Refresh()
 		}
 		if res.Terminated || res.Truncated {
 			t.endEpisode(eps)
@@ -291,6 +293,13 @@ func (t *Trainer) progress(eps float64) Progress {
 	return Progress{Step: t.step, Total: int64(t.cfg.Steps), Episodes: len(t.returns), MeanReturn: t.windowMean(), Epsilon: eps, BestEval: best}
 }
 
+// paramsChanged refreshes the plain-Go networks that share the online and
+// target parameter slices (model.Network keeps a transposed copy).
+func (t *Trainer) paramsChanged() {
+	t.onlineNet.Refresh()
+	t.targetNet.Refresh()
+}
+
 // update does one gradient step on a sampled batch and returns its loss.
 func (t *Trainer) update(lr float64) (float32, error) {
 	start := time.Now()
@@ -324,6 +333,7 @@ func (t *Trainer) update(lr float64) (float32, error) {
 	if t.cfg.Tau > 0 {
 		t.target.polyak(t.online, float32(t.cfg.Tau))
 	}
+	t.paramsChanged()
 	t.updates++
 	t.learnTime += time.Since(start)
 	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {

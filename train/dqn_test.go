@@ -72,6 +72,7 @@ func TestUpdateTargets(t *testing.T) {
 		}
 		fillReplay(tr, 300)
 		tr.target.initTorchDefault(tr.actRNG) // make target and online differ
+		tr.paramsChanged()
 		if _, err := tr.update(1e-3); err != nil {
 			t.Fatal(err)
 		}
