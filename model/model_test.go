@@ -195,3 +195,32 @@ func BenchmarkForward(b *testing.B) {
 		}
 	}
 }
+
+func TestRefreshSeesInPlaceChanges(t *testing.T) {
+	net := randomMLP(t, []int{3, 5, 2}, 9)
+	ws := net.NewWorkspace(1)
+	x := []float32{0.5, -1, 2}
+	before := make([]float32, 2)
+	net.Forward(before, x, ws)
+	w := net.Layers()[2].Weights // fc2, shared with the caller
+	for i := range w {
+		w[i] *= 2
+	}
+	stale := make([]float32, 2)
+	net.Forward(stale, x, ws)
+	if stale[0] != before[0] || stale[1] != before[1] {
+		t.Fatalf("without Refresh the forward pass must keep its copy: %v != %v", stale, before)
+	}
+	net.Refresh()
+	after := make([]float32, 2)
+	net.Forward(after, x, ws)
+	want := reference(net, x)
+	for o := range after {
+		if math.Abs(float64(after[o])-want[o]) > 1e-5 {
+			t.Fatalf("after Refresh output %d = %v, want %v", o, after[o], want[o])
+		}
+	}
+	if a := testing.AllocsPerRun(10, net.Refresh); a != 0 {
+		t.Errorf("Refresh allocates %v times", a)
+	}
+}
