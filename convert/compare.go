@@ -68,10 +68,13 @@ type TResult struct {
 	AgreementFixedDecisive float64 `json:"agreement_fixed_decisive"`
 	// AgreementSource: on the fixed set, against the network the SNN was
 	// converted from (only with CompareOptions.Source).
-	AgreementSource *float64  `json:"agreement_source,omitempty"`
-	SNNReturnsMean  float64   `json:"snn_returns_mean"`
-	SNNReturnsStd   float64   `json:"snn_returns_std"`
-	SNNReturns      []float64 `json:"snn_returns"`
+	AgreementSource *float64 `json:"agreement_source,omitempty"`
+	// SourceAbsError: mean |output_snn − output_source| on the fixed set
+	// (the source's units, e.g. a student's logits).
+	SourceAbsError *float64  `json:"source_abs_error,omitempty"`
+	SNNReturnsMean float64   `json:"snn_returns_mean"`
+	SNNReturnsStd  float64   `json:"snn_returns_std"`
+	SNNReturns     []float64 `json:"snn_returns"`
 	// QAbsError is mean |Q_snn − Q_ann| over all actions of the SNN's own
 	// states; QErrorMarginRatio divides it by the ANN's mean margin there.
 	QAbsError         float64 `json:"q_abs_error"`
@@ -91,9 +94,10 @@ type Comparison struct {
 	ANN            ANNSummary `json:"ann"`
 	Results        []TResult  `json:"results"`
 	// Scatter holds the fixed-set outputs at ScatterT (for plots).
-	ScatterT   int       `json:"-"`
-	ScatterANN []float32 `json:"-"`
-	ScatterSNN []float32 `json:"-"`
+	ScatterT      int       `json:"-"`
+	ScatterSource bool      `json:"-"`
+	ScatterANN    []float32 `json:"-"`
+	ScatterSNN    []float32 `json:"-"`
 	// RasterState is the first fixed state (for a spike raster).
 	RasterState []float32 `json:"-"`
 }
@@ -208,6 +212,7 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 	out.ANN.Returns = annRes.Returns
 	out.ANN.ReturnsMean, out.ANN.ReturnsStd = MeanStd(annRes.Returns)
 	out.ANN.MACs = ann.MACs()
+	out.ScatterSource = opts.Source != nil
 	out.RasterState = append([]float32(nil), fixed.Row(0)...)
 
 	// The ANN's view of the fixed set.
@@ -223,6 +228,7 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 	}
 	out.ANN.MarginMean = marginSum / float64(rows)
 	var sourceActions []int
+	var qSource []float32 // the source's outputs on the fixed set
 	if opts.Source != nil {
 		if opts.Source.InputSize() != ann.InputSize() || opts.Source.OutputSize() != nOut {
 			return nil, fmt.Errorf("convert: compare: the source network is %s, the ANN %s", opts.Source, ann)
@@ -232,6 +238,7 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		for r := 0; r < rows; r++ {
 			opts.Source.Forward(sq, fixed.Row(r), sws)
 			sourceActions = append(sourceActions, model.Argmax(sq))
+			qSource = append(qSource, sq...)
 		}
 	}
 	scatterT := opts.ScatterT
@@ -253,6 +260,7 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		// Fixed set.
 		state := s.NewState(1)
 		agree, agreeSource, decisive, decisiveAgree := 0, 0, 0, 0
+		var sourceErr float64
 		for r := 0; r < rows; r++ {
 			x := fixed.Row(r)
 			a, err := s.Run(state, x, T, snnOut)
@@ -270,12 +278,19 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 					decisiveAgree++
 				}
 			}
-			if sourceActions != nil && a == sourceActions[r] {
-				agreeSource++
+			reference := q
+			if sourceActions != nil {
+				reference = qSource[r*nOut : (r+1)*nOut]
+				if a == sourceActions[r] {
+					agreeSource++
+				}
+				for i, v := range reference {
+					sourceErr += math.Abs(float64(snnOut[i] - v))
+				}
 			}
 			if T == scatterT {
 				out.ScatterT = T
-				out.ScatterANN = append(out.ScatterANN, q...)
+				out.ScatterANN = append(out.ScatterANN, reference...)
 				out.ScatterSNN = append(out.ScatterSNN, snnOut...)
 			}
 		}
@@ -284,6 +299,8 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		if sourceActions != nil {
 			v := float64(agreeSource) / float64(rows)
 			res.AgreementSource = &v
+			e := sourceErr / float64(rows*nOut)
+			res.SourceAbsError = &e
 		}
 		// Own trajectory.
 		p := &comparingPolicy{ann: ann, ws: ann.NewWorkspace(1), q: make([]float32, nOut), snn: s,

@@ -166,14 +166,14 @@ func WriteReturnPlot(w io.Writer, title string, ts []int, mean, std []float64, a
 
 // WriteQScatter draws the SNN's outputs against the ANN's, one point per
 // state and action, with the identity line.
-func WriteQScatter(w io.Writer, title string, ann, snn []float32, actions int, actionNames []string) error {
+func WriteQScatter(w io.Writer, title, xLabel string, ann, snn []float32, actions int, actionNames []string) error {
 	if len(ann) != len(snn) || len(ann) == 0 || actions <= 0 || len(ann)%actions != 0 {
 		return fmt.Errorf("report: Q scatter: %d ANN and %d SNN values for %d actions", len(ann), len(snn), actions)
 	}
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "ANN output (Q, ANN units)"
-	p.Y.Label.Text = "SNN output (integrator / T, ANN units)"
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = "SNN output (integrator / T, same units)"
 	p.Add(plotter.NewGrid())
 	p.Legend.Top, p.Legend.Left = true, true
 	lo, hi := math.Inf(1), math.Inf(-1)

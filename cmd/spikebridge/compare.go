@@ -238,8 +238,12 @@ func writeComparePlots(opts *CompareOptions, c *convert.Comparison, ann *model.N
 			return report.WriteReturnPlot(w, fmt.Sprintf("Return over %d episodes: %s", c.Episodes, title), ts, mean, std, c.ANN.ReturnsMean, c.ANN.ReturnsStd)
 		}},
 		{compareQScatterPNG, func(w io.Writer) error {
-			return report.WriteQScatter(w, fmt.Sprintf("SNN vs ANN outputs on %d fixed states, T=%d", c.FixedStates, c.ScatterT),
-				c.ScatterANN, c.ScatterSNN, ann.OutputSize(), []string{"push left (0)", "push right (1)"})
+			what, xLabel := "ANN", "ANN output (Q, ANN units)"
+			if c.ScatterSource {
+				what, xLabel = "source network ("+filepath.Base(opts.Source)+")", "source network output (its units)"
+			}
+			return report.WriteQScatter(w, fmt.Sprintf("SNN vs %s outputs on %d fixed states, T=%d", what, c.FixedStates, c.ScatterT),
+				xLabel, c.ScatterANN, c.ScatterSNN, ann.OutputSize(), []string{"push left (0)", "push right (1)"})
 		}},
 	}
 	for _, p := range plots {
