@@ -287,7 +287,7 @@ func snnFromSafetensors(st *stFile) (*snn.Network, SNNMeta, error) {
 			}
 			switch {
 			case nm.Model == "if" && nm.Leak != 1:
-				return nil, meta, fmt.Errorf("%s: neuron model \"if\" with leak %v, want 1", where, nm.Leak)
+				return nil, meta, fmt.Errorf("%s: neuron model \"if\" with leak %v, want 1", where, float32(nm.Leak))
 			case nm.Model != "if" && nm.Model != "lif":
 				return nil, meta, fmt.Errorf("%s: neuron model %q, want \"if\" or \"lif\"", where, nm.Model)
 			}
