@@ -212,3 +212,41 @@ func TestValidate(t *testing.T) {
 		t.Errorf("unknown env: %v", err)
 	}
 }
+
+// The acting and target networks must follow every parameter change (the
+// model's kernels read a transposed copy that Refresh rebuilds): after
+// updates and a soft target step they agree with freshly built networks.
+func TestActingNetworksFollowUpdates(t *testing.T) {
+	cfg := smallConfig()
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background(), RunOptions{StopAt: 400}); err != nil {
+		t.Fatal(err)
+	}
+	obs := []float32{0.01, -0.2, 0.03, 0.4}
+	for _, pair := range []struct {
+		name      string
+		shared    *qParams
+		sharedNet func() []float32
+	}{
+		{"online", tr.online, func() []float32 {
+			q := make([]float32, 2)
+			tr.onlineNet.Forward(q, obs, tr.onlineNet.NewWorkspace(1))
+			return q
+		}},
+		{"target", tr.target, func() []float32 {
+			q := make([]float32, 2)
+			tr.targetNet.Forward(q, obs, tr.targetNet.NewWorkspace(1))
+			return q
+		}},
+	} {
+		fresh := pair.shared.snapshot().network()
+		want := make([]float32, 2)
+		fresh.Forward(want, obs, fresh.NewWorkspace(1))
+		if got := pair.sharedNet(); got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("%s network gives %v, a freshly built one %v", pair.name, got, want)
+		}
+	}
+}

@@ -70,8 +70,9 @@ func (p *qParams) polyak(src *qParams, tau float32) {
 	}
 }
 
-// network returns a model.Network sharing p's slices: it sees every later
-// change to p. Layers are named fc1, relu1, ..., out as model.MLP names them.
+// network returns a model.Network built on p's slices. The network's kernels
+// read a transposed copy, so after changing p in place call its Refresh.
+// Layers are named fc1, relu1, ..., out as model.MLP names them.
 func (p *qParams) network() *model.Network {
 	net, err := model.MLP(p.sizes, p.weights, p.biases)
 	if err != nil {
