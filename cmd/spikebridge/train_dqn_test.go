@@ -114,8 +114,8 @@ func TestTrainDQNResumeAfterSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	args := append([]string{"-test.run=^TestTrainDQNHelperProcess$", "--"}, smallDQN...)
 	args = append(args, "--out", dir)
-	// Slow the child down (one thread, an extra gradient-free delay is not
-	// available) by killing it as soon as its second checkpoint appears.
+	// Kill the child as soon as its checkpoint has been written twice (steps
+	// 250 and 500 of 3000), so it dies mid-run with a checkpoint on disk.
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "SPIKEBRIDGE_HELPER_PROCESS=1")
 	var childErr bytes.Buffer
