@@ -46,7 +46,7 @@ func TestArmPowerBalance(t *testing.T) {
 
 // Deriv agrees with the Euler-Lagrange equations of L = ½ q'ᵀ M(q) q',
 // M'(q) and ∂L/∂q taken by central differences of Mass alone:
-// M q'' + (dM/dt) q' − ∂L/∂q = τ − B q'.
+// M q” + (dM/dt) q' − ∂L/∂q = τ − B q'.
 func TestArmEulerLagrange(t *testing.T) {
 	arm := NewArm()
 	state := []float64{0.7, 1.3, -1.2, 2.1}
