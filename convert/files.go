@@ -36,12 +36,21 @@ func LoadANN(path string) (*model.Network, error) {
 	return net, err
 }
 
-// LoadPolicy opens a model file of either kind as a policy: an ANN acts
-// greedily on its Q-values (timesteps is ignored), an SNN at timesteps steps
-// per decision (0: the file's default T). `spikebridge eval` uses it.
-func LoadPolicy(path string, timesteps int) (env.Policy, error) {
+// Policy is a model file opened as a policy: it acts (env.Policy) and says
+// its sizes; SNN is set for a spiking model (its counters give the cost).
+type Policy struct {
+	env.Policy
+	Inputs, Outputs int
+	SNN             *SNNPolicy
+}
+
+// LoadPolicy opens a model file of either kind as a policy: an ANN
+// (.safetensors or PyTorch .pt) acts greedily on its Q-values and ignores
+// timesteps; an SNN runs timesteps steps per decision (0: the file's default
+// T). `spikebridge eval` uses it.
+func LoadPolicy(path string, timesteps int) (*Policy, error) {
 	if timesteps < 0 {
-		return nil, fmt.Errorf("--timesteps %d, want T > 0", timesteps)
+		return nil, fmt.Errorf("--timesteps %d, want T > 0 (0: the model file's default)", timesteps)
 	}
 	if !strings.HasSuffix(path, ".pt") && !strings.HasSuffix(path, ".pth") {
 		kind, err := formats.ModelKind(path)
@@ -57,14 +66,14 @@ func LoadPolicy(path string, timesteps int) (env.Policy, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			return p, nil
+			return &Policy{Policy: p, Inputs: s.InputSize(), Outputs: s.OutputSize(), SNN: p}, nil
 		}
 	}
 	net, err := LoadANN(path)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewQPolicy(net), nil
+	return &Policy{Policy: model.NewQPolicy(net), Inputs: net.InputSize(), Outputs: net.OutputSize()}, nil
 }
 
 // LoadSNN opens a spiking model file.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/model"
 )
 
 // EvalOptions holds the flags of `spikebridge eval`.
@@ -27,6 +27,8 @@ type EvalOptions struct {
 	// --init-states).
 	EpisodesSet bool
 	JSON        bool
+	// Timesteps is T per decision for SNN model files (0: the file's default).
+	Timesteps int
 }
 
 // NewCmdEval parses flags into EvalOptions; runF replaces runEval in tests.
@@ -47,11 +49,12 @@ func NewCmdEval(ios *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 			return runEval(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Model, "model", "model.safetensors", "model file (.safetensors written by spikebridge)")
+	cmd.Flags().StringVar(&opts.Model, "model", "model.safetensors", "model file: ANN or SNN .safetensors written by spikebridge, or PyTorch .pt")
 	cmd.Flags().StringVar(&opts.Env, "env", "cartpole-v1", "environment: cartpole-v1 or cartpole-v0")
 	cmd.Flags().IntVar(&opts.Episodes, "episodes", 100, "number of episodes (initial states drawn from --seed)")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed of the initial states")
 	cmd.Flags().StringVar(&opts.InitStates, "init-states", "", "initial states, one episode per row: FILE.npz[:array] (default array init_states) or FILE.npy")
+	cmd.Flags().IntVar(&opts.Timesteps, "timesteps", 0, "SNN model files: timesteps per decision (0 = the file's default)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON document")
 	return cmd
 }
@@ -69,6 +72,9 @@ type evalResult struct {
 	Std        float64   `json:"std"` // population std, as numpy's default
 	Min        float64   `json:"min"`
 	Max        float64   `json:"max"`
+	// SNN models only.
+	Timesteps         *int     `json:"timesteps,omitempty"`
+	SpikesPerDecision *float64 `json:"spikes_per_decision,omitempty"`
 }
 
 func runEval(opts *EvalOptions) error {
@@ -82,13 +88,13 @@ func runEval(opts *EvalOptions) error {
 	if err != nil {
 		return usageErrorf("--env: %v", err)
 	}
-	net, _, err := formats.LoadModel(opts.Model)
+	policy, err := convert.LoadPolicy(opts.Model, opts.Timesteps)
 	if err != nil {
 		return err
 	}
-	if net.InputSize() != e.ObservationSize() || net.OutputSize() != e.NumActions() {
+	if policy.Inputs != e.ObservationSize() || policy.Outputs != e.NumActions() {
 		return fmt.Errorf("model %s maps %d inputs to %d outputs, but %s has %d observations and %d actions",
-			opts.Model, net.InputSize(), net.OutputSize(), opts.Env, e.ObservationSize(), e.NumActions())
+			opts.Model, policy.Inputs, policy.Outputs, opts.Env, e.ObservationSize(), e.NumActions())
 	}
 	run := env.RunOptions{Episodes: opts.Episodes, Seed: opts.Seed}
 	out := evalResult{Model: opts.Model, Env: opts.Env}
@@ -103,9 +109,17 @@ func runEval(opts *EvalOptions) error {
 		seed := opts.Seed
 		out.Seed = &seed
 	}
-	res, err := env.Run(e, model.NewQPolicy(net), run)
+	res, err := env.Run(e, policy, run)
 	if err != nil {
 		return err
+	}
+	if p := policy.SNN; p != nil {
+		if p.Err != nil {
+			return fmt.Errorf("%s: %w", opts.Model, p.Err)
+		}
+		c := p.Counters()
+		spikes := float64(c.TotalSpikes()) / float64(max(c.Decisions, 1))
+		out.Timesteps, out.SpikesPerDecision = &p.T, &spikes
 	}
 	out.Episodes, out.Returns = len(res.Returns), res.Returns
 	out.Mean, out.Std, out.Min, out.Max = returnStats(res.Returns)
