@@ -137,6 +137,11 @@ func runConvert(opts *ConvertOptions) error {
 	if opts.DaggerRounds < 0 || opts.DaggerEpisodes < 1 || opts.DaggerEpochs < 1 {
 		return usageErrorf("--dagger-rounds must be >= 0, --dagger-episodes and --dagger-epochs >= 1")
 	}
+	switch opts.Method {
+	case methodBaseline, methodNeuron, methodCalibrate, methodDistill:
+	default:
+		return usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, methodDistill, methodBaseline, methodNeuron, methodCalibrate)
+	}
 	teacher, err := convert.LoadANN(opts.Model)
 	if err != nil {
 		return err
@@ -153,8 +158,6 @@ func runConvert(opts *ConvertOptions) error {
 	case methodNeuron, methodDistill:
 	case methodCalibrate:
 		cOpts.CalibrationRounds = 2
-	default:
-		return usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, methodDistill, methodBaseline, methodNeuron, methodCalibrate)
 	}
 	if opts.percentileSet {
 		cOpts.Percentile = opts.Percentile
@@ -162,7 +165,6 @@ func runConvert(opts *ConvertOptions) error {
 	res := convertResult{Out: opts.Out, Method: opts.Method, Timesteps: opts.Timesteps}
 	source := teacher
 	var s *snn.Network
-	var rep convert.Report
 	var final convert.States
 	if opts.Method == methodDistill {
 		progress := opts.IO.ErrOut
@@ -175,10 +177,9 @@ func runConvert(opts *ConvertOptions) error {
 		}
 	} else {
 		final = calib
-		if s, rep, err = convert.Convert(teacher, calib, cOpts); err != nil {
+		if s, _, err = convert.Convert(teacher, calib, cOpts); err != nil {
 			return fmt.Errorf("%s: %w", opts.Model, err)
 		}
-		_ = rep
 	}
 	res.States = final.Rows()
 	res.Sizes = s.String()
