@@ -98,6 +98,16 @@ func TestConversionPipeline(t *testing.T) {
 		t.Errorf("convert distill --json: %v %s", err, out)
 	}
 
+	// Deterministic: the same flags give the same bytes.
+	again := filepath.Join(dir, "distill2.safetensors")
+	if code, _, errOut = runCLI(t, "convert", "--model", modelPath, "--calib", states, "--epochs", "3", "--dagger-rounds", "1",
+		"--dagger-episodes", "1", "--dagger-epochs", "1", "--hidden", "16,16", "-o", again); code != 0 {
+		t.Fatalf("convert distill again: exit %d: %s", code, errOut)
+	}
+	if !bytes.Equal(readDQNFile(t, snnDistill), readDQNFile(t, again)) {
+		t.Error("two identical distill conversions wrote different files")
+	}
+
 	cmpDir := filepath.Join(dir, "cmp")
 	code, out, errOut = runCLI(t, "compare", "--ann", modelPath, "--snn", snnDistill, "--source", distilled,
 		"--init-states", expected, "--timesteps", "8,16", "--out", cmpDir, "--json")
