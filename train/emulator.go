@@ -1,0 +1,426 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/replay"
+)
+
+// EmulatorConfig holds the settings of the emulator trainers.
+type EmulatorConfig struct {
+	Hidden []int   `json:"hidden"` // hidden widths (rate: one per layer; spiking: one recurrent layer)
+	Epochs int     `json:"epochs"` // most passes over the training samples
+	Batch  int     `json:"batch"`  // mini-batch size (fixed; the last batch is padded with masked rows)
+	LR     float64 `json:"lr"`     // Adam learning rate
+	Seed   uint64  `json:"seed"`   // initialisation and shuffling
+	// Patience stops training after this many epochs without a lower
+	// validation loss; the network of the best epoch is returned. 0 = off.
+	Patience int `json:"patience"`
+	// Freeze names layers whose parameters stay fixed (rate: the Dense
+	// layers "fc1", "fc2", ..., the last being the readout; spiking:
+	// "input", "recurrent", "readout").
+	Freeze []string `json:"freeze,omitempty"`
+	// LRFinal, when > 0, is reached by a cosine decay at the last epoch.
+	LRFinal float64 `json:"lr_final,omitempty"`
+}
+
+// DefaultRateEmulatorConfig: two hidden ReLU layers of 64, batch 64, Adam 1e-3.
+func DefaultRateEmulatorConfig() EmulatorConfig {
+	return EmulatorConfig{Hidden: []int{64, 64}, Epochs: 200, Batch: 64, LR: 1e-3, Seed: 1, Patience: 20}
+}
+
+// EpochStats is one epoch of emulator training: the mean masked MSE (in
+// standardised units) of the training batches and of the validation set.
+type EpochStats struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	ValLoss   float64 `json:"val_loss"`
+}
+
+// EmulatorResult reports an emulator run.
+type EmulatorResult struct {
+	Samples    int          `json:"samples"`
+	ValSamples int          `json:"val_samples"`
+	Epochs     int          `json:"epochs"`
+	BestEpoch  int          `json:"best_epoch"`
+	Updates    int          `json:"updates"`
+	TrainLoss  float64      `json:"train_loss"`
+	ValLoss    float64      `json:"val_loss"`
+	EarlyStop  bool         `json:"early_stop"`
+	History    []EpochStats `json:"history"`
+}
+
+// EmulatorProgress is called after every epoch.
+type EmulatorProgress func(s EpochStats, epochs int)
+
+func (cfg EmulatorConfig) check(what string) error {
+	switch {
+	case cfg.Epochs <= 0 || cfg.Batch <= 0:
+		return fmt.Errorf("train: %s: epochs %d and batch %d must be positive", what, cfg.Epochs, cfg.Batch)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("train: %s: learning rate %v, want > 0", what, cfg.LR)
+	case cfg.LRFinal < 0 || math.IsInf(cfg.LRFinal, 0) || math.IsNaN(cfg.LRFinal):
+		return fmt.Errorf("train: %s: final learning rate %v, want >= 0", what, cfg.LRFinal)
+	case cfg.Patience < 0:
+		return fmt.Errorf("train: %s: patience %d, want >= 0", what, cfg.Patience)
+	case len(cfg.Hidden) == 0:
+		return fmt.Errorf("train: %s: needs at least one hidden layer", what)
+	}
+	for i, h := range cfg.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("train: %s: hidden layer %d width %d, want > 0", what, i+1, h)
+		}
+	}
+	return nil
+}
+
+// lrAt is the learning rate of an epoch: constant, or cosine to LRFinal.
+func (cfg EmulatorConfig) lrAt(epoch int) float64 {
+	if cfg.LRFinal <= 0 || cfg.Epochs <= 1 {
+		return cfg.LR
+	}
+	f := float64(epoch) / float64(cfg.Epochs-1)
+	return cfg.LRFinal + 0.5*(cfg.LR-cfg.LRFinal)*(1+math.Cos(math.Pi*f))
+}
+
+func checkSamples(what string, s *replay.Samples) error {
+	if s == nil || s.Rows == 0 {
+		return fmt.Errorf("train: %s: no samples", what)
+	}
+	if len(s.X) != s.Rows*s.In || len(s.Y) != s.Rows*s.Out {
+		return fmt.Errorf("train: %s: %d rows but %d feature and %d target values for %d -> %d", what, s.Rows, len(s.X), len(s.Y), s.In, s.Out)
+	}
+	for i, v := range s.X {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("train: %s: sample %d, feature %d is %v, want a finite number", what, i/s.In, i%s.In, v)
+		}
+	}
+	finite := 0
+	for _, v := range s.Y {
+		if math.IsInf(float64(v), 0) {
+			return fmt.Errorf("train: %s: a target is %v, want a finite number or NaN (missing)", what, v)
+		}
+		if !math.IsNaN(float64(v)) {
+			finite++
+		}
+	}
+	if finite == 0 {
+		return fmt.Errorf("train: %s: every target is NaN (missing), nothing to learn from", what)
+	}
+	return nil
+}
+
+// frozenSet checks names against the known layers and returns the set.
+func frozenSet(names, known []string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return nil, fmt.Errorf("train: freeze %q: no such layer (have %v)", n, known)
+		}
+		set[n] = true
+	}
+	if len(set) == len(known) {
+		return nil, fmt.Errorf("train: freeze %v: every layer is frozen, nothing would be trained", names)
+	}
+	return set, nil
+}
+
+// TrainRateEmulator trains an MLP (Dense+ReLU hidden layers, linear output)
+// on standardised samples with the NaN-masked MSE and Adam, on Gorgonia,
+// evaluating the masked MSE on val after every epoch and returning the
+// network of the best epoch (early stopping after cfg.Patience epochs
+// without improvement). init, when given, is the starting network (same
+// sizes; it is not modified): with cfg.Freeze it fine-tunes chosen layers.
+func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg EmulatorConfig, progress EmulatorProgress) (*model.Network, EmulatorResult, error) {
+	var res EmulatorResult
+	if err := cfg.check("rate emulator"); err != nil {
+		return nil, res, err
+	}
+	if err := checkSamples("rate emulator: training set", trainSet); err != nil {
+		return nil, res, err
+	}
+	if err := checkSamples("rate emulator: validation set", val); err != nil {
+		return nil, res, err
+	}
+	if val.In != trainSet.In || val.Out != trainSet.Out {
+		return nil, res, fmt.Errorf("train: rate emulator: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
+	}
+	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
+	params := newQParams(sizes)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xe4a1a7))
+	if init != nil {
+		if err := params.copyFromNetwork(init); err != nil {
+			return nil, res, err
+		}
+	} else {
+		params.initTorchDefault(rng)
+	}
+	names := make([]string, 0, len(sizes)-1) // model.MLP's Dense names
+	for l := 1; l < len(sizes); l++ {
+		names = append(names, fmt.Sprintf("fc%d", l))
+	}
+	frozen, err := frozenSet(cfg.Freeze, names)
+	if err != nil {
+		return nil, res, err
+	}
+	batch := cfg.Batch
+	eg, err := newEmulatorGraph(params, batch)
+	if err != nil {
+		return nil, res, err
+	}
+	net := params.network()
+	opt := newAdam(params.tensors())
+	trainIdx := []int{}
+	for l, n := range names {
+		if !frozen[n] {
+			trainIdx = append(trainIdx, 2*l, 2*l+1)
+		}
+	}
+	ws := net.NewWorkspace(1)
+	best := params.snapshot()
+	res.Samples, res.ValSamples = trainSet.Rows, val.Rows
+	res.ValLoss = MaskedMSE(net, val, ws)
+	res.BestEpoch = 0
+	order := make([]int, trainSet.Rows)
+	for i := range order {
+		order[i] = i
+	}
+	x := make([]float32, batch*trainSet.In)
+	y := make([]float32, batch*trainSet.Out)
+	sinceBest := 0
+	var gradSel, paramSel [][]float32
+	all := params.tensors()
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		lr := cfg.lrAt(epoch - 1)
+		lossSum, batches := 0.0, 0
+		for start := 0; start < len(order); start += batch {
+			clear(x)
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			for k := 0; k < batch && start+k < len(order); k++ {
+				xr, yr := trainSet.Row(order[start+k])
+				copy(x[k*trainSet.In:], xr)
+				copy(y[k*trainSet.Out:], yr)
+			}
+			loss, grads, ok, err := eg.run(x, y)
+			if err != nil {
+				return nil, res, err
+			}
+			if !ok {
+				continue // a batch with no target at all
+			}
+			gradSel, paramSel = gradSel[:0], paramSel[:0]
+			for _, i := range trainIdx {
+				gradSel = append(gradSel, grads[i])
+				paramSel = append(paramSel, all[i])
+			}
+			opt.updateSubset(trainIdx, paramSel, gradSel, lr)
+			lossSum += float64(loss)
+			batches++
+			res.Updates++
+		}
+		net.Refresh()
+		st := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(max(batches, 1)), ValLoss: MaskedMSE(net, val, ws)}
+		if math.IsNaN(st.ValLoss) || math.IsInf(st.ValLoss, 0) {
+			return nil, res, fmt.Errorf("train: rate emulator: validation loss %v at epoch %d: training diverged (lower --lr)", st.ValLoss, epoch)
+		}
+		res.History = append(res.History, st)
+		res.Epochs = epoch
+		res.TrainLoss = st.TrainLoss
+		if progress != nil {
+			progress(st, cfg.Epochs)
+		}
+		if st.ValLoss < res.ValLoss {
+			res.ValLoss, res.BestEpoch = st.ValLoss, epoch
+			best.copyFrom(params)
+			sinceBest = 0
+		} else if sinceBest++; cfg.Patience > 0 && sinceBest >= cfg.Patience {
+			res.EarlyStop = true
+			break
+		}
+	}
+	out := best.network()
+	return out, res, nil
+}
+
+// updateSubset applies Adam to the parameter tensors with indices idx (into
+// the moments), leaving the others (frozen layers) untouched.
+func (a *adam) updateSubset(idx []int, params, grads [][]float32, lr float64) {
+	m, v := a.m, a.v
+	sm, sv := make([][]float32, len(idx)), make([][]float32, len(idx))
+	for k, i := range idx {
+		sm[k], sv[k] = m[i], v[i]
+	}
+	a.m, a.v = sm, sv
+	a.update(params, grads, lr)
+	a.m, a.v = m, v
+}
+
+// MaskedMSE is the mean of (net(x) - y)² over the non-NaN targets of s, in
+// float64: the loss the emulators minimise (missing targets count nothing).
+func MaskedMSE(net *model.Network, s *replay.Samples, ws *model.Workspace) float64 {
+	pred := make([]float32, s.Out)
+	sum, n := 0.0, 0
+	for r := 0; r < s.Rows; r++ {
+		x, y := s.Row(r)
+		net.Forward(pred, x, ws)
+		for i, v := range y {
+			if math.IsNaN(float64(v)) {
+				continue
+			}
+			e := float64(pred[i]) - float64(v)
+			sum += e * e
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// emulatorGraph is the Gorgonia graph of the NaN-masked MSE of one batch:
+// sum(mask ⊙ (h - y)²) / sum(mask), in lossGraph's transposed layout with
+// the weights shared with qParams. Missing targets enter as y = 0, mask = 0,
+// so they add nothing to the loss or to any gradient; the divisor counts
+// only present targets, so the loss equals the mean over the samples left.
+type emulatorGraph struct {
+	batch, in, out int
+	vm             G.VM
+	xTV, yTV, mTV  *tensor.Dense
+	scaleV         *tensor.Dense
+	lossVal        G.Value
+	grads          G.Nodes
+	gradBuf        [][]float32
+}
+
+func newEmulatorGraph(params *qParams, batch int) (*emulatorGraph, error) {
+	sizes := params.sizes
+	in, out := sizes[0], sizes[len(sizes)-1]
+	eg := &emulatorGraph{batch: batch, in: in, out: out}
+	g := G.NewGraph()
+	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
+	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
+	xT := G.NewMatrix(g, tensor.Float32, G.WithShape(in, batch), G.WithName("emu_xT"), G.WithValue(eg.xTV))
+	yT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_yT"), G.WithValue(eg.yTV))
+	mT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_maskT"), G.WithValue(eg.mTV))
+	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("emu_inv_count"), G.WithValue(eg.scaleV))
+	var learnables G.Nodes
+	h := xT
+	nLayers := len(sizes) - 1
+	for l := 0; l < nLayers; l++ {
+		o, i := sizes[l+1], sizes[l]
+		wv := tensor.New(tensor.WithShape(o, i), tensor.WithBacking(params.weights[l]))
+		bv := tensor.New(tensor.WithShape(o, 1), tensor.WithBacking(params.biases[l]))
+		w := G.NewMatrix(g, tensor.Float32, G.WithShape(o, i), G.WithName(fmt.Sprintf("emu_W%d", l+1)), G.WithValue(wv))
+		b := G.NewMatrix(g, tensor.Float32, G.WithShape(o, 1), G.WithName(fmt.Sprintf("emu_b%d", l+1)), G.WithValue(bv))
+		learnables = append(learnables, w, b)
+		z, err := G.Mul(w, h)
+		if err != nil {
+			return nil, fmt.Errorf("train: emulator graph layer %d: W x: %w", l+1, err)
+		}
+		if h, err = G.BroadcastAdd(z, b, nil, []byte{1}); err != nil {
+			return nil, fmt.Errorf("train: emulator graph layer %d: + b: %w", l+1, err)
+		}
+		if l < nLayers-1 {
+			if h, err = G.Rectify(h); err != nil {
+				return nil, fmt.Errorf("train: emulator graph layer %d: relu: %w", l+1, err)
+			}
+		}
+	}
+	loss, err := maskedSquaredError(h, yT, mT, scale)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(loss, &eg.lossVal)
+	if eg.grads, err = G.Grad(loss, learnables...); err != nil {
+		return nil, fmt.Errorf("train: emulator graph gradients: %w", err)
+	}
+	eg.vm = G.NewTapeMachine(g)
+	eg.gradBuf = make([][]float32, len(eg.grads))
+	return eg, nil
+}
+
+// maskedSquaredError builds sum(mask ⊙ (pred - y)²) * scale as a scalar.
+func maskedSquaredError(pred, y, mask, scale *G.Node) (*G.Node, error) {
+	d, err := G.Sub(pred, y)
+	if err != nil {
+		return nil, fmt.Errorf("train: masked MSE: difference: %w", err)
+	}
+	d2, err := G.Square(d)
+	if err != nil {
+		return nil, fmt.Errorf("train: masked MSE: square: %w", err)
+	}
+	md, err := G.HadamardProd(d2, mask)
+	if err != nil {
+		return nil, fmt.Errorf("train: masked MSE: mask: %w", err)
+	}
+	s, err := G.Sum(md)
+	if err != nil {
+		return nil, fmt.Errorf("train: masked MSE: sum: %w", err)
+	}
+	sc, err := G.Sum(scale)
+	if err != nil {
+		return nil, fmt.Errorf("train: masked MSE: scale: %w", err)
+	}
+	return G.Mul(s, sc)
+}
+
+// setBatch writes x (batch, in) and y (batch, out, NaN = missing) into the
+// graph's transposed inputs, mask and 1/count; it reports false when no
+// target is present.
+func (eg *emulatorGraph) setBatch(x, y []float32) bool {
+	xt := eg.xTV.Data().([]float32)
+	for s := 0; s < eg.batch; s++ {
+		for f := 0; f < eg.in; f++ {
+			xt[f*eg.batch+s] = x[s*eg.in+f]
+		}
+	}
+	yt := eg.yTV.Data().([]float32)
+	mt := eg.mTV.Data().([]float32)
+	count := 0
+	for s := 0; s < eg.batch; s++ {
+		for f := 0; f < eg.out; f++ {
+			v := y[s*eg.out+f]
+			if math.IsNaN(float64(v)) {
+				yt[f*eg.batch+s], mt[f*eg.batch+s] = 0, 0
+				continue
+			}
+			yt[f*eg.batch+s], mt[f*eg.batch+s] = v, 1
+			count++
+		}
+	}
+	if count == 0 {
+		return false
+	}
+	eg.scaleV.Data().([]float32)[0] = 1 / float32(count)
+	return true
+}
+
+// run computes the masked loss and the gradients of every parameter tensor
+// (qParams.tensors order) for one batch. Gradients alias Gorgonia's buffers
+// until the next run. ok is false (and nothing runs) when no target is present.
+func (eg *emulatorGraph) run(x, y []float32) (loss float32, grads [][]float32, ok bool, err error) {
+	if !eg.setBatch(x, y) {
+		return 0, nil, false, nil
+	}
+	eg.vm.Reset()
+	if err := eg.vm.RunAll(); err != nil {
+		return 0, nil, false, fmt.Errorf("train: running the emulator graph: %w", err)
+	}
+	for i, gn := range eg.grads {
+		eg.gradBuf[i] = gn.Value().Data().([]float32)
+	}
+	return eg.lossVal.Data().(float32), eg.gradBuf, true, nil
+}
