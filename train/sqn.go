@@ -1,0 +1,505 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/spikebridge/spikebridge/env"
+	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/snn"
+)
+
+// SQNConfig is a spiking Q-network run: the DQN settings plus the neurons'.
+type SQNConfig struct {
+	Config
+	Timesteps  int     `json:"timesteps"`   // simulated steps per decision (sqn_torch.py's T = this + 2)
+	Threshold  float64 `json:"threshold"`   // firing threshold
+	Leak       float64 `json:"leak"`        // β: 1 for IF, < 1 for LIF
+	Surrogate  string  `json:"surrogate"`   // superspike or sigmoid
+	SurrogateK float64 `json:"surrogate_k"` // surrogate steepness k
+	GradClip   float64 `json:"grad_clip"`   // clamp every gradient element to [-c, c]; 0 = off
+}
+
+// DefaultSQNConfig returns `train sqn`'s defaults: DSQN's neurons (IF,
+// threshold 1, SuperSpike k = 100), MSE loss and gradients clamped to ±1 as
+// sqn_torch.py, with DefaultConfig's Double DQN, soft target updates, decaying
+// learning rate and keep-best evaluation.
+func DefaultSQNConfig() SQNConfig {
+	c := DefaultConfig()
+	c.Loss = "mse"
+	return SQNConfig{Config: c, Timesteps: 20, Threshold: 1, Leak: 1, Surrogate: SurrogateSuperSpike, SurrogateK: 100, GradClip: 1}
+}
+
+// Validate reports the first setting that cannot work, naming the flag.
+func (c SQNConfig) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	if c.Timesteps < 1 {
+		return fmt.Errorf("train: --timesteps must be positive, got %d", c.Timesteps)
+	}
+	if !(c.Threshold > 0) || math.IsInf(c.Threshold, 0) {
+		return fmt.Errorf("train: --threshold must be a finite number > 0, got %g", c.Threshold)
+	}
+	if !(c.Leak > 0 && c.Leak <= 1) {
+		return fmt.Errorf("train: --leak must be in (0, 1], got %g", c.Leak)
+	}
+	if c.Surrogate != SurrogateSuperSpike && c.Surrogate != SurrogateSigmoid {
+		return fmt.Errorf("train: --surrogate must be %s or %s, got %q", SurrogateSuperSpike, SurrogateSigmoid, c.Surrogate)
+	}
+	if !(c.SurrogateK > 0) || math.IsInf(c.SurrogateK, 0) {
+		return fmt.Errorf("train: --surrogate-k must be a finite number > 0, got %g", c.SurrogateK)
+	}
+	if math.IsNaN(c.GradClip) || c.GradClip < 0 {
+		return fmt.Errorf("train: --grad-clip must be >= 0, got %g", c.GradClip)
+	}
+	return nil
+}
+
+func (c SQNConfig) neurons() SQNNeurons {
+	return SQNNeurons{Timesteps: c.Timesteps, Threshold: float32(c.Threshold), Leak: float32(c.Leak),
+		Surrogate: c.Surrogate, SurrogateK: float32(c.SurrogateK)}
+}
+
+// SQNTrainer trains a spiking Q-network with DQN and backpropagation through
+// time. Acting, TD targets and keep-best evaluation run sqnNet's plain-Go
+// forward, which equals snn's simulation of the same network bit for bit.
+type SQNTrainer struct {
+	cfg       SQNConfig
+	env       env.Env
+	evalEnv   env.Env
+	sizes     []int
+	threshold float64
+
+	online, target *sqnParams
+	onlineNet      *sqnNet
+	targetNet      *sqnNet
+	opt            *adam
+	buf            *replay.Buffer
+	batch          *replay.Batch
+	qNext, qOnline []float32
+	gQ             []float32
+
+	actPCG, replayPCG *rand.PCG
+	actRNG, replayRNG *rand.Rand
+
+	step       int64
+	resets     int64
+	obs        []float32
+	epReturn   float64
+	epActions  []int32
+	epLossSum  float64
+	epLossN    int
+	updates    int64
+	returns    []float64
+	solvedStep int64
+	metrics    []Row
+	best       *sqnParams
+	bestScore  float64
+	bestStep   int64
+
+	learnTime time.Duration
+}
+
+// NewSQNTrainer validates cfg, makes the environment and initialises the
+// network as sqn_torch.py does (N(0, 1/fan_in), the bias input counted).
+func NewSQNTrainer(cfg SQNConfig) (*SQNTrainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := newSQNTrainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.online.initDSQN(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
+	t.target.copyFrom(t.online)
+	t.paramsChanged()
+	t.env.Seed(cfg.Seed)
+	t.obs = append(t.obs[:0], t.env.Reset()...)
+	t.resets = 1
+	return t, nil
+}
+
+func newSQNTrainer(cfg SQNConfig) (*SQNTrainer, error) {
+	e, err := env.Make(cfg.Env)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	evalEnv, _ := env.Make(cfg.Env)
+	t := &SQNTrainer{cfg: cfg, env: e, evalEnv: evalEnv, bestScore: math.Inf(-1)}
+	t.sizes = append([]int{e.ObservationSize()}, cfg.Hidden...)
+	t.sizes = append(t.sizes, e.NumActions())
+	t.threshold = cfg.SolveThresh
+	if t.threshold == 0 {
+		t.threshold = rewardThreshold(e)
+	}
+	t.online = newSQNParams(t.sizes)
+	t.target = newSQNParams(t.sizes)
+	t.onlineNet = newSQNNet(t.online, cfg.neurons(), cfg.Batch)
+	t.targetNet = newSQNNet(t.target, cfg.neurons(), cfg.Batch)
+	t.opt = newAdam(t.online.tensors())
+	if t.buf, err = replay.New(cfg.Buffer, e.ObservationSize()); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	t.batch = replay.NewBatch(cfg.Batch, e.ObservationSize())
+	nA := e.NumActions()
+	t.qNext = make([]float32, cfg.Batch*nA)
+	t.qOnline = make([]float32, cfg.Batch*nA)
+	t.gQ = make([]float32, cfg.Batch*nA)
+	t.actPCG = rand.NewPCG(cfg.Seed, streamAct)
+	t.replayPCG = rand.NewPCG(cfg.Seed, streamReplay)
+	t.actRNG = rand.New(t.actPCG)
+	t.replayRNG = rand.New(t.replayPCG)
+	t.obs = make([]float32, 0, e.ObservationSize())
+	return t, nil
+}
+
+// Config returns the run's settings.
+func (t *SQNTrainer) Config() SQNConfig { return t.cfg }
+
+// Step is the number of env steps done so far.
+func (t *SQNTrainer) Step() int64 { return t.step }
+
+// Metrics returns the rows so far (shared; do not modify).
+func (t *SQNTrainer) Metrics() []Row { return t.metrics }
+
+// Sizes returns the network's widths, input to output.
+func (t *SQNTrainer) Sizes() []int { return t.sizes }
+
+func (t *SQNTrainer) paramsChanged() {
+	t.onlineNet.refresh()
+	t.targetNet.refresh()
+}
+
+func (t *SQNTrainer) epsilon(step int64) float64 {
+	frac := math.Min(1, float64(step-1)/float64(t.cfg.EpsSteps))
+	return t.cfg.EpsStart + frac*(t.cfg.EpsEnd-t.cfg.EpsStart)
+}
+
+func (t *SQNTrainer) learningRate(step int64) float64 {
+	frac := float64(step-1) / float64(t.cfg.Steps)
+	return t.cfg.LR + frac*(t.cfg.LRFinal-t.cfg.LR)
+}
+
+// act returns the online network's greedy action for obs.
+func (t *SQNTrainer) act(obs []float32) int {
+	return model.Argmax(t.onlineNet.forward(obs, 1))
+}
+
+// Run trains until Config.Steps env steps are done or ctx is cancelled (then
+// it writes a checkpoint if asked and returns ctx's error), as Trainer.Run.
+func (t *SQNTrainer) Run(ctx context.Context, opts RunOptions) error {
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 1000
+	}
+	cfg := t.cfg
+	nActions := t.sizes[len(t.sizes)-1]
+	for t.step < int64(cfg.Steps) {
+		step := t.step + 1
+		eps := t.epsilon(step)
+		var action int
+		if t.actRNG.Float64() < eps {
+			action = t.actRNG.IntN(nActions)
+		} else {
+			action = t.act(t.obs)
+		}
+		res, err := t.env.Step(action)
+		if err != nil {
+			return fmt.Errorf("train: step %d: %w", step, err)
+		}
+		t.buf.Add(t.obs, action, float32(res.Reward), res.Obs, res.Terminated)
+		t.epReturn += res.Reward
+		t.epActions = append(t.epActions, int32(action))
+		t.obs = append(t.obs[:0], res.Obs...)
+		t.step = step
+
+		if step > int64(cfg.Warmup) && step%int64(cfg.TrainEvery) == 0 {
+			loss, err := t.update(t.learningRate(step))
+			if err != nil {
+				return fmt.Errorf("train: step %d: %w", step, err)
+			}
+			t.epLossSum += float64(loss)
+			t.epLossN++
+		}
+		if cfg.Tau == 0 && step%int64(cfg.TargetSync) == 0 {
+			t.target.copyFrom(t.online)
+			t.targetNet.refresh()
+		}
+		if res.Terminated || res.Truncated {
+			t.endEpisode(eps)
+		}
+		if cfg.KeepBestEvery > 0 && step%int64(cfg.KeepBestEvery) == 0 {
+			if err := t.keepBest(eps); err != nil {
+				return err
+			}
+		}
+		if opts.Progress != nil && (step%opts.ProgressEvery == 0 || step == int64(cfg.Steps)) {
+			opts.Progress(t.progress(eps))
+		}
+		if opts.CheckpointPath != "" && cfg.CheckpointEvery > 0 && step%int64(cfg.CheckpointEvery) == 0 && step < int64(cfg.Steps) {
+			if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
+				return err
+			}
+		}
+		if step == opts.StopAt {
+			return nil
+		}
+		if step&255 == 0 && ctx.Err() != nil {
+			if opts.CheckpointPath != "" {
+				if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (t *SQNTrainer) endEpisode(eps float64) {
+	t.returns = append(t.returns, t.epReturn)
+	loss := math.NaN()
+	if t.epLossN > 0 {
+		loss = t.epLossSum / float64(t.epLossN)
+	}
+	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: t.epReturn, Loss: loss, Epsilon: eps, Eval: math.NaN()})
+	if t.solvedStep == 0 && len(t.returns) >= t.cfg.Window && t.windowMean() >= t.threshold {
+		t.solvedStep = t.step
+	}
+	t.epReturn, t.epLossSum, t.epLossN = 0, 0, 0
+	t.epActions = t.epActions[:0]
+	t.obs = append(t.obs[:0], t.env.Reset()...)
+	t.resets++
+}
+
+func (t *SQNTrainer) windowMean() float64 {
+	n := min(len(t.returns), t.cfg.Window)
+	if n == 0 {
+		return math.NaN()
+	}
+	return mean(t.returns[len(t.returns)-n:])
+}
+
+func (t *SQNTrainer) progress(eps float64) Progress {
+	best := math.NaN()
+	if t.best != nil {
+		best = t.bestScore
+	}
+	return Progress{Step: t.step, Total: int64(t.cfg.Steps), Episodes: len(t.returns), MeanReturn: t.windowMean(), Epsilon: eps, BestEval: best}
+}
+
+// update does one gradient step on a sampled batch and returns its loss.
+func (t *SQNTrainer) update(lr float64) (float32, error) {
+	start := time.Now()
+	loss := t.learn(lr)
+	t.learnTime += time.Since(start)
+	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+		return loss, fmt.Errorf("loss diverged to %v after %d updates", loss, t.updates)
+	}
+	return loss, nil
+}
+
+// learn samples a batch, computes the TD targets and the gradients, clamps
+// them and applies Adam.
+func (t *SQNTrainer) learn(lr float64) float32 {
+	b := t.batch
+	t.buf.Sample(b, t.replayRNG)
+	nA := t.sizes[len(t.sizes)-1]
+	copy(t.qNext, t.targetNet.forward(b.NextObs, b.Size))
+	if t.cfg.Double {
+		copy(t.qOnline, t.onlineNet.forward(b.NextObs, b.Size))
+	}
+	q := t.onlineNet.forward(b.Obs, b.Size)
+	gamma := float32(t.cfg.Gamma)
+	clear(t.gQ)
+	var loss float32
+	inv := 1 / float32(b.Size)
+	for s := 0; s < b.Size; s++ {
+		var next float32
+		if t.cfg.Double {
+			next = t.qNext[s*nA+model.Argmax(t.qOnline[s*nA:(s+1)*nA])]
+		} else {
+			row := t.qNext[s*nA : (s+1)*nA]
+			next = row[0]
+			for _, v := range row[1:] {
+				next = max(next, v)
+			}
+		}
+		y := b.Rewards[s] + gamma*(1-b.Terminated[s])*next
+		d := q[s*nA+b.Actions[s]] - y
+		if t.cfg.Loss == "huber" && (d > 1 || d < -1) {
+			ad := float32(math.Abs(float64(d)))
+			loss += (ad - 0.5) * inv
+			t.gQ[s*nA+b.Actions[s]] = float32(math.Copysign(1, float64(d))) * inv
+		} else if t.cfg.Loss == "huber" {
+			loss += 0.5 * d * d * inv
+			t.gQ[s*nA+b.Actions[s]] = d * inv
+		} else {
+			loss += d * d * inv
+			t.gQ[s*nA+b.Actions[s]] = 2 * d * inv
+		}
+	}
+	grads := t.onlineNet.backward(t.gQ)
+	if c := float32(t.cfg.GradClip); c > 0 {
+		for _, g := range grads {
+			for i, v := range g {
+				g[i] = min(max(v, -c), c)
+			}
+		}
+	}
+	t.opt.update(t.online.tensors(), grads, lr)
+	if t.cfg.Tau > 0 {
+		t.target.polyak(t.online, float32(t.cfg.Tau))
+	}
+	t.paramsChanged()
+	t.updates++
+	return loss
+}
+
+// evaluate plays greedy episodes with net (sharing p's parameters).
+func (t *SQNTrainer) evaluate(net *sqnNet, seed uint64, episodes int) ([]float64, error) {
+	return evaluatePolicy(t.evalEnv, sqnPolicy{net}, seed, episodes)
+}
+
+type sqnPolicy struct{ n *sqnNet }
+
+func (p sqnPolicy) Act(obs []float32) int { return model.Argmax(p.n.forward(obs, 1)) }
+
+func (t *SQNTrainer) keepBest(eps float64) error {
+	rets, err := t.evaluate(t.onlineNet, t.cfg.Seed+20000, t.cfg.KeepBestEps)
+	if err != nil {
+		return err
+	}
+	score := mean(rets)
+	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: math.NaN(), Loss: math.NaN(), Epsilon: eps, Eval: score})
+	if t.best == nil || score > t.bestScore {
+		if t.best == nil {
+			t.best = t.online.snapshot()
+		} else {
+			t.best.copyFrom(t.online)
+		}
+		t.bestScore, t.bestStep = score, t.step
+	}
+	return nil
+}
+
+// SQNResult is Result plus the spiking settings.
+type SQNResult struct {
+	Result
+	Timesteps       int     `json:"timesteps"`
+	Sizes           []int   `json:"sizes"`
+	MsPerUpdate     float64 `json:"ms_per_update"` // as sqn_torch.py's field
+	SpikesPerDecide float64 `json:"spikes_per_decision"`
+	SynOpsPerDecide float64 `json:"synops_per_decision"`
+}
+
+// Finish evaluates the kept network (the best one if keep-best ran, else the
+// last) in the snn simulator over Config.EvalEpisodes greedy episodes (env
+// seed + 10000) and returns the summary with the kept and final networks as
+// snn.Networks.
+func (t *SQNTrainer) Finish(wall time.Duration, steps int64) (SQNResult, *snn.Network, *snn.Network, error) {
+	kept := t.online
+	var keptBest *KeptBest
+	if t.best != nil {
+		kept = t.best
+		keptBest = &KeptBest{Score: t.bestScore, Step: t.bestStep}
+	}
+	nr := t.cfg.neurons()
+	keptNet, err := kept.snnNetwork(nr)
+	if err != nil {
+		return SQNResult{}, nil, nil, fmt.Errorf("train: kept network: %w", err)
+	}
+	finalNet, err := t.online.snnNetwork(nr)
+	if err != nil {
+		return SQNResult{}, nil, nil, fmt.Errorf("train: final network: %w", err)
+	}
+	evalStart := time.Now()
+	pol := &snnGreedy{net: keptNet, state: keptNet.NewState(1)}
+	rets, err := evaluatePolicy(t.evalEnv, pol, t.cfg.Seed+10000, t.cfg.EvalEpisodes)
+	if err != nil {
+		return SQNResult{}, nil, nil, err
+	}
+	if pol.err != nil {
+		return SQNResult{}, nil, nil, pol.err
+	}
+	r := Result{
+		Seed: t.cfg.Seed, Steps: t.cfg.Steps, Threads: runtime.GOMAXPROCS(0), Loss: t.cfg.Loss,
+		Version: versionOf(t.cfg.Env), TrainWallS: wall.Seconds(), Updates: t.updates,
+		Episodes: len(t.returns), SolveThreshold: t.threshold,
+		EvalMean: mean(rets), EvalMin: minOf(rets), EvalMax: maxOf(rets), EvalWallS: time.Since(evalStart).Seconds(),
+		KeptBest: keptBest, Go: runtime.Version(), Gorgonia: "none (hand-written BPTT)",
+		EvalEpisodes: len(rets), EvalReturns: rets, Double: t.cfg.Double, Tau: t.cfg.Tau, LRFinal: t.cfg.LRFinal,
+	}
+	if wall > 0 {
+		r.StepsPerS = float64(steps) / wall.Seconds()
+		r.LearnShare = t.learnTime.Seconds() / wall.Seconds()
+	}
+	out := SQNResult{Timesteps: t.cfg.Timesteps, Sizes: t.sizes}
+	if t.learnTime > 0 && t.updates > 0 {
+		v := float64(t.updates) / t.learnTime.Seconds()
+		r.UpdatesPerSLearnOnly = &v
+		out.MsPerUpdate = 1000 / v
+	}
+	if t.solvedStep > 0 {
+		s := t.solvedStep
+		r.SolvedStep = &s
+	}
+	if len(t.returns) > 0 {
+		v := t.windowMean()
+		r.FinalMeanLast20 = &v
+	}
+	c := pol.state.Counters
+	if c.Decisions > 0 {
+		var spikes int64
+		for _, s := range c.Spikes {
+			spikes += s
+		}
+		out.SpikesPerDecide = float64(spikes) / float64(c.Decisions)
+		out.SynOpsPerDecide = float64(c.SynOps) / float64(c.Decisions)
+	}
+	out.Result = r
+	return out, keptNet, finalNet, nil
+}
+
+// snnGreedy acts with an snn.Network at its own T; the first error is kept.
+type snnGreedy struct {
+	net   *snn.Network
+	state *snn.State
+	err   error
+}
+
+func (p *snnGreedy) Act(obs []float32) int {
+	a, err := p.net.Run(p.state, obs, 0, nil)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	return a
+}
+
+// evaluatePolicy plays greedy episodes of p on e seeded with seed, as Evaluate.
+func evaluatePolicy(e env.Env, p env.Policy, seed uint64, episodes int) ([]float64, error) {
+	e.Seed(seed)
+	returns := make([]float64, 0, episodes)
+	for ep := 0; ep < episodes; ep++ {
+		obs := e.Reset()
+		ret := 0.0
+		for {
+			res, err := e.Step(p.Act(obs))
+			if err != nil {
+				return nil, fmt.Errorf("train: evaluation episode %d: %w", ep+1, err)
+			}
+			ret += res.Reward
+			obs = res.Obs
+			if res.Terminated || res.Truncated {
+				break
+			}
+		}
+		returns = append(returns, ret)
+	}
+	return returns, nil
+}
