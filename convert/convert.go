@@ -21,6 +21,9 @@ const (
 	// NeuronWise uses one λ per neuron: the percentile of that neuron's
 	// positive activations (a neuron that never fires takes its layer's λ).
 	NeuronWise Normalization = "neuron"
+	// Unit uses λ = 1 everywhere: the threshold is the activation 1, so an IF
+	// neuron's rate is the clip(a, 0, 1) a clip-floor student was trained with.
+	Unit Normalization = "unit"
 )
 
 // Options steer Convert. BaselineOptions gives DESIGN.md's baseline.
@@ -199,6 +202,9 @@ func scales(acts [][]float32, widths []int, norm Normalization, p float64) [][]f
 		if layerScale <= 0 {
 			layerScale = 1 // a dead layer: any scale gives no spikes
 		}
+		if norm == Unit {
+			layerScale = 1
+		}
 		s := make([]float32, width)
 		for o := range s {
 			s[o] = layerScale
@@ -222,9 +228,9 @@ func scales(acts [][]float32, widths []int, norm Normalization, p float64) [][]f
 
 func (o Options) check() error {
 	switch o.Normalization {
-	case LayerWise, NeuronWise:
+	case LayerWise, NeuronWise, Unit:
 	default:
-		return fmt.Errorf("convert: normalization %q, want %q or %q", o.Normalization, LayerWise, NeuronWise)
+		return fmt.Errorf("convert: normalization %q, want %q, %q or %q", o.Normalization, LayerWise, NeuronWise, Unit)
 	}
 	if !(o.Percentile > 0 && o.Percentile <= 100) {
 		return fmt.Errorf("convert: percentile %v, want a value in (0, 100] (100 = max)", o.Percentile)

@@ -84,6 +84,7 @@ func TestConvertScalesWeights(t *testing.T) {
 	}{
 		{NeuronWise, []float32{1, 2}, []float32{1, 0, 0, 1}, []float32{0.5, -2}, []float32{0, 0}, 0.25},
 		{LayerWise, []float32{2, 2}, []float32{0.5, 0, 0, 1}, []float32{1, -2}, []float32{0, 0}, 0.25},
+		{Unit, []float32{1, 1}, []float32{1, 0, 0, 2}, []float32{0.5, -1}, []float32{0, 0}, 0.25},
 	} {
 		t.Run(string(c.norm), func(t *testing.T) {
 			opts := Options{Normalization: c.norm, Percentile: 100, Timesteps: 8, InitialMembrane: 0.5}

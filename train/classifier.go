@@ -24,7 +24,9 @@ type ClassifierConfig struct {
 	// ClipFloor > 0 trains with quantisation-aware hidden activations: each
 	// ReLU output is clipped to [0, 1] and rounded to ClipFloor levels,
 	// floor(L h + 1/2) / L, with the gradient of the clip alone (straight
-	// through). The returned network keeps plain ReLUs. 0 = off.
+	// through). The returned network keeps plain ReLUs (model files have no
+	// clip layer): convert it with unit normalisation (threshold = 1 = the
+	// clip), whose IF rates reproduce the clip. 0 = off.
 	ClipFloor int `json:"clip_floor"`
 	// Init, when set, is the starting network (same sizes), e.g. the previous
 	// student of a DAgger round; it is not modified.
@@ -43,7 +45,10 @@ type ClassifierResult struct {
 	Epochs   int     `json:"epochs"`
 	Updates  int     `json:"updates"`
 	Loss     float64 `json:"loss"`     // mean cross-entropy of the last epoch
-	Accuracy float64 `json:"accuracy"` // share of samples whose argmax is the label, after training
+	// Accuracy is the share of samples whose argmax is the label after
+	// training, with clip-floor activations when ClipFloor > 0 (the network
+	// an SNN with unit normalisation reproduces).
+	Accuracy float64 `json:"accuracy"`
 }
 
 // TrainClassifier trains an MLP mapping states (row-major, width columns)
@@ -137,7 +142,12 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 	out := make([]float32, classes)
 	correct := 0
 	for r := 0; r < n; r++ {
-		net.Forward(out, states[r*width:(r+1)*width], ws)
+		x := states[r*width : (r+1)*width]
+		if cfg.ClipFloor > 0 {
+			out = clipFloorForward(params, x, cfg.ClipFloor)
+		} else {
+			net.Forward(out, x, ws)
+		}
 		if model.Argmax(out) == labels[r] {
 			correct++
 		}
@@ -361,4 +371,25 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 		cg.gradBuf[i] = gn.Value().Data().([]float32)
 	}
 	return cg.lossVal.Data().(float32), cg.gradBuf, nil
+}
+
+// clipFloorForward is the training-mode forward pass with clip-floor
+// activations, for one sample.
+func clipFloorForward(p *qParams, x []float32, levels int) []float32 {
+	for l := range p.weights {
+		out := make([]float32, p.sizes[l+1])
+		for o := range out {
+			sum := float32(0)
+			for i, w := range p.weights[l][o*len(x) : (o+1)*len(x)] {
+				sum += w * x[i]
+			}
+			z := sum + p.biases[l][o]
+			if l < len(p.weights)-1 {
+				z = float32(math.Floor(float64(min(max(z, 0), 1))*float64(levels)+0.5)) / float32(levels)
+			}
+			out[o] = z
+		}
+		x = out
+	}
+	return x
 }

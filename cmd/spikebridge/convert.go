@@ -162,6 +162,11 @@ func runConvert(opts *ConvertOptions) error {
 	if opts.percentileSet {
 		cOpts.Percentile = opts.Percentile
 	}
+	if opts.Method == methodDistill && opts.Classifier.ClipFloor > 0 {
+		// The student was trained with activations clipped at 1: threshold 1
+		// in its own units reproduces the clip.
+		cOpts.Normalization = convert.Unit
+	}
 	res := convertResult{Out: opts.Out, Method: opts.Method, Timesteps: opts.Timesteps}
 	source := teacher
 	var s *snn.Network
