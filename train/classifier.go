@@ -41,10 +41,10 @@ func DefaultClassifierConfig() ClassifierConfig {
 
 // ClassifierResult reports a classifier run.
 type ClassifierResult struct {
-	Samples  int     `json:"samples"`
-	Epochs   int     `json:"epochs"`
-	Updates  int     `json:"updates"`
-	Loss     float64 `json:"loss"`     // mean cross-entropy of the last epoch
+	Samples int     `json:"samples"`
+	Epochs  int     `json:"epochs"`
+	Updates int     `json:"updates"`
+	Loss    float64 `json:"loss"` // mean cross-entropy of the last epoch
 	// Accuracy is the share of samples whose argmax is the label after
 	// training, with clip-floor activations when ClipFloor > 0 (the network
 	// an SNN with unit normalisation reproduces).
