@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/spikebridge/spikebridge/snn"
 )
@@ -296,13 +297,13 @@ func (n *sqnNet) forwardOne(b int) {
 	}
 }
 
+// addCols adds column j of the (in, out) matrix wt to v for every spike j.
+// gonum's Saxpy (SSE on amd64) with alpha 1 adds each element exactly as v[i] += c does (1*c is
+// exact), so the result is bit-identical to snn's column additions.
 func addCols(v, wt []float32, spikes []int32) {
 	out := len(v)
 	for _, j := range spikes {
-		col := wt[int(j)*out : int(j)*out+out]
-		for i, c := range col {
-			v[i] += c
-		}
+		gonum.Implementation{}.Saxpy(out, 1, wt[int(j)*out:int(j)*out+out], 1, v, 1)
 	}
 }
 
@@ -393,10 +394,7 @@ func (n *sqnNet) backward(gQ []float32) [][]float32 {
 						k := n.spkN[l-1][b*T+t]
 						dw := n.dwt[l]
 						for _, j := range n.spk[l-1][prow : prow+int(k)] {
-							col := dw[int(j)*width : int(j)*width+width]
-							for i, g := range gv {
-								col[i] += g
-							}
+							gonum.Implementation{}.Saxpy(width, 1, gv, 1, dw[int(j)*width:int(j)*width+width], 1)
 						}
 					}
 				}
