@@ -160,7 +160,10 @@ func WriteReturnPlot(w io.Writer, title string, ts []int, mean, std []float64, a
 	p.Add(line, points, eb, ann)
 	p.Legend.Add("SNN (mean ± std)", line, points)
 	p.Legend.Add(fmt.Sprintf("ANN (%.1f ± %.1f)", annMean, annStd), ann)
-	p.Y.Max = math.Max(p.Y.Max, annMean*1.1)
+	// Returns are never negative; leave room above the ANN line for the legend.
+	p.Y.Min = 0
+	p.Y.Max = math.Max(p.Y.Max, annMean*1.25)
+	p.Legend.Top = true
 	return writePNG(w, p, "return plot")
 }
 
