@@ -110,6 +110,10 @@ func WriteLearningCurve(w io.Writer, c Curve) error {
 		p.Add(sc)
 		p.Legend.Add("greedy evaluation (mean return)", sc)
 	}
+	// Returns are never negative here; leave headroom so the legend (top
+	// left) does not cover the data.
+	p.Y.Min = math.Min(p.Y.Min, 0)
+	p.Y.Max += 0.25 * (p.Y.Max - p.Y.Min)
 	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(18*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
 	p.Draw(draw.New(canvas))
 	if _, err := canvas.WriteTo(w); err != nil {
