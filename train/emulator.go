@@ -29,6 +29,11 @@ type EmulatorConfig struct {
 	Freeze []string `json:"freeze,omitempty"`
 	// LRFinal, when > 0, is reached by a cosine decay at the last epoch.
 	LRFinal float64 `json:"lr_final,omitempty"`
+	// Spiking emulator only (0 = default): membrane leak and synaptic
+	// trace decay per step, and the slope of the surrogate gradient.
+	Leak           float64 `json:"leak,omitempty"`
+	TraceDecay     float64 `json:"trace_decay,omitempty"`
+	SurrogateSlope float64 `json:"surrogate_slope,omitempty"`
 }
 
 // DefaultRateEmulatorConfig: two hidden ReLU layers of 64, batch 64, Adam 1e-3.
@@ -170,24 +175,56 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 	if err != nil {
 		return nil, res, err
 	}
-	batch := cfg.Batch
-	eg, err := newEmulatorGraph(params, batch)
+	eg, err := newEmulatorGraph(params, cfg.Batch)
 	if err != nil {
 		return nil, res, err
 	}
 	net := params.network()
-	opt := newAdam(params.tensors())
+	ws := net.NewWorkspace(1)
 	trainIdx := []int{}
 	for l, n := range names {
 		if !frozen[n] {
 			trainIdx = append(trainIdx, 2*l, 2*l+1)
 		}
 	}
-	ws := net.NewWorkspace(1)
 	best := params.snapshot()
-	res.Samples, res.ValSamples = trainSet.Rows, val.Rows
-	res.ValLoss = MaskedMSE(net, val, ws)
-	res.BestEpoch = 0
+	res, err = fitEmulator(trainSet, cfg, rng, fitHooks{
+		params:   params.tensors(),
+		trainIdx: trainIdx,
+		run:      eg.run,
+		valLoss: func() float64 {
+			net.Refresh()
+			return MaskedMSE(net, val, ws)
+		},
+		keep: func() { best.copyFrom(params) },
+	}, progress)
+	if err != nil {
+		return nil, res, fmt.Errorf("train: rate emulator: %w", err)
+	}
+	res.ValSamples = val.Rows
+	return best.network(), res, nil
+}
+
+// fitHooks connect fitEmulator to one kind of emulator.
+type fitHooks struct {
+	params   [][]float32 // every parameter tensor, in the graph's gradient order
+	trainIdx []int       // indices of the tensors that are trained (not frozen)
+	run      func(x, y []float32) (float32, [][]float32, bool, error)
+	valLoss  func() float64 // masked MSE on the validation set with the current parameters
+	keep     func()         // remember the current parameters as the best
+}
+
+// fitEmulator is the training loop shared by the emulators: seeded shuffles
+// of the samples, fixed-size batches (the last one padded with rows whose
+// targets are all missing, so it counts exactly its real samples), Adam on
+// the unfrozen tensors, the validation loss after every epoch, keep-best and
+// early stopping.
+func fitEmulator(trainSet *replay.Samples, cfg EmulatorConfig, rng *rand.Rand, h fitHooks, progress EmulatorProgress) (EmulatorResult, error) {
+	res := EmulatorResult{Samples: trainSet.Rows}
+	batch := cfg.Batch
+	opt := newAdam(h.params)
+	res.ValLoss = h.valLoss()
+	h.keep()
 	order := make([]int, trainSet.Rows)
 	for i := range order {
 		order[i] = i
@@ -196,7 +233,6 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 	y := make([]float32, batch*trainSet.Out)
 	sinceBest := 0
 	var gradSel, paramSel [][]float32
-	all := params.tensors()
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		lr := cfg.lrAt(epoch - 1)
@@ -211,27 +247,26 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 				copy(x[k*trainSet.In:], xr)
 				copy(y[k*trainSet.Out:], yr)
 			}
-			loss, grads, ok, err := eg.run(x, y)
+			loss, grads, ok, err := h.run(x, y)
 			if err != nil {
-				return nil, res, err
+				return res, err
 			}
 			if !ok {
 				continue // a batch with no target at all
 			}
 			gradSel, paramSel = gradSel[:0], paramSel[:0]
-			for _, i := range trainIdx {
+			for _, i := range h.trainIdx {
 				gradSel = append(gradSel, grads[i])
-				paramSel = append(paramSel, all[i])
+				paramSel = append(paramSel, h.params[i])
 			}
-			opt.updateSubset(trainIdx, paramSel, gradSel, lr)
+			opt.updateSubset(h.trainIdx, paramSel, gradSel, lr)
 			lossSum += float64(loss)
 			batches++
 			res.Updates++
 		}
-		net.Refresh()
-		st := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(max(batches, 1)), ValLoss: MaskedMSE(net, val, ws)}
+		st := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(max(batches, 1)), ValLoss: h.valLoss()}
 		if math.IsNaN(st.ValLoss) || math.IsInf(st.ValLoss, 0) {
-			return nil, res, fmt.Errorf("train: rate emulator: validation loss %v at epoch %d: training diverged (lower --lr)", st.ValLoss, epoch)
+			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower --lr)", st.ValLoss, epoch)
 		}
 		res.History = append(res.History, st)
 		res.Epochs = epoch
@@ -241,15 +276,14 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 		}
 		if st.ValLoss < res.ValLoss {
 			res.ValLoss, res.BestEpoch = st.ValLoss, epoch
-			best.copyFrom(params)
+			h.keep()
 			sinceBest = 0
 		} else if sinceBest++; cfg.Patience > 0 && sinceBest >= cfg.Patience {
 			res.EarlyStop = true
 			break
 		}
 	}
-	out := best.network()
-	return out, res, nil
+	return res, nil
 }
 
 // updateSubset applies Adam to the parameter tensors with indices idx (into

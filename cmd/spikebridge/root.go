@@ -49,6 +49,8 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.AddCommand(NewCmdConvert(ios, nil))
 	root.AddCommand(NewCmdCompare(ios, nil))
 	root.AddCommand(NewCmdImport(ios))
+	root.AddCommand(NewCmdProbe(ios))
+	root.AddCommand(NewCmdEvalEmulator(ios, nil))
 	return root
 }
 

@@ -16,6 +16,7 @@ func NewCmdTrain(ios *IOStreams) *cobra.Command {
 	cmd.AddCommand(NewCmdTrainDQN(ios, nil))
 	cmd.AddCommand(NewCmdTrainClassifier(ios, nil))
 	cmd.AddCommand(NewCmdTrainSQN(ios, nil))
+	cmd.AddCommand(NewCmdTrainEmulator(ios, nil))
 	return cmd
 }
 

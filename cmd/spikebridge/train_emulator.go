@@ -1,0 +1,475 @@
+package main
+
+import (
+	"encoding/json"
+
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/train"
+)
+
+// Files of an emulator run directory.
+const (
+	emulatorModelFile   = "model.safetensors"
+	emulatorConfigFile  = "config.json"
+	emulatorMetricsFile = "metrics.csv"
+	emulatorTracesFile  = "predictions.png"
+)
+
+// emulatorKind is "rate" (an MLP on a time-delay window) or "spiking" (a
+// recurrent LIF network trained with surrogate-gradient BPTT).
+const (
+	emulatorRate    = "rate"
+	emulatorSpiking = "spiking"
+)
+
+// emulatorDoc is the description stored with a trained emulator: enough to
+// rebuild its samples from the probe file and reproduce its figures.
+type emulatorDoc struct {
+	FormatVersion int                  `json:"format_version"`
+	Kind          string               `json:"kind"`
+	Task          replay.Task          `json:"task"`
+	Windows       replay.WindowOptions `json:"windows"`
+	Config        train.EmulatorConfig `json:"config"`
+	Source        string               `json:"source,omitempty"`
+	// Spiking emulators: sizes and neuron settings.
+	StepInputs int     `json:"step_inputs,omitempty"`
+	Context    int     `json:"context,omitempty"`
+	Hidden     int     `json:"hidden,omitempty"`
+	Outputs    int     `json:"outputs,omitempty"`
+	Leak       float32 `json:"leak,omitempty"`
+	TraceDecay float32 `json:"trace_decay,omitempty"`
+	Threshold  float32 `json:"threshold,omitempty"`
+}
+
+// emulatorModel is a loaded emulator file.
+type emulatorModel struct {
+	Doc     emulatorDoc
+	Rate    *model.Network
+	Spiking *train.SpikingEmulator
+}
+
+const emulatorSettingsKey = "emulator"
+
+func saveEmulator(path string, m *emulatorModel) error {
+	m.Doc.FormatVersion = 1
+	doc, err := json.Marshal(m.Doc)
+	if err != nil {
+		return fmt.Errorf("%s: encode emulator description: %w", path, err)
+	}
+	if m.Rate != nil {
+		return formats.SaveModel(path, m.Rate, formats.ModelMeta{
+			Input:  formats.IOSpec{Meaning: "emulator features, standardised (" + string(m.Doc.Task.Kind) + " task)"},
+			Output: formats.IOSpec{Meaning: "emulator outputs, standardised"},
+			Provenance: formats.Provenance{Source: m.Doc.Source, Tool: "spikebridge train emulator",
+				Settings: map[string]string{emulatorSettingsKey: string(doc)}},
+		})
+	}
+	e := m.Spiking
+	f := e.StepInputs + e.Context
+	return formats.SaveFloat32Tensors(path, []formats.Float32Tensor{
+		{Name: "input.weight", Shape: []int{e.Hidden, f}, Data: e.WIn},
+		{Name: "input.bias", Shape: []int{e.Hidden}, Data: e.B},
+		{Name: "recurrent.weight", Shape: []int{e.Hidden, e.Hidden}, Data: e.WRec},
+		{Name: "readout.weight", Shape: []int{e.Outputs, e.Hidden}, Data: e.WOut},
+		{Name: "readout.bias", Shape: []int{e.Outputs}, Data: e.BOut},
+	}, map[string]string{formats.EmulatorMetadataKey: string(doc)})
+}
+
+// loadEmulator reads a rate emulator (a model file with an emulator
+// description) or a spiking emulator file.
+func loadEmulator(path string) (*emulatorModel, error) {
+	st, err := formats.LoadSafetensors(path)
+	if err != nil {
+		return nil, err
+	}
+	m := &emulatorModel{}
+	if raw, ok := st.Metadata[formats.EmulatorMetadataKey]; ok {
+		if err := json.Unmarshal([]byte(raw), &m.Doc); err != nil {
+			return nil, fmt.Errorf("%s: emulator description: %w", path, err)
+		}
+		tensors, _, err := formats.LoadFloat32Tensors(path)
+		if err != nil {
+			return nil, err
+		}
+		d := m.Doc
+		e := &train.SpikingEmulator{Window: d.Task.Window, StepInputs: d.StepInputs, Context: d.Context, Hidden: d.Hidden,
+			Outputs: d.Outputs, Leak: d.Leak, TraceDecay: d.TraceDecay, Threshold: d.Threshold}
+		for name, dst := range map[string]*[]float32{"input.weight": &e.WIn, "input.bias": &e.B, "recurrent.weight": &e.WRec,
+			"readout.weight": &e.WOut, "readout.bias": &e.BOut} {
+			t, ok := tensors[name]
+			if !ok {
+				return nil, fmt.Errorf("%s: spiking emulator: no tensor %q", path, name)
+			}
+			*dst = t.Data
+		}
+		if err := e.Check(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		m.Spiking = e
+	} else {
+		net, meta, err := formats.LoadModel(path)
+		if err != nil {
+			return nil, err
+		}
+		raw, ok := meta.Provenance.Settings[emulatorSettingsKey]
+		if !ok {
+			return nil, fmt.Errorf("%s: not an emulator (no emulator description in the model file; train one with `spikebridge train emulator`)", path)
+		}
+		if err := json.Unmarshal([]byte(raw), &m.Doc); err != nil {
+			return nil, fmt.Errorf("%s: emulator description: %w", path, err)
+		}
+		m.Rate = net
+	}
+	t := &m.Doc.Task
+	if t.Kind != replay.ForwardTask && t.Kind != replay.SequenceTask || t.Window < 2 || t.InputSize <= 0 || t.TargetSize <= 0 {
+		return nil, fmt.Errorf("%s: emulator task %+v is not valid", path, *t)
+	}
+	return m, nil
+}
+
+// predictor returns the emulator's standardised predictor.
+func (m *emulatorModel) predictor() replay.Predictor {
+	if m.Rate != nil {
+		ws := m.Rate.NewWorkspace(1)
+		return func(dst, x []float32) error { m.Rate.Forward(dst, x, ws); return nil }
+	}
+	st := m.Spiking.NewState()
+	return func(dst, x []float32) error { m.Spiking.Forward(dst, x, st); return nil }
+}
+
+// emulatorData is a probe file cut into the emulator's samples.
+type emulatorData struct {
+	Probe      *replay.Probe
+	Split      *replay.WindowSplit
+	Train, Val *replay.Samples
+}
+
+// emulatorSamples loads the probe file and builds the training and
+// validation samples of task with the stored windowing.
+func emulatorSamples(path string, task *replay.Task, windows replay.WindowOptions) (*emulatorData, error) {
+	p, err := replay.LoadProbe(path)
+	if err != nil {
+		return nil, err
+	}
+	split, err := replay.SplitWindows(p, windows)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d := &emulatorData{Probe: p, Split: split}
+	if task.Kind == "" {
+		return d, nil
+	}
+	if d.Train, err = task.Samples(p, split.Train); err != nil {
+		return nil, fmt.Errorf("%s: training windows: %w", path, err)
+	}
+	if d.Val, err = task.Samples(p, split.Val); err != nil {
+		return nil, fmt.Errorf("%s: validation windows: %w", path, err)
+	}
+	return d, nil
+}
+
+// TrainEmulatorOptions holds the flags of `spikebridge train emulator`.
+type TrainEmulatorOptions struct {
+	IO      *IOStreams
+	Data    string
+	Task    string
+	Kind    string
+	Windows replay.WindowOptions
+	Config  train.EmulatorConfig
+	Init    string
+	Out     string
+	Force   bool
+	JSON    bool
+	// hiddenSet says --hidden was given (the default depends on --kind).
+	hiddenSet bool
+}
+
+// NewCmdTrainEmulator parses flags; runF replaces runTrainEmulator in tests.
+func NewCmdTrainEmulator(ios *IOStreams, runF func(*TrainEmulatorOptions) error) *cobra.Command {
+	opts := &TrainEmulatorOptions{IO: ios, Config: train.DefaultRateEmulatorConfig()}
+	c := &opts.Config
+	var freeze string
+	cmd := &cobra.Command{
+		Use:   "emulator --data probe.npz [--task forward|sequence] [--kind rate|spiking] --out DIR",
+		Short: "Train an emulator network (rate MLP or recurrent spiking LIF) on probe data (Gorgonia)",
+		Long: `Train a network that emulates a recorded mapping from probe data (spikebridge probe
+generate, or your own .npz/.csv with NaN for missing targets).
+
+Tasks: forward — (state, input) at step k -> the change of the state to step k+1 (the
+targets must be the system state; eval-emulator runs it free); sequence — a whole window:
+the inputs over --window steps plus the targets at the window's first step -> the targets
+at every step of the window.
+Kinds: rate — an MLP (Dense+ReLU) on the time-delay window; spiking — a recurrent LIF
+network (sequence task) trained with surrogate-gradient backpropagation through time.
+Both use the NaN-masked MSE on standardised values, Adam, keep the network of the best
+validation epoch and stop after --patience epochs without improvement. Windows are split
+into training and validation by trial (--val, --seed).
+
+Outputs in --out: model.safetensors, metrics.csv (epoch losses), predictions.png
+(predicted vs true on validation trials) and config.json.`,
+		Example: `  spikebridge train emulator --data vdp.npz --task forward --out runs/vdp
+  spikebridge train emulator --data arm.npz --task sequence --kind spiking --hidden 128 --out runs/arm-snn`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Out == "" {
+				return usageErrorf("--out DIR is required")
+			}
+			opts.hiddenSet = cmd.Flags().Changed("hidden")
+			if freeze != "" {
+				c.Freeze = strings.Split(freeze, ",")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrainEmulator(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set (.npz or .csv)")
+	f.StringVar(&opts.Task, "task", "forward", "forward or sequence")
+	f.StringVar(&opts.Kind, "kind", emulatorRate, "rate or spiking (spiking needs --task sequence)")
+	f.IntVar(&opts.Windows.Length, "window", replay.DefaultWindow, "window length in steps")
+	f.IntVar(&opts.Windows.Stride, "stride", 0, "steps between window starts (0 = the window length)")
+	f.Float64Var(&opts.Windows.ValFraction, "val", 0.2, "fraction of the trials held out for validation")
+	f.IntSliceVar(&c.Hidden, "hidden", c.Hidden, "hidden widths (rate: per layer, default 64,64; spiking: one recurrent layer, default 128)")
+	f.IntVar(&c.Epochs, "epochs", c.Epochs, "most passes over the training samples")
+	f.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")
+	f.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+	f.Float64Var(&c.LRFinal, "lr-final", 1e-5, "learning rate reached by a cosine decay at the last epoch (0 = constant)")
+	f.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation loss (0 = never)")
+	f.StringVar(&freeze, "freeze", "", "comma-separated layers kept fixed (rate: fc1,fc2,...; spiking: input,recurrent,readout); with --init to fine-tune")
+	f.StringVar(&opts.Init, "init", "", "start from this emulator file (same task and sizes)")
+	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the split, the initialisation and the shuffling")
+	f.StringVar(&opts.Out, "out", "", "output directory (required)")
+	f.BoolVar(&opts.Force, "force", false, "overwrite a run already in --out")
+	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	return cmd
+}
+
+// TrainEmulatorResult is the --json document of `train emulator`.
+type TrainEmulatorResult struct {
+	train.EmulatorResult
+	Kind        string    `json:"kind"`
+	Task        string    `json:"task"`
+	Model       string    `json:"model"`
+	TrainWallS  float64   `json:"train_wall_s"`
+	ValNRMSE    []float64 `json:"val_nrmse"`
+	TargetNames []string  `json:"target_names"`
+}
+
+func runTrainEmulator(opts *TrainEmulatorOptions) error {
+	cfg := opts.Config
+	if opts.Kind != emulatorRate && opts.Kind != emulatorSpiking {
+		return usageErrorf("--kind %q: want rate or spiking", opts.Kind)
+	}
+	kind := replay.TaskKind(opts.Task)
+	if kind != replay.ForwardTask && kind != replay.SequenceTask {
+		return usageErrorf("--task %q: want forward or sequence", opts.Task)
+	}
+	if opts.Kind == emulatorSpiking && kind != replay.SequenceTask {
+		return usageErrorf("--kind spiking needs --task sequence (it runs over whole windows)")
+	}
+	if opts.Kind == emulatorSpiking {
+		if !opts.hiddenSet {
+			cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
+		}
+	}
+	windows := opts.Windows
+	windows.Seed = cfg.Seed
+	modelPath := filepath.Join(opts.Out, emulatorModelFile)
+	if !opts.Force {
+		if _, err := os.Stat(modelPath); err == nil {
+			return fmt.Errorf("%s already holds a run (%s): use --force to overwrite it", opts.Out, emulatorModelFile)
+		}
+	}
+	data, err := emulatorSamples(opts.Data, &replay.Task{}, windows)
+	if err != nil {
+		return err
+	}
+	task, err := replay.NewTask(kind, data.Probe, data.Split)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.Data, err)
+	}
+	if data, err = emulatorSamples(opts.Data, task, windows); err != nil {
+		return err
+	}
+	var init *emulatorModel
+	if opts.Init != "" {
+		if init, err = loadEmulator(opts.Init); err != nil {
+			return err
+		}
+		if (init.Rate != nil) != (opts.Kind == emulatorRate) || init.Doc.Task.Kind != kind {
+			return fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, opts.Kind, kind)
+		}
+		// Fine-tuning keeps the initial network's standardisation.
+		task.Norm = init.Doc.Task.Norm
+		if data, err = emulatorSamples(opts.Data, task, windows); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return fmt.Errorf("train emulator: %w", err)
+	}
+	prog := newEmulatorProgress(opts.IO.ErrOut)
+	start := time.Now()
+	m := &emulatorModel{Doc: emulatorDoc{Kind: opts.Kind, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}}
+	var res train.EmulatorResult
+	if opts.Kind == emulatorRate {
+		var initNet *model.Network
+		if init != nil {
+			initNet = init.Rate
+		}
+		m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, prog.update)
+	} else {
+		var initNet *train.SpikingEmulator
+		if init != nil {
+			initNet = init.Spiking
+		}
+		m.Spiking, res, err = train.TrainSpikingEmulator(data.Train, data.Val, task.Window, initNet, cfg, prog.update)
+		if err == nil {
+			e := m.Spiking
+			d := &m.Doc
+			d.StepInputs, d.Context, d.Hidden, d.Outputs = e.StepInputs, e.Context, e.Hidden, e.Outputs
+			d.Leak, d.TraceDecay, d.Threshold = e.Leak, e.TraceDecay, e.Threshold
+		}
+	}
+	wall := time.Since(start)
+	if err != nil {
+		return err
+	}
+	nrmse, err := task.NRMSE(data.Val, m.predictor())
+	if err != nil {
+		return err
+	}
+	if err := writeJSONFile(filepath.Join(opts.Out, emulatorConfigFile), m.Doc); err != nil {
+		return err
+	}
+	if err := saveEmulator(modelPath, m); err != nil {
+		return err
+	}
+	if err := formats.WriteFileAtomic(filepath.Join(opts.Out, emulatorMetricsFile), func(w io.Writer) error {
+		return writeEmulatorMetrics(w, res.History)
+	}); err != nil {
+		return err
+	}
+	if err := writeEmulatorTraces(filepath.Join(opts.Out, emulatorTracesFile), m, data); err != nil {
+		return err
+	}
+	out := TrainEmulatorResult{EmulatorResult: res, Kind: opts.Kind, Task: string(kind), Model: modelPath,
+		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames}
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(out)
+	}
+	what := "validation NRMSE"
+	if kind == replay.ForwardTask {
+		what = "validation one-step NRMSE (of the change)"
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
+		opts.Kind, kind, res.BestEpoch, res.Epochs, res.ValLoss, what, formatNRMSE(task.TargetNames, nrmse), opts.Out)
+	return err
+}
+
+func formatNRMSE(names []string, v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		name := strconv.Itoa(i)
+		if i < len(names) {
+			name = names[i]
+		}
+		parts[i] = fmt.Sprintf("%s %.4f", name, x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writeEmulatorMetrics(w io.Writer, history []train.EpochStats) error {
+	if _, err := io.WriteString(w, "epoch,train_loss,val_loss\n"); err != nil {
+		return err
+	}
+	for _, h := range history {
+		line := strconv.Itoa(h.Epoch) + "," + strconv.FormatFloat(h.TrainLoss, 'g', -1, 64) + "," + strconv.FormatFloat(h.ValLoss, 'g', -1, 64) + "\n"
+		if _, err := io.WriteString(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEmulatorTraces plots prediction and truth on the first validation
+// window (forward task: the driven free-running rollout over the window).
+func writeEmulatorTraces(path string, m *emulatorModel, data *emulatorData) error {
+	traces, err := emulatorTraces(m, m.predictor(), data, data.Split.Val[0])
+	if err != nil {
+		return err
+	}
+	return formats.WriteFileAtomic(path, func(w io.Writer) error { return report.WriteEmulatorTraces(w, traces) })
+}
+
+// emulatorTraces returns predicted and true targets over one window.
+func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorData, win replay.Window) (report.EmulatorTraces, error) {
+	task := &m.Doc.Task
+	p := data.Probe
+	tr := report.EmulatorTraces{Dt: p.Dt, Names: task.TargetNames, Steps: task.Window,
+		Title: fmt.Sprintf("%s %s emulator, validation trial %d from step %d", m.Doc.Kind, task.Kind, win.Trial, win.Start)}
+	truth := p.Targets[(win.Trial*p.Steps+win.Start)*p.TargetSize : (win.Trial*p.Steps+win.Start+task.Window)*p.TargetSize]
+	tr.True = append([]float64(nil), truth...)
+	switch task.Kind {
+	case replay.ForwardTask:
+		tr.Title += " (free-running rollout under the recorded inputs)"
+		inputs := p.Inputs[(win.Trial*p.Steps+win.Start)*p.InputSize:]
+		roll, err := task.Rollout(predict, p.Target(win.Trial, win.Start), inputs, task.Window-1)
+		if err != nil && roll == nil {
+			return tr, err
+		}
+		tr.Predicted = roll
+	default:
+		s, err := task.Samples(p, []replay.Window{win})
+		if err != nil {
+			return tr, err
+		}
+		x, _ := s.Row(0)
+		y := make([]float32, s.Out)
+		if err := predict(y, x); err != nil {
+			return tr, err
+		}
+		tr.Predicted = make([]float64, len(y))
+		for i, v := range y {
+			d := i % task.TargetSize
+			tr.Predicted[i] = float64(v)*task.Norm.TargetStd[d] + task.Norm.TargetMean[d]
+		}
+	}
+	return tr, nil
+}
+
+// emulatorProgress prints a line every few seconds to stderr.
+type emulatorProgress struct {
+	w     io.Writer
+	last  time.Time
+	start time.Time
+}
+
+func newEmulatorProgress(w io.Writer) *emulatorProgress {
+	return &emulatorProgress{w: w, start: time.Now(), last: time.Now()}
+}
+
+func (p *emulatorProgress) update(s train.EpochStats, epochs int) {
+	if time.Since(p.last) < 2*time.Second && s.Epoch != epochs {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "epoch %d/%d  train %.4g  val %.4g  (%.0fs)\n", s.Epoch, epochs, s.TrainLoss, s.ValLoss, time.Since(p.start).Seconds())
+}
+
+

@@ -1,0 +1,458 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spikebridge/spikebridge/replay"
+)
+
+// SpikingEmulator is a recurrent network of leaky integrate-and-fire
+// neurons with a non-spiking linear readout, run over a window of Window
+// steps. At step t its input is the step's inputs u_t (StepInputs values)
+// and a constant context c (Context values, e.g. the state at the window's
+// first step), both standardised:
+//
+//	I_t = WIn [u_t; c] + WRec s_{t-1} + B
+//	v_t = Leak v_{t-1} + I_t − Threshold s_{t-1}   (reset by subtraction)
+//	s_t = [v_t >= Threshold]
+//	r_t = TraceDecay r_{t-1} + (1 − TraceDecay) s_t  (synaptic trace)
+//	y_t = WOut r_t + BOut
+//
+// with v, s and r zero before the first step. Weights are row-major (out,
+// in). A replay.SequenceTask sample [u_0 … u_{L−1}; c] maps to [y_0 … y_{L−1}].
+type SpikingEmulator struct {
+	Window, StepInputs, Context, Hidden, Outputs int
+	Leak, TraceDecay, Threshold                  float32
+	WIn, WRec, B, WOut, BOut                     []float32
+}
+
+// SpikingState holds the buffers of a forward run (NewState).
+type SpikingState struct {
+	in, cur, v, s, r []float32
+	// Spikes counts the hidden spikes of the last Forward.
+	Spikes int
+}
+
+// NewState returns buffers for Forward; Forward then allocates nothing.
+func (e *SpikingEmulator) NewState() *SpikingState {
+	return &SpikingState{in: make([]float32, e.StepInputs+e.Context), cur: make([]float32, e.Hidden),
+		v: make([]float32, e.Hidden), s: make([]float32, e.Hidden), r: make([]float32, e.Hidden)}
+}
+
+// Check reports the first inconsistency of sizes or a non-finite parameter.
+func (e *SpikingEmulator) Check() error {
+	f := e.StepInputs + e.Context
+	switch {
+	case e.Window <= 0 || e.StepInputs <= 0 || e.Context < 0 || e.Hidden <= 0 || e.Outputs <= 0:
+		return fmt.Errorf("spiking emulator: window %d, %d step inputs, %d context, %d hidden, %d outputs: want positive sizes",
+			e.Window, e.StepInputs, e.Context, e.Hidden, e.Outputs)
+	case !(e.Threshold > 0):
+		return fmt.Errorf("spiking emulator: threshold %v, want > 0", e.Threshold)
+	case !(e.Leak >= 0 && e.Leak <= 1) || !(e.TraceDecay >= 0 && e.TraceDecay < 1):
+		return fmt.Errorf("spiking emulator: leak %v and trace decay %v, want [0, 1] and [0, 1)", e.Leak, e.TraceDecay)
+	}
+	for _, t := range []struct {
+		name string
+		v    []float32
+		n    int
+	}{{"input weights", e.WIn, e.Hidden * f}, {"recurrent weights", e.WRec, e.Hidden * e.Hidden},
+		{"hidden bias", e.B, e.Hidden}, {"readout weights", e.WOut, e.Outputs * e.Hidden}, {"readout bias", e.BOut, e.Outputs}} {
+		if len(t.v) != t.n {
+			return fmt.Errorf("spiking emulator: %s hold %d values, want %d", t.name, len(t.v), t.n)
+		}
+		for i, x := range t.v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("spiking emulator: %s value %d is %v", t.name, i, x)
+			}
+		}
+	}
+	return nil
+}
+
+// Forward runs one sample x (Window*StepInputs + Context values) and writes
+// the readout of every step into dst (Window*Outputs values).
+func (e *SpikingEmulator) Forward(dst, x []float32, st *SpikingState) {
+	f := e.StepInputs + e.Context
+	copy(st.in[e.StepInputs:], x[e.Window*e.StepInputs:])
+	clear(st.v)
+	clear(st.s)
+	clear(st.r)
+	st.Spikes = 0
+	for t := 0; t < e.Window; t++ {
+		copy(st.in[:e.StepInputs], x[t*e.StepInputs:(t+1)*e.StepInputs])
+		for n := 0; n < e.Hidden; n++ {
+			sum := e.B[n]
+			for i, w := range e.WIn[n*f : (n+1)*f] {
+				sum += w * st.in[i]
+			}
+			for i, w := range e.WRec[n*e.Hidden : (n+1)*e.Hidden] {
+				sum += w * st.s[i]
+			}
+			st.cur[n] = sum
+		}
+		for n := range st.v {
+			st.v[n] = e.Leak*st.v[n] + st.cur[n] - e.Threshold*st.s[n]
+			st.s[n] = 0
+			if st.v[n] >= e.Threshold {
+				st.s[n] = 1
+				st.Spikes++
+			}
+			st.r[n] = e.TraceDecay*st.r[n] + (1-e.TraceDecay)*st.s[n]
+		}
+		y := dst[t*e.Outputs : (t+1)*e.Outputs]
+		for o := range y {
+			sum := e.BOut[o]
+			for n, w := range e.WOut[o*e.Hidden : (o+1)*e.Hidden] {
+				sum += w * st.r[n]
+			}
+			y[o] = sum
+		}
+	}
+}
+
+// MaskedMSE is the NaN-masked mean squared error of e on s (float64).
+func (e *SpikingEmulator) MaskedMSE(s *replay.Samples) float64 {
+	st := e.NewState()
+	pred := make([]float32, s.Out)
+	sum, n := 0.0, 0
+	for r := 0; r < s.Rows; r++ {
+		x, y := s.Row(r)
+		e.Forward(pred, x, st)
+		for i, v := range y {
+			if math.IsNaN(float64(v)) {
+				continue
+			}
+			d := float64(pred[i]) - float64(v)
+			sum += d * d
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// tensors lists the parameters in the graph's gradient order.
+func (e *SpikingEmulator) tensors() [][]float32 {
+	return [][]float32{e.WIn, e.B, e.WRec, e.WOut, e.BOut}
+}
+
+// spikingLayerTensors maps the freezable layer names to tensor indices.
+var spikingLayerNames = []string{"input", "recurrent", "readout"}
+
+func spikingLayerTensors(name string) []int {
+	switch name {
+	case "input":
+		return []int{0, 1}
+	case "recurrent":
+		return []int{2}
+	}
+	return []int{3, 4}
+}
+
+func (e *SpikingEmulator) clone() *SpikingEmulator {
+	c := *e
+	c.WIn, c.WRec, c.B = append([]float32(nil), e.WIn...), append([]float32(nil), e.WRec...), append([]float32(nil), e.B...)
+	c.WOut, c.BOut = append([]float32(nil), e.WOut...), append([]float32(nil), e.BOut...)
+	return &c
+}
+
+// SpikingDefaults are the neuron settings of TrainSpikingEmulator when the
+// config leaves them zero: leak 0.9 and trace decay 0.8 per step, threshold
+// 1, surrogate slope 5.
+const (
+	defaultSpikingLeak  = 0.9
+	defaultTraceDecay   = 0.8
+	defaultSurrogate    = 5
+	spikingThreshold    = 1
+	defaultSpikingWidth = 128
+)
+
+// DefaultSpikingEmulatorConfig: 128 LIF neurons, batch 32, Adam 2e-3.
+func DefaultSpikingEmulatorConfig() EmulatorConfig {
+	return EmulatorConfig{Hidden: []int{defaultSpikingWidth}, Epochs: 100, Batch: 32, LR: 2e-3, Seed: 1, Patience: 15}
+}
+
+// TrainSpikingEmulator trains a SpikingEmulator with cfg.Hidden[0] neurons
+// on SequenceTask samples of the given window by surrogate-gradient
+// backpropagation through time on Gorgonia, with the NaN-masked MSE, Adam,
+// early stopping on the validation loss and layer freezing ("input",
+// "recurrent", "readout"). init, when given, is the starting network.
+func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, progress EmulatorProgress) (*SpikingEmulator, EmulatorResult, error) {
+	var res EmulatorResult
+	if err := cfg.check("spiking emulator"); err != nil {
+		return nil, res, err
+	}
+	if len(cfg.Hidden) != 1 {
+		return nil, res, fmt.Errorf("train: spiking emulator: hidden %v, want one recurrent layer width", cfg.Hidden)
+	}
+	if err := checkSamples("spiking emulator: training set", trainSet); err != nil {
+		return nil, res, err
+	}
+	if err := checkSamples("spiking emulator: validation set", val); err != nil {
+		return nil, res, err
+	}
+	if val.In != trainSet.In || val.Out != trainSet.Out {
+		return nil, res, fmt.Errorf("train: spiking emulator: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
+	}
+	if window <= 0 || trainSet.Out%window != 0 {
+		return nil, res, fmt.Errorf("train: spiking emulator: %d outputs are not whole steps of a %d-step window", trainSet.Out, window)
+	}
+	outputs := trainSet.Out / window
+	context := outputs
+	if (trainSet.In-context)%window != 0 || trainSet.In <= context {
+		return nil, res, fmt.Errorf("train: spiking emulator: %d features are not %d steps of inputs plus a context of %d (want sequence-task samples)", trainSet.In, window, context)
+	}
+	stepInputs := (trainSet.In - context) / window
+	leak, decay, slope := cfg.Leak, cfg.TraceDecay, cfg.SurrogateSlope
+	if leak == 0 {
+		leak = defaultSpikingLeak
+	}
+	if decay == 0 {
+		decay = defaultTraceDecay
+	}
+	if slope == 0 {
+		slope = defaultSurrogate
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5b1c1e))
+	var e *SpikingEmulator
+	if init != nil {
+		if init.Window != window || init.StepInputs != stepInputs || init.Context != context || init.Outputs != outputs || init.Hidden != cfg.Hidden[0] {
+			return nil, res, fmt.Errorf("train: spiking emulator: initial network (%d steps, %d+%d in, %d hidden, %d out) does not match the data (%d, %d+%d, %d, %d)",
+				init.Window, init.StepInputs, init.Context, init.Hidden, init.Outputs, window, stepInputs, context, cfg.Hidden[0], outputs)
+		}
+		if err := init.Check(); err != nil {
+			return nil, res, fmt.Errorf("train: %w", err)
+		}
+		e = init.clone()
+	} else {
+		e = newSpikingEmulator(window, stepInputs, context, cfg.Hidden[0], outputs, float32(leak), float32(decay), rng)
+	}
+	frozen, err := frozenSet(cfg.Freeze, spikingLayerNames)
+	if err != nil {
+		return nil, res, err
+	}
+	var trainIdx []int
+	for _, n := range spikingLayerNames {
+		if !frozen[n] {
+			trainIdx = append(trainIdx, spikingLayerTensors(n)...)
+		}
+	}
+	sg, err := newSpikingGraph(e, cfg.Batch, float32(slope))
+	if err != nil {
+		return nil, res, err
+	}
+	best := e.clone()
+	res, err = fitEmulator(trainSet, cfg, rng, fitHooks{
+		params: e.tensors(), trainIdx: trainIdx, run: sg.run,
+		valLoss: func() float64 { return e.MaskedMSE(val) },
+		keep:    func() { _ = copyTensors(best.tensors(), e.tensors()) },
+	}, progress)
+	if err != nil {
+		return nil, res, fmt.Errorf("train: spiking emulator: %w", err)
+	}
+	res.ValSamples = val.Rows
+	return best, res, nil
+}
+
+// newSpikingEmulator initialises weights uniformly in ±1/sqrt(fan-in) (as
+// torch.nn.Linear), the recurrent ones at half that, and zero biases.
+func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, decay float32, rng *rand.Rand) *SpikingEmulator {
+	f := stepInputs + context
+	e := &SpikingEmulator{Window: window, StepInputs: stepInputs, Context: context, Hidden: hidden, Outputs: outputs,
+		Leak: leak, TraceDecay: decay, Threshold: spikingThreshold,
+		WIn: make([]float32, hidden*f), WRec: make([]float32, hidden*hidden), B: make([]float32, hidden),
+		WOut: make([]float32, outputs*hidden), BOut: make([]float32, outputs)}
+	fill := func(v []float32, bound float64) {
+		for i := range v {
+			v[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+	}
+	fill(e.WIn, 1/math.Sqrt(float64(f)))
+	fill(e.WRec, 0.5/math.Sqrt(float64(hidden)))
+	fill(e.WOut, 1/math.Sqrt(float64(hidden)))
+	return e
+}
+
+// spikingGraph is the unrolled BPTT graph of one batch, transposed layout
+// (neurons along rows, samples along columns), weights backed by the
+// emulator's slices. Every input node has its own name: Gorgonia merges
+// nodes with equal hashes.
+type spikingGraph struct {
+	e        *SpikingEmulator
+	batch    int
+	vm       G.VM
+	xTV      []*tensor.Dense // per step (StepInputs+Context, batch)
+	yTV, mTV *tensor.Dense   // (Window*Outputs, batch)
+	scaleV   *tensor.Dense
+	lossVal  G.Value
+	grads    G.Nodes
+	gradBuf  [][]float32
+}
+
+func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGraph, error) {
+	sg := &spikingGraph{e: e, batch: batch}
+	g := G.NewGraph()
+	f := e.StepInputs + e.Context
+	mat := func(name string, rows, cols int, backing []float32) (*G.Node, *tensor.Dense) {
+		if backing == nil {
+			backing = make([]float32, rows*cols)
+		}
+		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(backing))
+		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v)), v
+	}
+	wIn, _ := mat("spk_WIn", e.Hidden, f, e.WIn)
+	b, _ := mat("spk_B", e.Hidden, 1, e.B)
+	wRec, _ := mat("spk_WRec", e.Hidden, e.Hidden, e.WRec)
+	wOut, _ := mat("spk_WOut", e.Outputs, e.Hidden, e.WOut)
+	bOut, _ := mat("spk_BOut", e.Outputs, 1, e.BOut)
+	yT, yV := mat("spk_yT", e.Window*e.Outputs, batch, nil)
+	mT, mV := mat("spk_maskT", e.Window*e.Outputs, batch, nil)
+	sg.yTV, sg.mTV = yV, mV
+	sg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
+	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("spk_inv_count"), G.WithValue(sg.scaleV))
+	leak := G.NewConstant(e.Leak, G.WithName("spk_leak"))
+	decay := G.NewConstant(e.TraceDecay, G.WithName("spk_decay"))
+	gain := G.NewConstant(1-e.TraceDecay, G.WithName("spk_trace_gain"))
+	theta := G.NewConstant(e.Threshold, G.WithName("spk_threshold"))
+	spike := spikeOp{threshold: e.Threshold, slope: slope}
+	var v, s, r *G.Node
+	ys := make(G.Nodes, 0, e.Window)
+	wrap := func(t int, what string, err error) error {
+		return fmt.Errorf("train: spiking graph step %d: %s: %w", t, what, err)
+	}
+	for t := 0; t < e.Window; t++ {
+		x, xv := mat(fmt.Sprintf("spk_x%d", t), f, batch, nil)
+		sg.xTV = append(sg.xTV, xv)
+		cur, err := G.Mul(wIn, x)
+		if err != nil {
+			return nil, wrap(t, "input", err)
+		}
+		if t > 0 {
+			rec, err := G.Mul(wRec, s)
+			if err != nil {
+				return nil, wrap(t, "recurrence", err)
+			}
+			if cur, err = G.Add(cur, rec); err != nil {
+				return nil, wrap(t, "recurrence", err)
+			}
+		}
+		if cur, err = G.BroadcastAdd(cur, b, nil, []byte{1}); err != nil {
+			return nil, wrap(t, "bias", err)
+		}
+		if t == 0 {
+			v = cur
+		} else {
+			lv, err := G.Mul(leak, v)
+			if err != nil {
+				return nil, wrap(t, "leak", err)
+			}
+			reset, err := G.Mul(theta, s)
+			if err != nil {
+				return nil, wrap(t, "reset", err)
+			}
+			if v, err = G.Add(lv, cur); err != nil {
+				return nil, wrap(t, "membrane", err)
+			}
+			if v, err = G.Sub(v, reset); err != nil {
+				return nil, wrap(t, "reset", err)
+			}
+		}
+		if s, err = G.ApplyOp(spike, v); err != nil {
+			return nil, wrap(t, "spike", err)
+		}
+		gs, err := G.Mul(gain, s)
+		if err != nil {
+			return nil, wrap(t, "trace", err)
+		}
+		if t == 0 {
+			r = gs
+		} else {
+			dr, err := G.Mul(decay, r)
+			if err != nil {
+				return nil, wrap(t, "trace", err)
+			}
+			if r, err = G.Add(dr, gs); err != nil {
+				return nil, wrap(t, "trace", err)
+			}
+		}
+		y, err := G.Mul(wOut, r)
+		if err != nil {
+			return nil, wrap(t, "readout", err)
+		}
+		if y, err = G.BroadcastAdd(y, bOut, nil, []byte{1}); err != nil {
+			return nil, wrap(t, "readout bias", err)
+		}
+		ys = append(ys, y)
+	}
+	pred := ys[0]
+	if len(ys) > 1 {
+		var err error
+		if pred, err = G.Concat(0, ys...); err != nil {
+			return nil, fmt.Errorf("train: spiking graph: concatenating the readouts: %w", err)
+		}
+	}
+	loss, err := maskedSquaredError(pred, yT, mT, scale)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(loss, &sg.lossVal)
+	if sg.grads, err = G.Grad(loss, wIn, b, wRec, wOut, bOut); err != nil {
+		return nil, fmt.Errorf("train: spiking graph gradients: %w", err)
+	}
+	sg.vm = G.NewTapeMachine(g)
+	sg.gradBuf = make([][]float32, len(sg.grads))
+	return sg, nil
+}
+
+// run computes the masked loss and the gradients for one batch of samples
+// x (batch, Window*StepInputs+Context) and y (batch, Window*Outputs).
+func (sg *spikingGraph) run(x, y []float32) (float32, [][]float32, bool, error) {
+	e, batch := sg.e, sg.batch
+	in := e.Window*e.StepInputs + e.Context
+	for t, xv := range sg.xTV {
+		xt := xv.Data().([]float32)
+		for s := 0; s < batch; s++ {
+			row := x[s*in : (s+1)*in]
+			for i := 0; i < e.StepInputs; i++ {
+				xt[i*batch+s] = row[t*e.StepInputs+i]
+			}
+			for i := 0; i < e.Context; i++ {
+				xt[(e.StepInputs+i)*batch+s] = row[e.Window*e.StepInputs+i]
+			}
+		}
+
+	}
+	out := e.Window * e.Outputs
+	yt, mt := sg.yTV.Data().([]float32), sg.mTV.Data().([]float32)
+	count := 0
+	for s := 0; s < batch; s++ {
+		for i := 0; i < out; i++ {
+			v := y[s*out+i]
+			if math.IsNaN(float64(v)) {
+				yt[i*batch+s], mt[i*batch+s] = 0, 0
+				continue
+			}
+			yt[i*batch+s], mt[i*batch+s] = v, 1
+			count++
+		}
+	}
+	if count == 0 {
+		return 0, nil, false, nil
+	}
+	sg.scaleV.Data().([]float32)[0] = 1 / float32(count)
+	sg.vm.Reset()
+	if err := sg.vm.RunAll(); err != nil {
+		return 0, nil, false, fmt.Errorf("running the spiking graph: %w", err)
+	}
+	for i, gn := range sg.grads {
+		sg.gradBuf[i] = gn.Value().Data().([]float32)
+	}
+	return sg.lossVal.Data().(float32), sg.gradBuf, true, nil
+}
