@@ -471,5 +471,3 @@ func (p *emulatorProgress) update(s train.EpochStats, epochs int) {
 	p.last = time.Now()
 	fmt.Fprintf(p.w, "epoch %d/%d  train %.4g  val %.4g  (%.0fs)\n", s.Epoch, epochs, s.TrainLoss, s.ValLoss, time.Since(p.start).Seconds())
 }
-
-
