@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spikebridge/spikebridge/replay"
+)
+
+func decodeJSON[T any](t *testing.T, text string) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(strings.NewReader(text))
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, text)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", text)
+	}
+	return v
+}
+
+// A trained file reloads and reproduces its validation figures exactly:
+// train emulator's val_nrmse equals eval-emulator's one-step NRMSE bit for
+// bit, for a rate forward model and a spiking sequence emulator.
+func TestEmulatorReloadReproducesValidation(t *testing.T) {
+	dir := t.TempDir()
+	vdp := filepath.Join(dir, "vdp.npz")
+	if code, _, errOut := runCLI(t, "probe", "generate", "--system", "vanderpol", "--trials", "6", "--duration", "6", "--dt", "0.05", "-o", vdp); code != 0 {
+		t.Fatalf("probe generate: %s", errOut)
+	}
+	arm := filepath.Join(dir, "arm.csv")
+	if code, _, errOut := runCLI(t, "probe", "generate", "--system", "arm", "--trials", "5", "--duration", "0.6", "-o", arm); code != 0 {
+		t.Fatalf("probe generate arm: %s", errOut)
+	}
+	for _, tc := range []struct {
+		name, data string
+		args       []string
+	}{
+		{"rate forward", vdp, []string{"--task", "forward", "--hidden", "16,16", "--epochs", "3"}},
+		{"rate sequence", arm, []string{"--task", "sequence", "--window", "20", "--hidden", "16", "--epochs", "3"}},
+		{"spiking sequence", arm, []string{"--task", "sequence", "--kind", "spiking", "--window", "20", "--hidden", "12", "--epochs", "2", "--batch", "8"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			args := append([]string{"train", "emulator", "--data", tc.data, "--out", out, "--json"}, tc.args...)
+			code, stdout, errOut := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("train emulator: exit %d: %s", code, errOut)
+			}
+			trained := decodeJSON[TrainEmulatorResult](t, stdout)
+			if len(trained.ValNRMSE) == 0 || trained.Epochs == 0 {
+				t.Fatalf("result %+v", trained)
+			}
+			for _, f := range []string{emulatorModelFile, emulatorConfigFile, emulatorMetricsFile, emulatorTracesFile} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("output %s: %v", f, err)
+				}
+			}
+			code, stdout, errOut = runCLI(t, "eval-emulator", "--model", trained.Model, "--data", tc.data, "--timesteps", "32", "--json")
+			if code != 0 {
+				t.Fatalf("eval-emulator: exit %d: %s", code, errOut)
+			}
+			ev := decodeJSON[EvalEmulatorResult](t, stdout)
+			if !slices.Equal(ev.Results[0].OneStep, trained.ValNRMSE) {
+				t.Errorf("reloaded NRMSE %v, at training %v", ev.Results[0].OneStep, trained.ValNRMSE)
+			}
+			if strings.HasPrefix(tc.name, "rate") && (len(ev.Results) != 2 || ev.Results[1].Network != "snn" || ev.Results[1].Timesteps != 32) {
+				t.Errorf("results %+v, want the ANN and its SNN at T=32", ev.Results)
+			}
+		})
+	}
+}
+
+func TestEvalEmulatorRollout(t *testing.T) {
+	dir := t.TempDir()
+	vdp := filepath.Join(dir, "vdp.npz")
+	runCLI(t, "probe", "generate", "--system", "vanderpol", "--trials", "5", "--duration", "8", "-o", vdp)
+	out := filepath.Join(dir, "run")
+	if code, _, errOut := runCLI(t, "train", "emulator", "--data", vdp, "--hidden", "16", "--epochs", "2", "--out", out); code != 0 {
+		t.Fatal(errOut)
+	}
+	plot := filepath.Join(dir, "nrmse.png")
+	code, stdout, errOut := runCLI(t, "eval-emulator", "--model", filepath.Join(out, emulatorModelFile), "--data", vdp,
+		"--rollout", "15", "--system", "vanderpol", "--timesteps", "16", "--plot", plot, "--json")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	ev := decodeJSON[EvalEmulatorResult](t, stdout)
+	// The true system's free run from the validation states has the
+	// limit cycle's period (±2 % with 15 s runs analysed after 5 s).
+	if ev.Reference == nil || math.Abs(ev.Reference.Period-6.6633)/6.6633 > 0.02 {
+		t.Errorf("reference free run %+v, want period ~6.663", ev.Reference)
+	}
+	if r := ev.Results[0]; len(r.Rollout1s) != 2 || len(r.RolloutFull) != 2 {
+		t.Errorf("rollout figures %+v", r)
+	}
+	if _, err := os.Stat(plot); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestEmulatorBadInput(t *testing.T) {
+	dir := t.TempDir()
+	vdp := filepath.Join(dir, "vdp.npz")
+	runCLI(t, "probe", "generate", "--system", "vanderpol", "--trials", "4", "--duration", "2", "-o", vdp)
+	nanCSV := filepath.Join(dir, "nan.csv")
+	os.WriteFile(nanCSV, []byte("trial,u,target:x\n0,1,\n0,2,\n1,1,\n1,3,\n"), 0o644)
+	infCSV := filepath.Join(dir, "inf.csv")
+	os.WriteFile(infCSV, []byte("trial,u,target:x\n0,1,1\n0,inf,2\n1,1,3\n1,3,4\n"), 0o644)
+	ragged := filepath.Join(dir, "ragged.csv")
+	os.WriteFile(ragged, []byte("trial,u,target:x\n0,1,1\n0,2,2\n1,1,3\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"window longer than a trial", []string{"train", "emulator", "--data", vdp, "--window", "100", "--out", filepath.Join(dir, "a")}, 1,
+			"window of 100 steps is longer than a trial (40 steps)"},
+		{"all-NaN targets", []string{"train", "emulator", "--data", nanCSV, "--window", "2", "--out", filepath.Join(dir, "b")}, 1,
+			`target "x" is NaN (missing) in every sample`},
+		{"non-finite input", []string{"train", "emulator", "--data", infCSV, "--window", "2", "--out", filepath.Join(dir, "c")}, 1,
+			`input "u" of trial 0, step 1 is +Inf`},
+		{"ragged trials", []string{"train", "emulator", "--data", ragged, "--window", "2", "--out", filepath.Join(dir, "d")}, 1,
+			"trial 2 has 1 steps but trial 1 has 2"},
+		{"spiking forward", []string{"train", "emulator", "--data", vdp, "--kind", "spiking", "--out", filepath.Join(dir, "e")}, 2,
+			"--kind spiking needs --task sequence"},
+		{"unknown task", []string{"train", "emulator", "--data", vdp, "--task", "inverse", "--out", filepath.Join(dir, "f")}, 2, `--task "inverse"`},
+		{"unknown system", []string{"probe", "generate", "--system", "pendulum", "-o", filepath.Join(dir, "p.npz")}, 2, `--system "pendulum"`},
+		{"bad dt", []string{"probe", "generate", "--dt", "-1", "-o", filepath.Join(dir, "p.npz")}, 2, "dt -1"},
+		{"bad extension", []string{"probe", "generate", "-o", filepath.Join(dir, "p.txt")}, 2, "want a .npz or .csv file"},
+		{"not an emulator", []string{"eval-emulator", "--model", vdp, "--data", vdp}, 1, ""},
+		{"no model", []string{"eval-emulator", "--data", vdp}, 2, "--model FILE is required"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", tc.name, code, errOut, tc.code, tc.want)
+		}
+	}
+	// A probe file whose inputs and targets disagree in steps.
+	p := &replay.Probe{Trials: 2, Steps: 3, InputSize: 1, TargetSize: 1, Dt: 1, Inputs: make([]float64, 6), Targets: make([]float64, 5)}
+	if err := replay.WriteProbeNPZ(filepath.Join(dir, "x.npz"), p); err == nil || !strings.Contains(err.Error(), "targets hold 5 values") {
+		t.Errorf("writing a mismatched probe: %v", err)
+	}
+}
