@@ -28,9 +28,10 @@ type CompareOptions struct {
 	// Fixed is the recorded state set of agreement_fixed; when empty, the
 	// states the ANN visits in its own episodes are used.
 	Fixed States
-	// Source, when set, is the network the SNN was converted from (a
-	// distilled student); agreement_source is measured against it on Fixed.
-	Source *model.Network
+	// Source, when set, computes the outputs of the network the SNN was
+	// converted from (a distilled student) into dst; agreement_source is
+	// measured against it on Fixed.
+	Source func(dst, x []float32)
 	// DecisiveMargin: a state is decisive when the ANN's margin between its
 	// best and second-best Q exceeds it.
 	DecisiveMargin float64
@@ -230,13 +231,9 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 	var sourceActions []int
 	var qSource []float32 // the source's outputs on the fixed set
 	if opts.Source != nil {
-		if opts.Source.InputSize() != ann.InputSize() || opts.Source.OutputSize() != nOut {
-			return nil, fmt.Errorf("convert: compare: the source network is %s, the ANN %s", opts.Source, ann)
-		}
-		sws := opts.Source.NewWorkspace(1)
 		sq := make([]float32, nOut)
 		for r := 0; r < rows; r++ {
-			opts.Source.Forward(sq, fixed.Row(r), sws)
+			opts.Source(sq, fixed.Row(r))
 			sourceActions = append(sourceActions, model.Argmax(sq))
 			qSource = append(qSource, sq...)
 		}

@@ -348,3 +348,29 @@ func Agreement(net *model.Network, s *snn.Network, states States, T int) (float6
 	}
 	return float64(agree) / float64(states.Rows()), nil
 }
+
+// AgreementWithLabels is the share of states on which the SNN at T picks
+// the given action (one label per state).
+func AgreementWithLabels(s *snn.Network, states States, labels []int, T int) (float64, error) {
+	if T <= 0 {
+		return 0, fmt.Errorf("convert: timesteps %d, want T > 0", T)
+	}
+	if err := states.Check(s.InputSize()); err != nil {
+		return 0, fmt.Errorf("convert: %w", err)
+	}
+	if len(labels) != states.Rows() {
+		return 0, fmt.Errorf("convert: %d labels for %d states", len(labels), states.Rows())
+	}
+	state := s.NewState(1)
+	agree := 0
+	for r, label := range labels {
+		a, err := s.Run(state, states.Row(r), T, nil)
+		if err != nil {
+			return 0, fmt.Errorf("convert: state %d: %w", r, err)
+		}
+		if a == label {
+			agree++
+		}
+	}
+	return float64(agree) / float64(len(labels)), nil
+}

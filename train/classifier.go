@@ -393,3 +393,35 @@ func clipFloorForward(p *qParams, x []float32, levels int) []float32 {
 	}
 	return x
 }
+
+// ClipFloorForward computes the output of a classifier trained with
+// ClipFloor = levels in training mode (hidden activations clipped to [0, 1]
+// and rounded to levels levels) for one input x, into dst (OutputSize
+// values). net must be an MLP as TrainClassifier returns it.
+func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
+	cur := append([]float32(nil), x...)
+	dense := 0
+	nDense := len(net.Sizes()) - 1
+	for _, l := range net.Layers() {
+		if l.Kind != model.Dense {
+			continue
+		}
+		dense++
+		out := make([]float32, l.Out)
+		for o := range out {
+			sum := float32(0)
+			for i, w := range l.Weights[o*l.In : (o+1)*l.In] {
+				sum += w * cur[i]
+			}
+			if l.Bias != nil {
+				sum += l.Bias[o]
+			}
+			if dense < nDense {
+				sum = float32(math.Floor(float64(min(max(sum, 0), 1))*float64(levels)+0.5)) / float32(levels)
+			}
+			out[o] = sum
+		}
+		cur = out
+	}
+	copy(dst, cur)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"gonum.org/v1/plot/plotter"
@@ -17,6 +18,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/train"
 )
 
 // Files that `spikebridge compare` writes into --out.
@@ -136,7 +138,7 @@ func runCompare(opts *CompareOptions) error {
 		}
 	}
 	if opts.Source != "" {
-		if co.Source, err = convert.LoadANN(opts.Source); err != nil {
+		if co.Source, err = sourceForward(opts.Source, ann); err != nil {
 			return err
 		}
 	}
@@ -297,4 +299,37 @@ func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) 
 	}
 	_, err := fmt.Fprintf(w, "wrote %s, %s and plots into %s\n", compareJSONFile, compareCSVFile, opts.Out)
 	return err
+}
+
+// sourceForward opens the network an SNN was converted from. A student
+// trained with clip-floor activations (its provenance says clip_floor > 0)
+// is run in that training mode, which is what its SNN reproduces.
+func sourceForward(path string, ann *model.Network) (func(dst, x []float32), error) {
+	var net *model.Network
+	levels := 0
+	if strings.HasSuffix(path, ".pt") || strings.HasSuffix(path, ".pth") {
+		var err error
+		if net, err = convert.LoadANN(path); err != nil {
+			return nil, err
+		}
+	} else {
+		var meta formats.ModelMeta
+		var err error
+		if net, meta, err = formats.LoadModel(path); err != nil {
+			return nil, err
+		}
+		if v := meta.Provenance.Settings["clip_floor"]; v != "" {
+			if levels, err = strconv.Atoi(v); err != nil || levels < 0 {
+				return nil, fmt.Errorf("%s: provenance clip_floor %q, want a level count", path, v)
+			}
+		}
+	}
+	if net.InputSize() != ann.InputSize() || net.OutputSize() != ann.OutputSize() {
+		return nil, fmt.Errorf("%s: the source network is %s, the ANN %s", path, net, ann)
+	}
+	if levels > 0 {
+		return func(dst, x []float32) { train.ClipFloorForward(net, levels, x, dst) }, nil
+	}
+	ws := net.NewWorkspace(1)
+	return func(dst, x []float32) { net.Forward(dst, x, ws) }, nil
 }

@@ -192,10 +192,19 @@ func runConvert(opts *ConvertOptions) error {
 	}
 	res.States = final.Rows()
 	res.Sizes = s.String()
-	if res.AgreementSource, err = convert.Agreement(source, s, final, opts.Timesteps); err != nil {
+	sourceLabels := labelStates(source, final)
+	if opts.Method == methodDistill && opts.Classifier.ClipFloor > 0 {
+		// The student is the clip-floor network it was trained as.
+		q := make([]float32, source.OutputSize())
+		for r := range sourceLabels {
+			train.ClipFloorForward(source, opts.Classifier.ClipFloor, final.Row(r), q)
+			sourceLabels[r] = model.Argmax(q)
+		}
+	}
+	if res.AgreementSource, err = convert.AgreementWithLabels(s, final, sourceLabels, opts.Timesteps); err != nil {
 		return err
 	}
-	if res.AgreementSourceT64, err = convert.Agreement(source, s, final, 64); err != nil {
+	if res.AgreementSourceT64, err = convert.AgreementWithLabels(s, final, sourceLabels, 64); err != nil {
 		return err
 	}
 	if res.AgreementModel, err = convert.Agreement(teacher, s, final, opts.Timesteps); err != nil {
