@@ -224,8 +224,11 @@ func runConvert(opts *ConvertOptions) error {
 		settings["student_init"] = opts.StudentInit
 		settings["env"] = opts.Env
 		if opts.StudentOut != "" {
+			// The student file carries the classifier's own setting names
+			// (clip_floor tells compare --source how to run it).
+			studentSettings := classifierSettings(opts.Classifier, opts.Model)
 			meta := formats.ModelMeta{Input: formats.IOSpec{Meaning: "observation"}, Output: formats.IOSpec{Meaning: "action logits"},
-				Provenance: formats.Provenance{Source: opts.Model, Tool: "spikebridge convert --method distill", Settings: settings}}
+				Provenance: formats.Provenance{Source: opts.Model, Tool: "spikebridge convert --method distill", Settings: studentSettings}}
 			if err := formats.SaveModel(opts.StudentOut, source, meta); err != nil {
 				return err
 			}

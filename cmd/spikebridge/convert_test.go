@@ -98,6 +98,9 @@ func TestConversionPipeline(t *testing.T) {
 		t.Errorf("convert distill --json: %v %s", err, out)
 	}
 
+	if _, meta, err := formats.LoadModel(distilled); err != nil || meta.Provenance.Settings["clip_floor"] != "16" {
+		t.Errorf("student file provenance %v (%v): want clip_floor 16, the default", meta.Provenance.Settings, err)
+	}
 	// Deterministic: the same flags give the same bytes.
 	again := filepath.Join(dir, "distill2.safetensors")
 	if code, _, errOut = runCLI(t, "convert", "--model", modelPath, "--calib", states, "--epochs", "3", "--dagger-rounds", "1",
