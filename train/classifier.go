@@ -395,9 +395,11 @@ func clipFloorForward(p *qParams, x []float32, levels int) []float32 {
 }
 
 // ClipFloorForward computes the output of a classifier trained with
-// ClipFloor = levels in training mode (hidden activations clipped to [0, 1]
-// and rounded to levels levels) for one input x, into dst (OutputSize
-// values). net must be an MLP as TrainClassifier returns it.
+// clip-floor activations for one input x, into dst (OutputSize values):
+// hidden activations are clipped to [0, 1] and, when levels > 0, rounded to
+// levels levels (training mode); levels <= 0 clips only, the T -> infinity
+// limit of the student's SNN with unit scales. net must be an MLP as
+// TrainClassifier returns it.
 func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
 	cur := append([]float32(nil), x...)
 	dense := 0
@@ -417,7 +419,10 @@ func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
 				sum += l.Bias[o]
 			}
 			if dense < nDense {
-				sum = float32(math.Floor(float64(min(max(sum, 0), 1))*float64(levels)+0.5)) / float32(levels)
+				sum = min(max(sum, 0), 1)
+				if levels > 0 {
+					sum = float32(math.Floor(float64(sum)*float64(levels)+0.5)) / float32(levels)
+				}
 			}
 			out[o] = sum
 		}

@@ -192,3 +192,41 @@ func TestTrainClassifierBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestClipFloorForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	p := newQParams([]int{3, 6, 5, 2})
+	p.initTorchDefault(rng)
+	for i := range p.biases[0] {
+		p.biases[0][i] += 0.7 // some activations above the clip
+	}
+	net := p.network()
+	x := []float32{0.9, -0.4, 1.3}
+	for _, levels := range []int{0, 4} {
+		// float64 closed form: clip to [0, 1], round to levels when > 0.
+		h := []float64{0.9, -0.4, 1.3}
+		for l := range p.weights {
+			out := make([]float64, p.sizes[l+1])
+			for o := range out {
+				out[o] = float64(p.biases[l][o])
+				for i := range h {
+					out[o] += float64(p.weights[l][o*len(h)+i]) * h[i]
+				}
+				if l < len(p.weights)-1 {
+					out[o] = math.Min(math.Max(out[o], 0), 1)
+					if levels > 0 {
+						out[o] = math.Floor(out[o]*float64(levels)+0.5) / float64(levels)
+					}
+				}
+			}
+			h = out
+		}
+		got := make([]float32, 2)
+		ClipFloorForward(net, levels, x, got)
+		for o := range got {
+			if math.Abs(float64(got[o])-h[o]) > 1e-5 {
+				t.Errorf("levels %d output %d: %v, closed form %v", levels, o, got[o], h[o])
+			}
+		}
+	}
+}

@@ -303,7 +303,8 @@ func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) 
 
 // sourceForward opens the network an SNN was converted from. A student
 // trained with clip-floor activations (its provenance says clip_floor > 0)
-// is run in that training mode, which is what its SNN reproduces.
+// is run as its clipped network (activations clip(a, 0, 1), no rounding):
+// the network its unit-scale SNN converges to as T grows.
 func sourceForward(path string, ann *model.Network) (func(dst, x []float32), error) {
 	var net *model.Network
 	levels := 0
@@ -328,7 +329,8 @@ func sourceForward(path string, ann *model.Network) (func(dst, x []float32), err
 		return nil, fmt.Errorf("%s: the source network is %s, the ANN %s", path, net, ann)
 	}
 	if levels > 0 {
-		return func(dst, x []float32) { train.ClipFloorForward(net, levels, x, dst) }, nil
+		// Its SNN (unit scales) converges to the clipped network as T grows.
+		return func(dst, x []float32) { train.ClipFloorForward(net, 0, x, dst) }, nil
 	}
 	ws := net.NewWorkspace(1)
 	return func(dst, x []float32) { net.Forward(dst, x, ws) }, nil

@@ -194,10 +194,11 @@ func runConvert(opts *ConvertOptions) error {
 	res.Sizes = s.String()
 	sourceLabels := labelStates(source, final)
 	if opts.Method == methodDistill && opts.Classifier.ClipFloor > 0 {
-		// The student is the clip-floor network it was trained as.
+		// The student is its clipped network (no rounding), the T -> infinity
+		// limit of its SNN.
 		q := make([]float32, source.OutputSize())
 		for r := range sourceLabels {
-			train.ClipFloorForward(source, opts.Classifier.ClipFloor, final.Row(r), q)
+			train.ClipFloorForward(source, 0, final.Row(r), q)
 			sourceLabels[r] = model.Argmax(q)
 		}
 	}
