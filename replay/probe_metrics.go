@@ -10,18 +10,24 @@ import (
 // error of predict on s divided by the standard deviation of the true values
 // of d, both over the non-missing samples. For a SequenceTask the dimension
 // is the target (pooled over the window's steps); for a ForwardTask it is the
-// one-step change, so predicting "no change" scores ~1, not ~0. NRMSE is the
+// one-step change, so predicting "no change" scores ~1, not ~0. Residual
+// sequence outputs are compared as targets (Absolute). NRMSE is the
 // same in standardised and original units (standardisation is affine per
 // dimension).
 func (t *Task) NRMSE(s *Samples, predict Predictor) ([]float64, error) {
 	dims := t.TargetSize
 	sum, sum2, se, n := make([]float64, dims), make([]float64, dims), make([]float64, dims), make([]float64, dims)
 	pred := make([]float32, s.Out)
+	truth := make([]float32, s.Out)
 	for r := 0; r < s.Rows; r++ {
-		x, y := s.Row(r)
+		x, yr := s.Row(r)
 		if err := predict(pred, x); err != nil {
 			return nil, fmt.Errorf("replay: sample %d: %w", r, err)
 		}
+		y := truth
+		copy(y, yr)
+		t.Absolute(pred, x)
+		t.Absolute(y, x)
 		for i, v := range y {
 			if math.IsNaN(float64(v)) {
 				continue

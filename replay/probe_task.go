@@ -16,7 +16,9 @@ const (
 	ForwardTask TaskKind = "forward"
 	// SequenceTask: a whole window in one sample: the inputs over the
 	// window, flattened, and the targets at the window's first step in;
-	// the targets at every step of the window out (flattened).
+	// the targets at every step of the window out (flattened), as
+	// differences from the first step's (Task.Residual), so the network
+	// predicts how the state moves, not the state it was given.
 	SequenceTask TaskKind = "sequence"
 )
 
@@ -35,11 +37,14 @@ type Norm struct {
 // Task is an emulation task on a probe data set: what goes in and out of
 // the network, and the normalisation. It is stored with a trained emulator.
 type Task struct {
-	Kind        TaskKind `json:"kind"`
-	Window      int      `json:"window"`
-	InputSize   int      `json:"input_size"`
-	TargetSize  int      `json:"target_size"`
-	Dt          float64  `json:"dt"`
+	Kind       TaskKind `json:"kind"`
+	Window     int      `json:"window"`
+	InputSize  int      `json:"input_size"`
+	TargetSize int      `json:"target_size"`
+	Dt         float64  `json:"dt"`
+	// Residual: sequence outputs are (target_k − target_0) / TargetStd;
+	// Absolute adds the context back.
+	Residual    bool     `json:"residual,omitempty"`
 	InputNames  []string `json:"input_names,omitempty"`
 	TargetNames []string `json:"target_names,omitempty"`
 	Norm        Norm     `json:"norm"`
@@ -52,7 +57,7 @@ func NewTask(kind TaskKind, p *Probe, split *WindowSplit) (*Task, error) {
 		return nil, fmt.Errorf("replay: task %q, want %q or %q", kind, ForwardTask, SequenceTask)
 	}
 	t := &Task{Kind: kind, Window: split.Length, InputSize: p.InputSize, TargetSize: p.TargetSize, Dt: p.Dt,
-		InputNames: p.InputNames, TargetNames: p.TargetNames}
+		InputNames: p.InputNames, TargetNames: p.TargetNames, Residual: kind == SequenceTask}
 	var err error
 	n := &t.Norm
 	if n.InputMean, n.InputStd, err = columnStats(p.Inputs, p.InputSize, p.Steps, split.TrainTrials, nil); err != nil {
@@ -196,7 +201,11 @@ func (t *Task) Samples(p *Probe, windows []Window) (*Samples, error) {
 					x[k*t.InputSize+d] = float32((v - n.InputMean[d]) / n.InputStd[d])
 				}
 				for d, v := range p.Target(w.Trial, w.Start+k) {
-					y[k*t.TargetSize+d] = float32((v - n.TargetMean[d]) / n.TargetStd[d])
+					if t.Residual {
+						y[k*t.TargetSize+d] = float32((v - first[d]) / n.TargetStd[d])
+					} else {
+						y[k*t.TargetSize+d] = float32((v - n.TargetMean[d]) / n.TargetStd[d])
+					}
 				}
 			}
 			for d, v := range first {
@@ -215,6 +224,18 @@ func (t *Task) Samples(p *Probe, windows []Window) (*Samples, error) {
 		}
 	}
 	return s, nil
+}
+
+// Absolute turns a sequence sample's outputs y (standardised residuals when
+// t.Residual) into standardised targets in place, using its features x.
+func (t *Task) Absolute(y, x []float32) {
+	if t.Kind != SequenceTask || !t.Residual {
+		return
+	}
+	ctx := x[t.Window*t.InputSize:]
+	for i := range y {
+		y[i] += ctx[i%t.TargetSize]
+	}
 }
 
 // ForwardFeatures writes the standardised features of a forward-model step

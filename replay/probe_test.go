@@ -325,10 +325,20 @@ func TestSequenceTaskLayout(t *testing.T) {
 		if got, want := float64(x[20]), (first[0]-n.TargetMean[0])/n.TargetStd[0]; math.Abs(got-want) > 1e-6 {
 			t.Fatalf("window %d: context %v, want %v", r, got, want)
 		}
+		abs := append([]float32(nil), y...)
+		task.Absolute(abs, x)
 		for k := 0; k < 20; k++ {
 			v := p.Target(w.Trial, w.Start+k)[1]
 			if math.IsNaN(v) != math.IsNaN(float64(y[2*k+1])) {
 				t.Fatalf("window %d step %d: NaN not carried", r, k)
+			}
+			// Residual outputs: the change since the first step; Absolute
+			// gives the standardised target back.
+			if want := (v - first[1]) / n.TargetStd[1]; !math.IsNaN(v) && math.Abs(float64(y[2*k+1])-want) > 1e-5 {
+				t.Fatalf("window %d step %d: residual %v, want %v", r, k, y[2*k+1], want)
+			}
+			if want := (v - n.TargetMean[1]) / n.TargetStd[1]; !math.IsNaN(v) && math.Abs(float64(abs[2*k+1])-want) > 1e-5 {
+				t.Fatalf("window %d step %d: absolute %v, want %v", r, k, abs[2*k+1], want)
 			}
 		}
 	}

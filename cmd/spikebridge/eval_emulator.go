@@ -28,6 +28,10 @@ type EvalEmulatorOptions struct {
 	System    string
 	Plot      string
 	JSON      bool
+	// Conversion settings of the rate emulator's SNN.
+	Norm        string
+	Percentile  float64
+	Calibration int
 }
 
 // NewCmdEvalEmulator parses flags; runF replaces runEvalEmulator in tests.
@@ -70,6 +74,9 @@ normalisation on its training features, membrane readout) and evaluated at every
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128}, "T of the converted SNN (empty = no conversion)")
 	f.StringVar(&opts.System, "system", "", "built-in system for reference free runs: vanderpol or arm")
 	f.StringVar(&opts.Plot, "plot", "", "write the NRMSE plot to this PNG")
+	f.StringVar(&opts.Norm, "norm", "layer", "SNN conversion: layer or neuron normalisation")
+	f.Float64Var(&opts.Percentile, "percentile", 99.9, "SNN conversion: activation percentile mapped to the threshold")
+	f.IntVar(&opts.Calibration, "calibrate", 0, "SNN conversion: bias calibration rounds at the first --timesteps T on the training features")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON document")
 	return cmd
 }
@@ -81,6 +88,12 @@ type EmulatorEval struct {
 	Task      string    `json:"task"`
 	Timesteps int       `json:"timesteps,omitempty"`
 	OneStep   []float64 `json:"one_step_nrmse"`
+	// WindowRollout (forward tasks): the model run free over every
+	// validation window from the window's first state under the recorded
+	// inputs, NRMSE of the targets over the window (RMSE / std of the true
+	// targets over the validation windows): the sequence-emulation figure
+	// of a forward model.
+	WindowRollout []float64 `json:"window_rollout_nrmse,omitempty"`
 	// Rollout figures (forward tasks with --rollout).
 	Rollout1s    []float64     `json:"rollout_1s_nrmse,omitempty"`
 	RolloutFull  []float64     `json:"rollout_nrmse,omitempty"`
@@ -131,7 +144,11 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 		if m.Rate != nil {
 			cands[0].name = "ann"
 			if len(opts.Timesteps) > 0 {
-				s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: data.Train.X, Width: data.Train.In}, convert.BaselineOptions(opts.Timesteps[0]))
+				copts := convert.BaselineOptions(opts.Timesteps[0])
+				copts.Normalization = convert.Normalization(opts.Norm)
+				copts.Percentile = opts.Percentile
+				copts.CalibrationRounds = opts.Calibration
+				s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: data.Train.X, Width: data.Train.In}, copts)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -167,6 +184,11 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			}
 			if c.spikes != nil {
 				ev.SpikesPerSample = c.spikes()
+			}
+			if task.Kind == replay.ForwardTask {
+				if ev.WindowRollout, err = windowRollouts(task, data, c.predict); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
 			}
 			if task.Kind == replay.ForwardTask && opts.Rollout > 0 {
 				if err := evalRollouts(&ev, task, data, c.predict, opts.Rollout); err != nil {
@@ -271,6 +293,44 @@ func evalRollouts(ev *EmulatorEval, task *replay.Task, data *emulatorData, predi
 	return nil
 }
 
+// windowRollouts runs the forward model over every validation window.
+func windowRollouts(task *replay.Task, data *emulatorData, predict replay.Predictor) ([]float64, error) {
+	p := data.Probe
+	dims := task.TargetSize
+	se, sum, sum2, n := make([]float64, dims), make([]float64, dims), make([]float64, dims), make([]float64, dims)
+	for _, w := range data.Split.Val {
+		s0 := p.Target(w.Trial, w.Start)
+		if hasNaN64(s0) {
+			continue
+		}
+		roll, err := task.Rollout(predict, s0, p.Inputs[(w.Trial*p.Steps+w.Start)*p.InputSize:], task.Window-1)
+		if err != nil {
+			return nil, err
+		}
+		for k := 0; k < task.Window; k++ {
+			for d, v := range p.Target(w.Trial, w.Start+k) {
+				if math.IsNaN(v) {
+					continue
+				}
+				e := roll[k*dims+d] - v
+				se[d] += e * e
+				sum[d] += v
+				sum2[d] += v * v
+				n[d]++
+			}
+		}
+	}
+	out := make([]float64, dims)
+	for d := range out {
+		if n[d] == 0 {
+			return nil, fmt.Errorf("window rollouts: target %d has no value", d)
+		}
+		mean := sum[d] / n[d]
+		out[d] = math.Sqrt(se[d]/n[d]) / math.Sqrt(sum2[d]/n[d]-mean*mean)
+	}
+	return out, nil
+}
+
 // mergeCycles pools free-run analyses: mean period and amplitude, extreme
 // single cycles.
 func mergeCycles(cs []replay.Cycle) *replay.Cycle {
@@ -345,6 +405,9 @@ func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
 			what = "one-step (change)"
 		}
 		line := fmt.Sprintf("%-22s %-11s %s %s", filepath.Base(r.Model), name, what, fmtVec(r.OneStep))
+		if r.WindowRollout != nil {
+			line += "  window rollout " + fmtVec(r.WindowRollout)
+		}
 		if r.Rollout1s != nil {
 			line += "  rollout 1s " + fmtVec(r.Rollout1s) + fmt.Sprintf("  rollout %gs ", res.RolloutS) + fmtVec(r.RolloutFull)
 		}

@@ -444,6 +444,7 @@ func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorDa
 		if err := predict(y, x); err != nil {
 			return tr, err
 		}
+		task.Absolute(y, x)
 		tr.Predicted = make([]float64, len(y))
 		for i, v := range y {
 			d := i % task.TargetSize
