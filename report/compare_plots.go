@@ -208,7 +208,7 @@ func WriteQScatter(w io.Writer, title, xLabel string, ann, snn []float32, action
 	diag.Color = color.Gray{Y: 80}
 	diag.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(diag)
-	p.Legend.Add("SNN = ANN", diag)
+	p.Legend.Add("y = x (SNN equals the reference)", diag)
 	return writePNG(w, p, "Q scatter")
 }
 
