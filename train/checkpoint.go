@@ -10,6 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/spikebridge/spikebridge/formats"
 )
 
 // Checkpoint file layout: the magic, the payload length (uint64 LE), the
@@ -78,7 +80,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := gob.NewEncoder(&payload).Encode(&st); err != nil {
 		return fmt.Errorf("train: checkpoint %s: encode: %w", path, err)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return formats.WriteFileAtomic(path, func(w io.Writer) error {
 		hdr := binary.LittleEndian.AppendUint64([]byte(checkpointMagic), uint64(payload.Len()))
 		if _, err := w.Write(hdr); err != nil {
 			return err

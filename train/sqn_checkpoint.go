@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/spikebridge/spikebridge/formats"
 )
 
 // SQN checkpoints use the DQN checkpoint's layout (magic, payload length,
@@ -69,7 +71,7 @@ func (t *SQNTrainer) SaveCheckpoint(path string) error {
 	if err := gob.NewEncoder(&payload).Encode(&st); err != nil {
 		return fmt.Errorf("train: checkpoint %s: encode: %w", path, err)
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return formats.WriteFileAtomic(path, func(w io.Writer) error {
 		hdr := binary.LittleEndian.AppendUint64([]byte(sqnCheckpointMagic), uint64(payload.Len()))
 		if _, err := w.Write(hdr); err != nil {
 			return err

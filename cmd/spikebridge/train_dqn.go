@@ -163,7 +163,7 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	prog := newDQNProgress(opts.IO.ErrOut, int64(cfg.Steps), tr.Step(), opts.progressEvery)
+	prog := newTrainProgress(opts.IO.ErrOut, "train dqn", int64(cfg.Steps), tr.Step(), opts.progressEvery)
 	startStep := tr.Step()
 	start := time.Now()
 	runErr := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
@@ -308,6 +308,7 @@ func writeJSONFile(path string, v any) error {
 // otherwise (CI, pipes). Progress goes to stderr.
 type dqnProgress struct {
 	w        io.Writer
+	label    string
 	bar      *progressbar.ProgressBar
 	every    time.Duration
 	last     time.Time
@@ -316,15 +317,15 @@ type dqnProgress struct {
 	lastSeen train.Progress
 }
 
-func newDQNProgress(w io.Writer, total, done int64, every time.Duration) *dqnProgress {
-	p := &dqnProgress{w: w, every: every, start: time.Now(), last: time.Now(), first: done}
+func newTrainProgress(w io.Writer, label string, total, done int64, every time.Duration) *dqnProgress {
+	p := &dqnProgress{w: w, label: label, every: every, start: time.Now(), last: time.Now(), first: done}
 	if p.every <= 0 {
 		p.every = 5 * time.Second
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("train dqn"),
+			progressbar.OptionSetDescription(label),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
 			progressbar.OptionSetItsString("steps"),
@@ -340,7 +341,7 @@ func newDQNProgress(w io.Writer, total, done int64, every time.Duration) *dqnPro
 func (p *dqnProgress) update(pr train.Progress) {
 	p.lastSeen = pr
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("train dqn  ep %d  mean %.0f  eps %.2f", pr.Episodes, pr.MeanReturn, pr.Epsilon))
+		p.bar.Describe(fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon))
 		_ = p.bar.Set64(pr.Step)
 		return
 	}
@@ -351,8 +352,8 @@ func (p *dqnProgress) update(pr train.Progress) {
 		if !math.IsNaN(pr.BestEval) {
 			best = fmt.Sprintf("  best eval %.1f", pr.BestEval)
 		}
-		fmt.Fprintf(p.w, "train dqn: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
-			pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, rate)
+		fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
+			p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, rate)
 	}
 }
 

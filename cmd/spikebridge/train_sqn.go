@@ -153,7 +153,7 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	prog := newDQNProgress(opts.IO.ErrOut, int64(cfg.Steps), tr.Step(), opts.progressEvery)
+	prog := newTrainProgress(opts.IO.ErrOut, "train sqn", int64(cfg.Steps), tr.Step(), opts.progressEvery)
 	startStep := tr.Step()
 	start := time.Now()
 	runErr := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
