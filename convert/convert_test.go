@@ -1,8 +1,9 @@
 package convert
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,24 +17,7 @@ import (
 // fixturesDir returns $SPIKEBRIDGE_FIXTURES or ../shared/fixtures next to the
 // directory holding go.mod.
 func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("SPIKEBRIDGE_FIXTURES"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set SPIKEBRIDGE_FIXTURES")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 // seed1Policy imports the shared seed-1 PyTorch policy and its expected arrays.

@@ -1,33 +1,17 @@
 package env
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 )
 
 // fixturesDir is $SPIKEBRIDGE_FIXTURES, or ../shared/fixtures next to the module root.
 func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("SPIKEBRIDGE_FIXTURES"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set SPIKEBRIDGE_FIXTURES")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 func readJSON(t testing.TB, path string, v any) {

@@ -1,6 +1,8 @@
 package formats
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
@@ -16,24 +18,7 @@ import (
 // npzFixturesRoot returns $SPIKEBRIDGE_FIXTURES or ../shared/fixtures
 // relative to the directory holding go.mod.
 func npzFixturesRoot(t testing.TB) string {
-	t.Helper()
-	if root := os.Getenv("SPIKEBRIDGE_FIXTURES"); root != "" {
-		return root
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 func sum(values []float64) float64 {

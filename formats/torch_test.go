@@ -1,6 +1,8 @@
 package formats
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,24 +18,7 @@ import (
 // torchFixtures returns $SPIKEBRIDGE_FIXTURES/sub, or ../shared/fixtures/sub
 // next to the module root (the directory holding go.mod).
 func torchFixtures(t testing.TB, sub string) string {
-	t.Helper()
-	if root := os.Getenv("SPIKEBRIDGE_FIXTURES"); root != "" {
-		return filepath.Join(root, sub)
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures", sub)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set SPIKEBRIDGE_FIXTURES")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t, sub)
 }
 
 // torchFixtureFiles lists the .pt files of a fixture directory.

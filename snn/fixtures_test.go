@@ -1,7 +1,8 @@
 package snn
 
 import (
-	"os"
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"path/filepath"
 	"testing"
 
@@ -11,24 +12,7 @@ import (
 // fixturesDir returns $SPIKEBRIDGE_FIXTURES or ../shared/fixtures next to the
 // directory holding go.mod.
 func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("SPIKEBRIDGE_FIXTURES"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory; set SPIKEBRIDGE_FIXTURES")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 // brian2FF holds the arrays of snn/brian2_ff_seed1.npz.

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"context"
 	"math"
 	"math/rand/v2"
@@ -18,24 +20,7 @@ import (
 // sqnFixtures returns the shared fixtures directory: $SPIKEBRIDGE_FIXTURES,
 // or ../shared/fixtures beside the directory holding go.mod.
 func sqnFixtures(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("SPIKEBRIDGE_FIXTURES"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 // cartpoleStates draws n CartPole-like observations.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+
 	"bytes"
 	"math"
 	"os"
@@ -15,24 +17,7 @@ import (
 // filesFixturesRoot returns $SPIKEBRIDGE_FIXTURES or ../shared/fixtures
 // relative to the directory holding go.mod.
 func filesFixturesRoot(t testing.TB) string {
-	t.Helper()
-	if root := os.Getenv("SPIKEBRIDGE_FIXTURES"); root != "" {
-		return root
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return testfixtures.Dir(t)
 }
 
 // torchPolicyModel builds the seed-N fixture policy (nn.Sequential 4-64-64-2,
