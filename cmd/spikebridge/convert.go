@@ -176,11 +176,8 @@ func runConvert(opts *ConvertOptions) error {
 	var s *snn.Network
 	var final convert.States
 	if opts.Method == methodDistill {
-		progress := opts.IO.ErrOut
-		if opts.JSON {
-			progress = io.Discard
-		}
-		source, s, final, err = distill(opts, teacher, calib, cOpts, &res, progress)
+		// Progress goes to stderr even with --json: stdout holds the document.
+		source, s, final, err = distill(opts, teacher, calib, cOpts, &res, opts.IO.ErrOut)
 		if err != nil {
 			return err
 		}
