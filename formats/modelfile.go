@@ -189,32 +189,48 @@ func EncodeModel(net *model.Network, meta ModelMeta) ([]byte, error) {
 		}
 		meta.Layers = append(meta.Layers, lm)
 	}
+	return encodeDescribed(tensors, meta)
+}
+
+// encodeDescribed writes tensors with meta as the JSON document under
+// ModelMetadataKey (model and SNN files alike). The library sorts tensors by
+// dtype then name and writes the header from a map (sorted keys by
+// encoding/json): the output is deterministic.
+func encodeDescribed(tensors map[string]float32View, meta any) ([]byte, error) {
 	doc, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
 	var buf bytes.Buffer
-	// The library sorts tensors by dtype then name and writes the header
-	// from a map (sorted keys by encoding/json): the output is deterministic.
 	if err := safetensors.SerializeToWriter(tensors, map[string]string{ModelMetadataKey: string(doc)}, &buf); err != nil {
 		return nil, fmt.Errorf("encode safetensors: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
+// openSized opens path for a ReaderAt-based reader and returns its size.
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("formats: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("formats: %s: %w", path, err)
+	}
+	return f, st.Size(), nil
+}
+
 // LoadModel reads a model file written by SaveModel (or by anyone following
 // the same schema) and validates every tensor against its description.
 func LoadModel(path string) (*model.Network, ModelMeta, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, ModelMeta{}, fmt.Errorf("formats: %w", err)
+		return nil, ModelMeta{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, ModelMeta{}, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadModel(f, st.Size(), path)
+	return ReadModel(f, size, path)
 }
 
 // ReadModel reads a model file of size bytes from r; name is used in errors.

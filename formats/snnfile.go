@@ -1,15 +1,12 @@
 package formats
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-
-	"github.com/nlpodyssey/safetensors"
 
 	"github.com/spikebridge/spikebridge/snn"
 )
@@ -143,30 +140,18 @@ func EncodeSNN(net *snn.Network, meta SNNMeta) ([]byte, error) {
 		}
 		meta.Layers = append(meta.Layers, lm)
 	}
-	doc, err := json.Marshal(meta)
-	if err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := safetensors.SerializeToWriter(tensors, map[string]string{ModelMetadataKey: string(doc)}, &buf); err != nil {
-		return nil, fmt.Errorf("encode safetensors: %w", err)
-	}
-	return buf.Bytes(), nil
+	return encodeDescribed(tensors, meta)
 }
 
 // LoadSNN reads a spiking model file and validates it: the description,
 // every tensor against it, and the network (snn.New).
 func LoadSNN(path string) (*snn.Network, SNNMeta, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, SNNMeta{}, fmt.Errorf("formats: %w", err)
+		return nil, SNNMeta{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, SNNMeta{}, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadSNN(f, st.Size(), path)
+	return ReadSNN(f, size, path)
 }
 
 // ReadSNN reads a spiking model file of size bytes from r; name is used in
