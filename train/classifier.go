@@ -9,6 +9,9 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
 	"github.com/spikebridge/spikebridge/model"
 )
 
@@ -138,18 +141,15 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 	}
 	net := params.snapshot().network()
 	res.Samples, res.Epochs = n, cfg.Epochs
-	ws := net.NewWorkspace(1)
-	out := make([]float32, classes)
+	// Accuracy in the training-mode forward pass, in chunks of the batch.
 	correct := 0
-	for r := 0; r < n; r++ {
-		x := states[r*width : (r+1)*width]
-		if cfg.ClipFloor > 0 {
-			out = clipFloorForward(params, x, cfg.ClipFloor)
-		} else {
-			net.Forward(out, x, ws)
-		}
-		if model.Argmax(out) == labels[r] {
-			correct++
+	for start := 0; start < n; start += batch {
+		rows := min(batch, n-start)
+		logits := params.forwardRows(states[start*width:], rows, cfg.ClipFloor, cg.acts, nil)
+		for r := 0; r < rows; r++ {
+			if model.Argmax(logits[r*classes:(r+1)*classes]) == labels[start+r] {
+				correct++
+			}
 		}
 	}
 	res.Accuracy = float64(correct) / float64(n)
@@ -306,45 +306,58 @@ func newClassifierGraph(params *qParams, batch, levels int) (*classifierGraph, e
 // clip-floor residuals for obs (batch, in), writing them into the graph.
 func (cg *classifierGraph) forward(obs []float32) {
 	p, batch := cg.params, cg.batch
-	prev, prevWidth := obs, p.sizes[0]
+	var resid [][]float32
+	if cg.levels > 0 {
+		resid = make([][]float32, len(cg.resTV))
+		for l, rv := range cg.resTV {
+			resid[l] = rv.Data().([]float32)
+		}
+	}
+	logits := p.forwardRows(obs, batch, cg.levels, cg.acts, resid)
+	shift := cg.shiftV.Data().([]float32)
+	classes := p.sizes[len(p.sizes)-1]
+	for s := 0; s < batch; s++ {
+		shift[s] = logits[s*classes+model.Argmax(logits[s*classes:(s+1)*classes])]
+	}
+}
+
+// forwardRows is the training-mode forward pass of rows samples x (rows,
+// in) on gonum's sgemm: acts[l] (at least rows*out_l values) receives layer
+// l's activations, hidden ones ReLU or, with levels > 0, clipped to [0, 1]
+// and rounded to levels levels. When resid is non-nil, resid[l] (out_l,
+// rows) receives the rounding residual q − clip of hidden layer l. It
+// returns the logits (rows, classes), a view of the last acts.
+func (p *qParams) forwardRows(x []float32, rows, levels int, acts, resid [][]float32) []float32 {
+	prev, prevWidth := x[:rows*p.sizes[0]], p.sizes[0]
 	nLayers := len(p.weights)
+	impl := blas32.Implementation()
 	for l := 0; l < nLayers; l++ {
 		out := p.sizes[l+1]
-		act := cg.acts[l]
-		hidden := l < nLayers-1
-		var res []float32
-		if hidden && cg.levels > 0 {
-			res = cg.resTV[l].Data().([]float32)
+		act := acts[l][:rows*out]
+		for s := 0; s < rows; s++ {
+			copy(act[s*out:(s+1)*out], p.biases[l])
 		}
-		for s := 0; s < batch; s++ {
-			x := prev[s*prevWidth : (s+1)*prevWidth]
-			for o := 0; o < out; o++ {
-				sum := float32(0)
-				for i, w := range p.weights[l][o*prevWidth : (o+1)*prevWidth] {
-					sum += w * x[i]
+		impl.Sgemm(blas.NoTrans, blas.Trans, rows, out, prevWidth, 1, prev, prevWidth, p.weights[l], prevWidth, 1, act, out)
+		if l < nLayers-1 {
+			for s := 0; s < rows; s++ {
+				row := act[s*out : (s+1)*out]
+				for o, z := range row {
+					z = max(z, 0)
+					if levels > 0 {
+						clipped := min(z, 1)
+						q := float32(math.Floor(float64(clipped)*float64(levels)+0.5)) / float32(levels)
+						if resid != nil {
+							resid[l][o*rows+s] = q - clipped
+						}
+						z = q
+					}
+					row[o] = z
 				}
-				z := sum + p.biases[l][o]
-				if !hidden {
-					act[s*out+o] = z
-					continue
-				}
-				z = max(z, 0)
-				if res != nil {
-					clipped := min(z, 1)
-					q := float32(math.Floor(float64(clipped)*float64(cg.levels)+0.5)) / float32(cg.levels)
-					res[o*batch+s] = q - clipped
-					z = q
-				}
-				act[s*out+o] = z
 			}
 		}
 		prev, prevWidth = act, out
 	}
-	shift := cg.shiftV.Data().([]float32)
-	classes := p.sizes[len(p.sizes)-1]
-	for s := 0; s < batch; s++ {
-		shift[s] = prev[s*classes+model.Argmax(prev[s*classes:(s+1)*classes])]
-	}
+	return prev
 }
 
 // run computes the loss and gradients of one batch (obs (batch, in),
@@ -371,27 +384,6 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 		cg.gradBuf[i] = gn.Value().Data().([]float32)
 	}
 	return cg.lossVal.Data().(float32), cg.gradBuf, nil
-}
-
-// clipFloorForward is the training-mode forward pass with clip-floor
-// activations, for one sample.
-func clipFloorForward(p *qParams, x []float32, levels int) []float32 {
-	for l := range p.weights {
-		out := make([]float32, p.sizes[l+1])
-		for o := range out {
-			sum := float32(0)
-			for i, w := range p.weights[l][o*len(x) : (o+1)*len(x)] {
-				sum += w * x[i]
-			}
-			z := sum + p.biases[l][o]
-			if l < len(p.weights)-1 {
-				z = float32(math.Floor(float64(min(max(z, 0), 1))*float64(levels)+0.5)) / float32(levels)
-			}
-			out[o] = z
-		}
-		x = out
-	}
-	return x
 }
 
 // ClipFloorForward computes the output of a classifier trained with
