@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -61,9 +62,6 @@ type EmulatorResult struct {
 	EarlyStop  bool         `json:"early_stop"`
 	History    []EpochStats `json:"history"`
 }
-
-// EmulatorProgress is called after every epoch.
-type EmulatorProgress func(s EpochStats, epochs int)
 
 func (cfg EmulatorConfig) check(what string) error {
 	switch {
@@ -143,7 +141,7 @@ func frozenSet(names, known []string) (map[string]bool, error) {
 // network of the best epoch (early stopping after cfg.Patience epochs
 // without improvement). init, when given, is the starting network (same
 // sizes; it is not modified): with cfg.Freeze it fine-tunes chosen layers.
-func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg EmulatorConfig, progress EmulatorProgress) (*model.Network, EmulatorResult, error) {
+func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
 	if err := cfg.check("rate emulator"); err != nil {
 		return nil, res, err
@@ -159,7 +157,8 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 	}
 	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
 	params := newQParams(sizes)
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0xe4a1a7))
+	pcg := rand.NewPCG(cfg.Seed, 0xe4a1a7)
+	rng := rand.New(pcg)
 	if init != nil {
 		if err := params.copyFromNetwork(init); err != nil {
 			return nil, res, err
@@ -188,16 +187,17 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 		}
 	}
 	best := params.snapshot()
-	res, err = fitEmulator(trainSet, cfg, rng, fitHooks{
+	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
+		kind:     "rate",
 		params:   params.tensors(),
+		best:     best.tensors(),
 		trainIdx: trainIdx,
 		run:      eg.run,
 		valLoss: func() float64 {
 			net.Refresh()
 			return MaskedMSE(net, val, ws)
 		},
-		keep: func() { best.copyFrom(params) },
-	}, progress)
+	}, run)
 	if err != nil {
 		return nil, res, fmt.Errorf("train: rate emulator: %w", err)
 	}
@@ -207,37 +207,106 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 
 // fitHooks connect fitEmulator to one kind of emulator.
 type fitHooks struct {
+	kind     string      // "rate" or "spiking", recorded in checkpoints
 	params   [][]float32 // every parameter tensor, in the graph's gradient order
+	best     [][]float32 // the best epoch's copy of params (same shapes)
 	trainIdx []int       // indices of the tensors that are trained (not frozen)
 	run      func(x, y []float32) (float32, [][]float32, bool, error)
 	valLoss  func() float64 // masked MSE on the validation set with the current parameters
-	keep     func()         // remember the current parameters as the best
 }
 
 // fitEmulator is the training loop shared by the emulators: seeded shuffles
 // of the samples, fixed-size batches (the last one padded with rows whose
 // targets are all missing, so it counts exactly its real samples), Adam on
 // the unfrozen tensors, the validation loss after every epoch, keep-best and
-// early stopping.
-func fitEmulator(trainSet *replay.Samples, cfg EmulatorConfig, rng *rand.Rand, h fitHooks, progress EmulatorProgress) (EmulatorResult, error) {
+// early stopping; checkpoints, interruption and resumption per run.
+func fitEmulator(trainSet, val *replay.Samples, cfg EmulatorConfig, pcg *rand.PCG, h fitHooks, run EmulatorRun) (EmulatorResult, error) {
+	rng := rand.New(pcg)
 	res := EmulatorResult{Samples: trainSet.Rows}
 	batch := cfg.Batch
+	batches := (trainSet.Rows + batch - 1) / batch
 	opt := newAdam(h.params)
-	res.ValLoss = h.valLoss()
-	h.keep()
+	ctx := run.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var dataHash uint64
+	if run.CheckpointPath != "" {
+		dataHash = samplesHash(trainSet, val)
+	}
 	order := make([]int, trainSet.Rows)
 	for i := range order {
 		order[i] = i
 	}
+	st := emulatorCheckpoint{FormatVersion: 1, Kind: h.kind, Config: cfg, DataHash: dataHash, Epoch: 1}
+	if run.Resume {
+		if run.CheckpointPath == "" {
+			return res, fmt.Errorf("resume: no checkpoint path")
+		}
+		saved, err := readEmulatorCheckpoint(run.CheckpointPath)
+		if err != nil {
+			return res, err
+		}
+		if err := saved.restore(run.CheckpointPath, h.kind, cfg, dataHash, h, opt, pcg, trainSet.Rows); err != nil {
+			return res, err
+		}
+		st = *saved
+		st.ResumedFromEpoch = st.Epoch - 1
+		res = st.Result
+		// Mid-epoch: the epoch's order; at an epoch's start: the previous
+		// epoch's, which the next shuffle continues from.
+		copy(order, st.Order)
+		if st.Finished {
+			return res, nil
+		}
+	} else {
+		res.ValLoss = h.valLoss()
+		copy2(h.best, h.params)
+	}
+	save := func() error {
+		if run.CheckpointPath == "" {
+			return nil
+		}
+		st.Result = res
+		st.Order = order
+		st.Params, st.Best = h.params, h.best
+		st.AdamM, st.AdamV, st.AdamStep = opt.m, opt.v, opt.step
+		var err error
+		if st.RNG, err = pcg.MarshalBinary(); err != nil {
+			return fmt.Errorf("checkpoint %s: shuffle RNG: %w", run.CheckpointPath, err)
+		}
+		return writeEmulatorCheckpoint(run.CheckpointPath, &st)
+	}
+	status := func(done bool) {
+		if run.Progress == nil {
+			return
+		}
+		s := EmulatorStatus{Epoch: st.Epoch, Epochs: cfg.Epochs, Batch: st.Next / batch, Batches: batches, EpochDone: done, ResumedFromEpoch: st.ResumedFromEpoch}
+		if done {
+			s.Batch = batches
+		}
+		if n := len(res.History); n > 0 {
+			s.Last = res.History[n-1]
+		}
+		run.Progress(s)
+	}
 	x := make([]float32, batch*trainSet.In)
 	y := make([]float32, batch*trainSet.Out)
-	sinceBest := 0
 	var gradSel, paramSel [][]float32
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		lr := cfg.lrAt(epoch - 1)
-		lossSum, batches := 0.0, 0
-		for start := 0; start < len(order); start += batch {
+	for ; st.Epoch <= cfg.Epochs; st.Epoch++ {
+		if st.Next == 0 {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			st.LossSum, st.Batches = 0, 0
+		}
+		lr := cfg.lrAt(st.Epoch - 1)
+		for ; st.Next < len(order); st.Next += batch {
+			if err := ctx.Err(); err != nil {
+				if serr := save(); serr != nil {
+					return res, serr
+				}
+				return res, fmt.Errorf("interrupted at epoch %d, batch %d: %w", st.Epoch, st.Next/batch+1, err)
+			}
+			start := st.Next
 			clear(x)
 			for i := range y {
 				y[i] = float32(math.NaN())
@@ -251,39 +320,59 @@ func fitEmulator(trainSet *replay.Samples, cfg EmulatorConfig, rng *rand.Rand, h
 			if err != nil {
 				return res, err
 			}
-			if !ok {
-				continue // a batch with no target at all
+			if ok { // else a batch with no target at all
+				gradSel, paramSel = gradSel[:0], paramSel[:0]
+				for _, i := range h.trainIdx {
+					gradSel = append(gradSel, grads[i])
+					paramSel = append(paramSel, h.params[i])
+				}
+				opt.updateSubset(h.trainIdx, paramSel, gradSel, lr)
+				st.LossSum += float64(loss)
+				st.Batches++
+				res.Updates++
 			}
-			gradSel, paramSel = gradSel[:0], paramSel[:0]
-			for _, i := range h.trainIdx {
-				gradSel = append(gradSel, grads[i])
-				paramSel = append(paramSel, h.params[i])
-			}
-			opt.updateSubset(h.trainIdx, paramSel, gradSel, lr)
-			lossSum += float64(loss)
-			batches++
-			res.Updates++
+			status(false)
 		}
-		st := EpochStats{Epoch: epoch, TrainLoss: lossSum / float64(max(batches, 1)), ValLoss: h.valLoss()}
-		if math.IsNaN(st.ValLoss) || math.IsInf(st.ValLoss, 0) {
-			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower --lr)", st.ValLoss, epoch)
+		es := EpochStats{Epoch: st.Epoch, TrainLoss: st.LossSum / float64(max(st.Batches, 1)), ValLoss: h.valLoss()}
+		if math.IsNaN(es.ValLoss) || math.IsInf(es.ValLoss, 0) {
+			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower --lr)", es.ValLoss, st.Epoch)
 		}
-		res.History = append(res.History, st)
-		res.Epochs = epoch
-		res.TrainLoss = st.TrainLoss
-		if progress != nil {
-			progress(st, cfg.Epochs)
-		}
-		if st.ValLoss < res.ValLoss {
-			res.ValLoss, res.BestEpoch = st.ValLoss, epoch
-			h.keep()
-			sinceBest = 0
-		} else if sinceBest++; cfg.Patience > 0 && sinceBest >= cfg.Patience {
+		st.Next = 0
+		res.History = append(res.History, es)
+		res.Epochs = st.Epoch
+		res.TrainLoss = es.TrainLoss
+		status(true)
+		stop := false
+		if es.ValLoss < res.ValLoss {
+			res.ValLoss, res.BestEpoch = es.ValLoss, st.Epoch
+			copy2(h.best, h.params)
+			st.SinceBest = 0
+		} else if st.SinceBest++; cfg.Patience > 0 && st.SinceBest >= cfg.Patience {
 			res.EarlyStop = true
-			break
+			stop = true
+		}
+		if stop || st.Epoch == cfg.Epochs {
+			st.Finished = true
+			return res, save()
+		}
+		if run.CheckpointEvery > 0 && st.Epoch%run.CheckpointEvery == 0 {
+			st.Epoch++ // the checkpoint resumes at the next epoch's start
+			err := save()
+			st.Epoch--
+			if err != nil {
+				return res, err
+			}
 		}
 	}
-	return res, nil
+	st.Finished = true
+	return res, save()
+}
+
+// copy2 copies every tensor of src into dst (same shapes).
+func copy2(dst, src [][]float32) {
+	for i := range dst {
+		copy(dst[i], src[i])
+	}
 }
 
 // updateSubset applies Adam to the parameter tensors with indices idx (into

@@ -184,7 +184,7 @@ func DefaultSpikingEmulatorConfig() EmulatorConfig {
 // backpropagation through time on Gorgonia, with the NaN-masked MSE, Adam,
 // early stopping on the validation loss and layer freezing ("input",
 // "recurrent", "readout"). init, when given, is the starting network.
-func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, progress EmulatorProgress) (*SpikingEmulator, EmulatorResult, error) {
+func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, run EmulatorRun) (*SpikingEmulator, EmulatorResult, error) {
 	var res EmulatorResult
 	if err := cfg.check("spiking emulator"); err != nil {
 		return nil, res, err
@@ -220,7 +220,8 @@ func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *Spiki
 	if slope == 0 {
 		slope = defaultSurrogate
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5b1c1e))
+	pcg := rand.NewPCG(cfg.Seed, 0x5b1c1e)
+	rng := rand.New(pcg)
 	var e *SpikingEmulator
 	if init != nil {
 		if init.Window != window || init.StepInputs != stepInputs || init.Context != context || init.Outputs != outputs || init.Hidden != cfg.Hidden[0] {
@@ -249,11 +250,10 @@ func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *Spiki
 		return nil, res, err
 	}
 	best := e.clone()
-	res, err = fitEmulator(trainSet, cfg, rng, fitHooks{
-		params: e.tensors(), trainIdx: trainIdx, run: sg.run,
+	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
+		kind: "spiking", params: e.tensors(), best: best.tensors(), trainIdx: trainIdx, run: sg.run,
 		valLoss: func() float64 { return e.MaskedMSE(val) },
-		keep:    func() { _ = copyTensors(best.tensors(), e.tensors()) },
-	}, progress)
+	}, run)
 	if err != nil {
 		return nil, res, fmt.Errorf("train: spiking emulator: %w", err)
 	}

@@ -123,7 +123,7 @@ func TestSpikingEmulatorLearnsAndFreezes(t *testing.T) {
 	const window = 10
 	trainSet, val := seqSamples(256, window, 4), seqSamples(64, window, 5)
 	cfg := EmulatorConfig{Hidden: []int{32}, Epochs: 15, Batch: 32, LR: 5e-3, Seed: 1}
-	e, res, err := TrainSpikingEmulator(trainSet, val, window, nil, cfg, nil)
+	e, res, err := TrainSpikingEmulator(trainSet, val, window, nil, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestSpikingEmulatorLearnsAndFreezes(t *testing.T) {
 	}
 	cfg.Freeze = []string{"input", "recurrent"}
 	cfg.Epochs = 2
-	tuned, _, err := TrainSpikingEmulator(trainSet, val, window, e, cfg, nil)
+	tuned, _, err := TrainSpikingEmulator(trainSet, val, window, e, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,11 +155,11 @@ func TestTrainWithNaNSamplesEqualsWithout(t *testing.T) {
 	kept := removeRows(full, drop)
 	val := linearSamples(20, 3, 2, 6)
 	cfg := EmulatorConfig{Hidden: []int{8}, Epochs: 30, Batch: 16, LR: 1e-2, Seed: 3}
-	a, ra, err := TrainRateEmulator(full, val, nil, cfg, nil)
+	a, ra, err := TrainRateEmulator(full, val, nil, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, rb, err := TrainRateEmulator(kept, val, nil, cfg, nil)
+	b, rb, err := TrainRateEmulator(kept, val, nil, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestTrainWithNaNSamplesEqualsWithout(t *testing.T) {
 func TestRateEmulatorLearnsAndStopsEarly(t *testing.T) {
 	trainSet, val := linearSamples(512, 4, 3, 7), linearSamples(128, 4, 3, 8)
 	cfg := EmulatorConfig{Hidden: []int{32, 32}, Epochs: 60, Batch: 32, LR: 3e-3, Seed: 1, Patience: 5}
-	net, res, err := TrainRateEmulator(trainSet, val, nil, cfg, nil)
+	net, res, err := TrainRateEmulator(trainSet, val, nil, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRateEmulatorLearnsAndStopsEarly(t *testing.T) {
 		t.Errorf("stopped at epoch %d, best %d, patience %d", res.Epochs, res.BestEpoch, cfg.Patience)
 	}
 	// Same config, same network, bit for bit.
-	again, _, _ := TrainRateEmulator(trainSet, val, nil, cfg, nil)
+	again, _, _ := TrainRateEmulator(trainSet, val, nil, cfg, EmulatorRun{})
 	if !slices.Equal(again.Layers()[0].Weights, net.Layers()[0].Weights) {
 		t.Error("the same seed gives different weights")
 	}
@@ -208,13 +208,13 @@ func TestRateEmulatorLearnsAndStopsEarly(t *testing.T) {
 func TestRateEmulatorFreezesLayers(t *testing.T) {
 	trainSet, val := linearSamples(64, 3, 2, 1), linearSamples(32, 3, 2, 2)
 	cfg := EmulatorConfig{Hidden: []int{8, 8}, Epochs: 5, Batch: 16, LR: 1e-2, Seed: 2}
-	init, _, err := TrainRateEmulator(trainSet, val, nil, EmulatorConfig{Hidden: []int{8, 8}, Epochs: 1, Batch: 16, LR: 1e-3, Seed: 9}, nil)
+	init, _, err := TrainRateEmulator(trainSet, val, nil, EmulatorConfig{Hidden: []int{8, 8}, Epochs: 1, Batch: 16, LR: 1e-3, Seed: 9}, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := cloneLayers(init)
 	cfg.Freeze = []string{"fc1", "fc2"}
-	tuned, _, err := TrainRateEmulator(trainSet, val, init, cfg, nil)
+	tuned, _, err := TrainRateEmulator(trainSet, val, init, cfg, EmulatorRun{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestRateEmulatorBadInput(t *testing.T) {
 		if tc.edit != nil {
 			tc.edit(&c)
 		}
-		_, _, err := TrainRateEmulator(tc.train, tc.val, nil, c, nil)
+		_, _, err := TrainRateEmulator(tc.train, tc.val, nil, c, EmulatorRun{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}

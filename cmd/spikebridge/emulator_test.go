@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spikebridge/spikebridge/replay"
 )
@@ -147,5 +151,83 @@ func TestEmulatorBadInput(t *testing.T) {
 	p := &replay.Probe{Trials: 2, Steps: 3, InputSize: 1, TargetSize: 1, Dt: 1, Inputs: make([]float64, 6), Targets: make([]float64, 5)}
 	if err := replay.WriteProbeNPZ(filepath.Join(dir, "x.npz"), p); err == nil || !strings.Contains(err.Error(), "targets hold 5 values") {
 		t.Errorf("writing a mismatched probe: %v", err)
+	}
+}
+
+// A train emulator run killed with SIGKILL after a checkpoint and resumed
+// ends with model, metrics, config and plot byte-identical to an
+// uninterrupted run's; resuming with other settings is refused.
+func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts subprocesses")
+	}
+	dir := t.TempDir()
+	vdp := filepath.Join(dir, "vdp.npz")
+	if code, _, errOut := runCLI(t, "probe", "generate", "--system", "vanderpol", "--trials", "12", "--duration", "20", "--dt", "0.05", "-o", vdp); code != 0 {
+		t.Fatalf("probe generate: %s", errOut)
+	}
+	flags := []string{"train", "emulator", "--data", vdp, "--task", "forward", "--hidden", "24,24", "--epochs", "10", "--batch", "16", "--lr", "3e-3"}
+	ref := filepath.Join(dir, "ref")
+	code, stdout, errOut := runCLI(t, append(flags, "--out", ref, "--json")...)
+	if code != 0 {
+		t.Fatalf("reference run: exit %d: %s", code, errOut)
+	}
+	want := decodeJSON[TrainEmulatorResult](t, stdout)
+
+	run := filepath.Join(dir, "run")
+	args := append([]string{"-test.run=^TestTrainDQNHelperProcess$", "--"}, flags...)
+	cmd := exec.Command(os.Args[0], append(args, "--out", run)...)
+	cmd.Env = append(os.Environ(), "SPIKEBRIDGE_HELPER_PROCESS=1")
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the child as soon as its first epoch's checkpoint is on disk.
+	ckpt := filepath.Join(run, emulatorCkptFile)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(run, emulatorMetricsFile)); err == nil {
+		t.Fatalf("the child finished before it was killed; the test did not interrupt it\n%s", childErr.String())
+	}
+	if _, err := os.Stat(ckpt); err != nil {
+		t.Fatalf("no checkpoint after the kill: %v", err)
+	}
+
+	// Other settings than the checkpoint's are refused, and nothing is written.
+	code, _, errOut = runCLI(t, "train", "emulator", "--resume", "--out", run, "--lr", "1e-3")
+	if code == 0 || !strings.Contains(errOut, "other settings") {
+		t.Errorf("resume with another --lr: exit %d, %q", code, errOut)
+	}
+	code, stdout, errOut = runCLI(t, "train", "emulator", "--resume", "--out", run, "--json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errOut)
+	}
+	got := decodeJSON[TrainEmulatorResult](t, stdout)
+	if got.ResumedAtEpoch < 1 || got.ResumedAtEpoch >= 10 {
+		t.Errorf("resumed_at_epoch %d, want an epoch inside the run", got.ResumedAtEpoch)
+	}
+	t.Logf("killed and resumed after epoch %d", got.ResumedAtEpoch)
+	if !slices.Equal(got.ValNRMSE, want.ValNRMSE) || got.BestEpoch != want.BestEpoch || got.Updates != want.Updates {
+		t.Errorf("resumed run: NRMSE %v best epoch %d updates %d; uninterrupted %v, %d, %d",
+			got.ValNRMSE, got.BestEpoch, got.Updates, want.ValNRMSE, want.BestEpoch, want.Updates)
+	}
+	for _, name := range []string{emulatorModelFile, emulatorMetricsFile, emulatorConfigFile, emulatorTracesFile} {
+		a, errA := os.ReadFile(filepath.Join(ref, name))
+		b, errB := os.ReadFile(filepath.Join(run, name))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s of the killed-and-resumed run differs from the uninterrupted run's (%v, %v)", name, errA, errB)
+		}
+	}
+	// A fresh run into a directory holding one is refused.
+	if code, _, errOut := runCLI(t, append(flags, "--out", run)...); code == 0 || !strings.Contains(errOut, "already holds a run") {
+		t.Errorf("second run into %s: exit %d, %q", run, code, errOut)
 	}
 }

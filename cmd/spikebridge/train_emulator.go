@@ -1,17 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
@@ -26,6 +29,7 @@ const (
 	emulatorConfigFile  = "config.json"
 	emulatorMetricsFile = "metrics.csv"
 	emulatorTracesFile  = "predictions.png"
+	emulatorCkptFile    = "checkpoint.bin"
 )
 
 // emulatorKind is "rate" (an MLP on a time-delay window) or "spiking" (a
@@ -192,9 +196,16 @@ type TrainEmulatorOptions struct {
 	Init    string
 	Out     string
 	Force   bool
+	Resume  bool
 	JSON    bool
-	// hiddenSet says --hidden was given (the default depends on --kind).
-	hiddenSet bool
+	// CheckpointEvery is the number of epochs between checkpoints (0 = only
+	// on interruption and at the end).
+	CheckpointEvery int
+	// ProgressEvery is the interval of the plain progress lines (0 = 5 s).
+	ProgressEvery time.Duration
+	// changed lists the flags set on the command line, so --resume takes
+	// the rest from the run's config.json.
+	changed map[string]bool
 }
 
 // NewCmdTrainEmulator parses flags; runF replaces runTrainEmulator in tests.
@@ -219,15 +230,20 @@ validation epoch and stop after --patience epochs without improvement. Windows a
 into training and validation by trial (--val, --seed).
 
 Outputs in --out: model.safetensors, metrics.csv (epoch losses), predictions.png
-(predicted vs true on validation trials) and config.json.`,
+(predicted vs true on validation trials), config.json and checkpoint.bin (for --resume:
+the run continues from its last checkpoint and ends bit for bit as an uninterrupted
+run; Ctrl-C writes a checkpoint at the current batch). Progress goes to stderr, a bar
+on a terminal and a line every few seconds otherwise.`,
 		Example: `  spikebridge train emulator --data vdp.npz --task forward --out runs/vdp
-  spikebridge train emulator --data arm.npz --task sequence --kind spiking --hidden 128 --out runs/arm-snn`,
+  spikebridge train emulator --data arm.npz --task sequence --kind spiking --hidden 128 --out runs/arm-snn
+  spikebridge train emulator --resume --out runs/arm-snn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			opts.hiddenSet = cmd.Flags().Changed("hidden")
+			opts.changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed[f.Name] = true })
 			if freeze != "" {
 				c.Freeze = strings.Split(freeze, ",")
 			}
@@ -255,6 +271,8 @@ Outputs in --out: model.safetensors, metrics.csv (epoch losses), predictions.png
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the split, the initialisation and the shuffling")
 	f.StringVar(&opts.Out, "out", "", "output directory (required)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run already in --out")
+	f.BoolVar(&opts.Resume, "resume", false, "continue the run in --out from its last checkpoint (settings from its config.json)")
+	f.IntVar(&opts.CheckpointEvery, "checkpoint-every", 1, "epochs between checkpoints; 0 = only on interruption and at the end")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
@@ -268,77 +286,144 @@ type TrainEmulatorResult struct {
 	TrainWallS  float64   `json:"train_wall_s"`
 	ValNRMSE    []float64 `json:"val_nrmse"`
 	TargetNames []string  `json:"target_names"`
+	// ResumedAtEpoch is the number of epochs done before this process
+	// continued the run (--resume).
+	ResumedAtEpoch int `json:"resumed_at_epoch,omitempty"`
 }
 
-func runTrainEmulator(opts *TrainEmulatorOptions) error {
+// emulatorRunSetup is what a fresh run derives from the flags, or a resumed
+// one from the run's config.json and the flags given again.
+func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 	cfg := opts.Config
-	if opts.Kind != emulatorRate && opts.Kind != emulatorSpiking {
-		return usageErrorf("--kind %q: want rate or spiking", opts.Kind)
-	}
-	kind := replay.TaskKind(opts.Task)
-	if kind != replay.ForwardTask && kind != replay.SequenceTask {
-		return usageErrorf("--task %q: want forward or sequence", opts.Task)
-	}
-	if opts.Kind == emulatorSpiking && kind != replay.SequenceTask {
-		return usageErrorf("--kind spiking needs --task sequence (it runs over whole windows)")
-	}
-	if opts.Kind == emulatorSpiking {
-		if !opts.hiddenSet {
-			cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
+	kindFlag, taskFlag := opts.Kind, opts.Task
+	if opts.Resume {
+		path := filepath.Join(opts.Out, emulatorConfigFile)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return emulatorDoc{}, fmt.Errorf("--resume: %w", err)
 		}
+		var doc emulatorDoc
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return doc, fmt.Errorf("--resume: %s: %w", path, err)
+		}
+		if opts.changed["kind"] && kindFlag != doc.Kind || opts.changed["task"] && taskFlag != string(doc.Task.Kind) {
+			return doc, usageErrorf("--resume: the run in %s trains a %s %s emulator, not --kind %s --task %s", opts.Out, doc.Kind, doc.Task.Kind, kindFlag, taskFlag)
+		}
+		if opts.changed["data"] {
+			doc.Source = opts.Data
+		}
+		c := &doc.Config
+		set := map[string]func(){
+			"hidden": func() { c.Hidden = cfg.Hidden }, "epochs": func() { c.Epochs = cfg.Epochs },
+			"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
+			"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
+		}
+		for name := range opts.changed {
+			if f, ok := set[name]; ok {
+				f()
+			}
+		}
+		for _, name := range []string{"window", "stride", "val", "init"} {
+			if opts.changed[name] {
+				return doc, usageErrorf("--resume: --%s cannot change in a run under way (it changes the samples)", name)
+			}
+		}
+		return doc, nil
+	}
+	if kindFlag != emulatorRate && kindFlag != emulatorSpiking {
+		return emulatorDoc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
+	}
+	kind := replay.TaskKind(taskFlag)
+	if kind != replay.ForwardTask && kind != replay.SequenceTask {
+		return emulatorDoc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
+	}
+	if kindFlag == emulatorSpiking && kind != replay.SequenceTask {
+		return emulatorDoc{}, usageErrorf("--kind spiking needs --task sequence (it runs over whole windows)")
+	}
+	if kindFlag == emulatorSpiking && !opts.changed["hidden"] {
+		cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
 	}
 	windows := opts.Windows
 	windows.Seed = cfg.Seed
-	modelPath := filepath.Join(opts.Out, emulatorModelFile)
 	if !opts.Force {
-		if _, err := os.Stat(modelPath); err == nil {
-			return fmt.Errorf("%s already holds a run (%s): use --force to overwrite it", opts.Out, emulatorModelFile)
+		for _, name := range []string{emulatorCkptFile, emulatorModelFile, emulatorConfigFile} {
+			if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
+				return emulatorDoc{}, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", opts.Out, name)
+			}
 		}
 	}
 	data, err := emulatorSamples(opts.Data, &replay.Task{}, windows)
 	if err != nil {
-		return err
+		return emulatorDoc{}, err
 	}
 	task, err := replay.NewTask(kind, data.Probe, data.Split)
 	if err != nil {
-		return fmt.Errorf("%s: %w", opts.Data, err)
+		return emulatorDoc{}, fmt.Errorf("%s: %w", opts.Data, err)
 	}
-	if data, err = emulatorSamples(opts.Data, task, windows); err != nil {
-		return err
-	}
-	var init *emulatorModel
 	if opts.Init != "" {
-		if init, err = loadEmulator(opts.Init); err != nil {
-			return err
+		init, err := loadEmulator(opts.Init)
+		if err != nil {
+			return emulatorDoc{}, err
 		}
-		if (init.Rate != nil) != (opts.Kind == emulatorRate) || init.Doc.Task.Kind != kind {
-			return fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, opts.Kind, kind)
+		if (init.Rate != nil) != (kindFlag == emulatorRate) || init.Doc.Task.Kind != kind {
+			return emulatorDoc{}, fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, kindFlag, kind)
 		}
 		// Fine-tuning keeps the initial network's standardisation.
 		task.Norm = init.Doc.Task.Norm
-		if data, err = emulatorSamples(opts.Data, task, windows); err != nil {
+	}
+	return emulatorDoc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}, nil
+}
+
+func runTrainEmulator(opts *TrainEmulatorOptions) error {
+	doc, err := emulatorRunSetup(opts)
+	if err != nil {
+		return err
+	}
+	cfg, task := doc.Config, &doc.Task
+	modelPath := filepath.Join(opts.Out, emulatorModelFile)
+	ckptPath := filepath.Join(opts.Out, emulatorCkptFile)
+	data, err := emulatorSamples(doc.Source, task, doc.Windows)
+	if err != nil {
+		return err
+	}
+	var init *emulatorModel
+	if opts.Init != "" && !opts.Resume {
+		if init, err = loadEmulator(opts.Init); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return fmt.Errorf("train emulator: %w", err)
+	if !opts.Resume {
+		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+			return fmt.Errorf("train emulator: %w", err)
+		}
+		// A stale checkpoint of an earlier run (--force) must not be resumed.
+		if err := os.Remove(ckptPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("train emulator: %w", err)
+		}
+		if err := writeJSONFile(filepath.Join(opts.Out, emulatorConfigFile), doc); err != nil {
+			return err
+		}
 	}
-	prog := newEmulatorProgress(opts.IO.ErrOut)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	batches := (data.Train.Rows + cfg.Batch - 1) / cfg.Batch
+	prog := newEmulatorProgress(opts.IO.ErrOut, int64(cfg.Epochs*batches), opts.ProgressEvery)
+	run := train.EmulatorRun{Ctx: ctx, CheckpointPath: ckptPath, CheckpointEvery: opts.CheckpointEvery, Resume: opts.Resume, Progress: prog.update}
 	start := time.Now()
-	m := &emulatorModel{Doc: emulatorDoc{Kind: opts.Kind, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}}
+	m := &emulatorModel{Doc: doc}
 	var res train.EmulatorResult
-	if opts.Kind == emulatorRate {
+	if doc.Kind == emulatorRate {
 		var initNet *model.Network
 		if init != nil {
 			initNet = init.Rate
 		}
-		m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, prog.update)
+		m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, run)
 	} else {
 		var initNet *train.SpikingEmulator
 		if init != nil {
 			initNet = init.Spiking
 		}
-		m.Spiking, res, err = train.TrainSpikingEmulator(data.Train, data.Val, task.Window, initNet, cfg, prog.update)
+		m.Spiking, res, err = train.TrainSpikingEmulator(data.Train, data.Val, task.Window, initNet, cfg, run)
 		if err == nil {
 			e := m.Spiking
 			d := &m.Doc
@@ -347,7 +432,11 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 		}
 	}
 	wall := time.Since(start)
+	prog.finish()
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w; checkpoint written to %s, continue with --resume --out %s", err, ckptPath, opts.Out)
+		}
 		return err
 	}
 	nrmse, err := task.NRMSE(data.Val, m.predictor())
@@ -368,17 +457,17 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	if err := writeEmulatorTraces(filepath.Join(opts.Out, emulatorTracesFile), m, data); err != nil {
 		return err
 	}
-	out := TrainEmulatorResult{EmulatorResult: res, Kind: opts.Kind, Task: string(kind), Model: modelPath,
-		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames}
+	out := TrainEmulatorResult{EmulatorResult: res, Kind: doc.Kind, Task: string(task.Kind), Model: modelPath,
+		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames, ResumedAtEpoch: prog.resumedFrom}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
 	what := "validation NRMSE"
-	if kind == replay.ForwardTask {
+	if task.Kind == replay.ForwardTask {
 		what = "validation one-step NRMSE (of the change)"
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
-		opts.Kind, kind, res.BestEpoch, res.Epochs, res.ValLoss, what, formatNRMSE(task.TargetNames, nrmse), opts.Out)
+		doc.Kind, task.Kind, res.BestEpoch, res.Epochs, res.ValLoss, what, formatNRMSE(task.TargetNames, nrmse), opts.Out)
 	return err
 }
 
@@ -454,21 +543,39 @@ func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorDa
 	return tr, nil
 }
 
-// emulatorProgress prints a line every few seconds to stderr.
+// emulatorProgress shows train dqn's progress bar on a terminal (counting
+// batches) and otherwise a plain line every few seconds and after the last
+// epoch, on stderr.
 type emulatorProgress struct {
-	w     io.Writer
-	last  time.Time
-	start time.Time
+	*dqnProgress
+	total       int64
+	resumedFrom int
 }
 
-func newEmulatorProgress(w io.Writer) *emulatorProgress {
-	return &emulatorProgress{w: w, start: time.Now(), last: time.Now()}
+func newEmulatorProgress(w io.Writer, totalBatches int64, every time.Duration) *emulatorProgress {
+	return &emulatorProgress{dqnProgress: newTrainProgress(w, "train emulator", totalBatches, 0, every), total: totalBatches}
 }
 
-func (p *emulatorProgress) update(s train.EpochStats, epochs int) {
-	if time.Since(p.last) < 2*time.Second && s.Epoch != epochs {
+func (p *emulatorProgress) update(s train.EmulatorStatus) {
+	p.resumedFrom = s.ResumedFromEpoch
+	done := int64((s.Epoch-1)*s.Batches + s.Batch)
+	if p.bar != nil {
+		desc := fmt.Sprintf("train emulator  epoch %d/%d", s.Epoch, s.Epochs)
+		if s.Last.Epoch > 0 {
+			desc += fmt.Sprintf("  val %.4g", s.Last.ValLoss)
+		}
+		p.bar.Describe(desc)
+		_ = p.bar.Set64(done)
 		return
 	}
-	p.last = time.Now()
-	fmt.Fprintf(p.w, "epoch %d/%d  train %.4g  val %.4g  (%.0fs)\n", s.Epoch, epochs, s.TrainLoss, s.ValLoss, time.Since(p.start).Seconds())
+	now := time.Now()
+	if now.Sub(p.last) < p.every && !(s.EpochDone && s.Epoch == s.Epochs) {
+		return
+	}
+	p.last = now
+	line := fmt.Sprintf("train emulator: epoch %d/%d  batch %d/%d", s.Epoch, s.Epochs, s.Batch, s.Batches)
+	if s.Last.Epoch > 0 {
+		line += fmt.Sprintf("  epoch %d: train %.4g  val %.4g", s.Last.Epoch, s.Last.TrainLoss, s.Last.ValLoss)
+	}
+	fmt.Fprintf(p.w, "%s  (%.0fs)\n", line, now.Sub(p.start).Seconds())
 }
