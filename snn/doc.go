@@ -34,6 +34,12 @@
 // amd64 the float32 column additions and threshold tests run in SSE assembly
 // that is bit-identical to the generic Go loops (tests compare them bit for bit).
 //
+// RunBatch simulates batches of 16 or more samples in lockstep on amd64 with
+// AVX (lockstep.go): chunks of 32 samples advance one step at a time, every
+// sample a SIMD lane, with spikes as lane masks and dense masked column
+// additions. The results are bit-identical to the per-sample path, which
+// remains for single runs, small batches, Poisson input and recording.
+//
 // Runs write into a State the caller owns (Network.NewState); after it is made,
 // Run and RunBatch allocate nothing. The state is reset before every decision
 // unless State.CarryMembrane is set. The State also accumulates Counters (spikes

@@ -87,12 +87,14 @@ type compiledLayer[F Float] struct {
 	in, out    int
 	weights    []F // (out, in), for the analog drive of layer 0
 	transposed []F // (in, out): column j is what a spike of input j adds
-	bias       []F // out values (zeros when the layer has none)
-	threshold  []F
-	initial    []F // absolute v(0)
-	leak       F
-	resetZero  bool
-	integrator bool
+	// negTransposed is -transposed, for the lockstep kernels (lockstep.go).
+	negTransposed []F
+	bias          []F // out values (zeros when the layer has none)
+	threshold     []F
+	initial       []F // absolute v(0)
+	leak          F
+	resetZero     bool
+	integrator    bool
 	// addColumns and integrateAndFire are the fastest kernels for F (SSE
 	// for float32, and float64 column additions, on amd64), bit-identical to the generic ones.
 	addColumns       func(v, wt []F, spikes []int32)
@@ -212,11 +214,12 @@ func clone[F Float](v []F) []F {
 func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 	c := compiledLayer[F]{in: l.In, out: l.Out, weights: clone(l.Weights), integrator: integrator,
 		leak: l.Leak, resetZero: l.Reset == ResetZero,
-		transposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
+		transposed: make([]F, l.In*l.Out), negTransposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
 		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F](), integrateAndFire: fireKernel[F]()}
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]
+			c.negTransposed[i*l.Out+o] = -l.Weights[o*l.In+i]
 		}
 	}
 	copy(c.bias, l.Bias)

@@ -29,6 +29,10 @@ func (n *NetworkOf[F]) RunBatch(s *StateOf[F], x []F, batch, T int, dst []F, act
 		return fmt.Errorf("snn: RunBatch: actions hold %d values, want batch = %d", len(actions), batch)
 	}
 	in, out := n.InputSize(), n.OutputSize()
+	if n.lockstepFits(s, batch, T) {
+		n.runLockstep(s, x, batch, T, dst, actions)
+		return nil
+	}
 	for i := 0; i < batch; i++ {
 		var d []F
 		if dst != nil {
@@ -77,16 +81,7 @@ func (n *NetworkOf[F]) check(s *StateOf[F], x []F, batch, T int, dst []F) (int, 
 
 // decide runs one decision for one sample; the arguments are valid.
 func (n *NetworkOf[F]) decide(s *StateOf[F], sample int, x []F, T int, dst []F) int {
-	last := len(n.layers) - 1
-	if !s.CarryMembrane {
-		s.initMembranes(sample)
-	} else if n.layers[last].integrator {
-		clear(n.sampleMembrane(s, last, sample))
-	}
-	for l := range n.layers {
-		clear(n.sampleCounts(s, l, sample))
-	}
-	n.prepareInput(s, x)
+	n.begin(s, sample, x)
 
 	var inputSpikes int64
 	if n.Propagation == NextStep {
@@ -94,7 +89,13 @@ func (n *NetworkOf[F]) decide(s *StateOf[F], sample int, x []F, T int, dst []F) 
 	} else {
 		inputSpikes = n.simulateSameStep(s, sample, T)
 	}
+	return n.finish(s, sample, T, inputSpikes, dst)
+}
 
+// finish adds one simulated decision of sample (its membranes and counts are
+// in s) to the counters and returns its readout.
+func (n *NetworkOf[F]) finish(s *StateOf[F], sample, T int, inputSpikes int64, dst []F) int {
+	last := len(n.layers) - 1
 	// Counters, from the per-neuron counts of this decision.
 	c := &s.Counters
 	c.Decisions++
@@ -115,6 +116,22 @@ func (n *NetworkOf[F]) decide(s *StateOf[F], sample int, x []F, T int, dst []F) 
 		}
 	}
 	return n.readout(s, sample, T, dst)
+}
+
+// begin puts one sample at the start of a decision: membranes at v(0) (or
+// carried), counts zeroed, and the constant input of x in s.drive,
+// s.current and s.prob.
+func (n *NetworkOf[F]) begin(s *StateOf[F], sample int, x []F) {
+	last := len(n.layers) - 1
+	if !s.CarryMembrane {
+		s.initMembranes(sample)
+	} else if n.layers[last].integrator {
+		clear(n.sampleMembrane(s, last, sample))
+	}
+	for l := range n.layers {
+		clear(n.sampleCounts(s, l, sample))
+	}
+	n.prepareInput(s, x)
 }
 
 func (n *NetworkOf[F]) sampleMembrane(s *StateOf[F], l, sample int) []F {

@@ -33,6 +33,8 @@ type StateOf[F Float] struct {
 	drive         []F       // out of layer 0: W x + b for Analog input
 	current       []F       // in: Gain*x for Rate input
 	prob          []float64 // in: Poisson spike probabilities of the current sample
+	// lock is RunBatch's lockstep scratch (nil where it cannot run).
+	lock *lockstepOf[F]
 }
 
 // State is the float32 state of the default Network.
@@ -109,6 +111,9 @@ func (n *NetworkOf[F]) NewState(batch int) *StateOf[F] {
 	s.views = make([][]F, len(n.layers))
 	s.countViews = make([][]int32, len(n.layers))
 	s.Counters.Spikes = make([]int64, len(n.layers))
+	if batch >= lockMinBatch {
+		s.lock = newLockstep(n)
+	}
 	s.Reset()
 	return s
 }
