@@ -35,6 +35,12 @@ type EmulatorConfig struct {
 	Leak           float64 `json:"leak,omitempty"`
 	TraceDecay     float64 `json:"trace_decay,omitempty"`
 	SurrogateSlope float64 `json:"surrogate_slope,omitempty"`
+	// Feedback makes the spiking emulator a forward model rolled over the
+	// window (SpikingEmulator.Feedback).
+	Feedback bool `json:"feedback,omitempty"`
+	// GradClip > 0 rescales each batch's gradient (of the trained tensors)
+	// to at most this L2 norm before the Adam step. 0 = off.
+	GradClip float64 `json:"grad_clip,omitempty"`
 }
 
 // DefaultRateEmulatorConfig: two hidden ReLU layers of 64, batch 64, Adam 1e-3.
@@ -71,6 +77,8 @@ func (cfg EmulatorConfig) check(what string) error {
 		return fmt.Errorf("train: %s: learning rate %v, want > 0", what, cfg.LR)
 	case cfg.LRFinal < 0 || math.IsInf(cfg.LRFinal, 0) || math.IsNaN(cfg.LRFinal):
 		return fmt.Errorf("train: %s: final learning rate %v, want >= 0", what, cfg.LRFinal)
+	case !(cfg.GradClip >= 0) || math.IsInf(cfg.GradClip, 0):
+		return fmt.Errorf("train: %s: gradient clip %v, want >= 0", what, cfg.GradClip)
 	case cfg.Patience < 0:
 		return fmt.Errorf("train: %s: patience %d, want >= 0", what, cfg.Patience)
 	case len(cfg.Hidden) == 0:
@@ -326,6 +334,9 @@ func fitEmulator(trainSet, val *replay.Samples, cfg EmulatorConfig, pcg *rand.PC
 					gradSel = append(gradSel, grads[i])
 					paramSel = append(paramSel, h.params[i])
 				}
+				if cfg.GradClip > 0 {
+					clipGradients(gradSel, cfg.GradClip)
+				}
 				opt.updateSubset(h.trainIdx, paramSel, gradSel, lr)
 				st.LossSum += float64(loss)
 				st.Batches++
@@ -366,6 +377,24 @@ func fitEmulator(trainSet, val *replay.Samples, cfg EmulatorConfig, pcg *rand.PC
 	}
 	st.Finished = true
 	return res, save()
+}
+
+// clipGradients scales grads in place to an L2 norm of at most limit.
+func clipGradients(grads [][]float32, limit float64) {
+	sum := 0.0
+	for _, g := range grads {
+		for _, v := range g {
+			sum += float64(v) * float64(v)
+		}
+	}
+	if norm := math.Sqrt(sum); norm > limit {
+		f := float32(limit / norm)
+		for _, g := range grads {
+			for i := range g {
+				g[i] *= f
+			}
+		}
+	}
 }
 
 // copy2 copies every tensor of src into dst (same shapes).

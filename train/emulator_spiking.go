@@ -25,10 +25,26 @@ import (
 //
 // with v, s and r zero before the first step. Weights are row-major (out,
 // in). A replay.SequenceTask sample [u_0 … u_{L−1}; c] maps to [y_0 … y_{L−1}].
+//
+// With Feedback the network is a spiking forward model rolled over the
+// window: the readout integrates, y_t = y_{t−1} + WOut r_t + BOut, and the
+// previous readout y_{t−1} (zero at t = 0) is a third input of the hidden
+// layer, I_t = WIn [u_t; c; y_{t−1}] + WRec s_{t−1} + B; c + y_{t−1} is then
+// the standardised current state of a residual sequence task.
 type SpikingEmulator struct {
 	Window, StepInputs, Context, Hidden, Outputs int
 	Leak, TraceDecay, Threshold                  float32
+	Feedback                                     bool
 	WIn, WRec, B, WOut, BOut                     []float32
+}
+
+// features is the width of the hidden layer's input.
+func (e *SpikingEmulator) features() int {
+	f := e.StepInputs + e.Context
+	if e.Feedback {
+		f += e.Outputs
+	}
+	return f
 }
 
 // SpikingState holds the buffers of a forward run (NewState).
@@ -40,13 +56,13 @@ type SpikingState struct {
 
 // NewState returns buffers for Forward; Forward then allocates nothing.
 func (e *SpikingEmulator) NewState() *SpikingState {
-	return &SpikingState{in: make([]float32, e.StepInputs+e.Context), cur: make([]float32, e.Hidden),
+	return &SpikingState{in: make([]float32, e.features()), cur: make([]float32, e.Hidden),
 		v: make([]float32, e.Hidden), s: make([]float32, e.Hidden), r: make([]float32, e.Hidden)}
 }
 
 // Check reports the first inconsistency of sizes or a non-finite parameter.
 func (e *SpikingEmulator) Check() error {
-	f := e.StepInputs + e.Context
+	f := e.features()
 	switch {
 	case e.Window <= 0 || e.StepInputs <= 0 || e.Context < 0 || e.Hidden <= 0 || e.Outputs <= 0:
 		return fmt.Errorf("spiking emulator: window %d, %d step inputs, %d context, %d hidden, %d outputs: want positive sizes",
@@ -77,8 +93,9 @@ func (e *SpikingEmulator) Check() error {
 // Forward runs one sample x (Window*StepInputs + Context values) and writes
 // the readout of every step into dst (Window*Outputs values).
 func (e *SpikingEmulator) Forward(dst, x []float32, st *SpikingState) {
-	f := e.StepInputs + e.Context
-	copy(st.in[e.StepInputs:], x[e.Window*e.StepInputs:])
+	f := e.features()
+	copy(st.in[e.StepInputs:], x[e.Window*e.StepInputs:e.Window*e.StepInputs+e.Context])
+	clear(st.in[e.StepInputs+e.Context:])
 	clear(st.v)
 	clear(st.s)
 	clear(st.r)
@@ -110,7 +127,13 @@ func (e *SpikingEmulator) Forward(dst, x []float32, st *SpikingState) {
 			for n, w := range e.WOut[o*e.Hidden : (o+1)*e.Hidden] {
 				sum += w * st.r[n]
 			}
+			if e.Feedback && t > 0 {
+				sum = dst[(t-1)*e.Outputs+o] + sum
+			}
 			y[o] = sum
+		}
+		if e.Feedback {
+			copy(st.in[e.StepInputs+e.Context:], y)
 		}
 	}
 }
@@ -224,16 +247,16 @@ func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *Spiki
 	rng := rand.New(pcg)
 	var e *SpikingEmulator
 	if init != nil {
-		if init.Window != window || init.StepInputs != stepInputs || init.Context != context || init.Outputs != outputs || init.Hidden != cfg.Hidden[0] {
-			return nil, res, fmt.Errorf("train: spiking emulator: initial network (%d steps, %d+%d in, %d hidden, %d out) does not match the data (%d, %d+%d, %d, %d)",
-				init.Window, init.StepInputs, init.Context, init.Hidden, init.Outputs, window, stepInputs, context, cfg.Hidden[0], outputs)
+		if init.Window != window || init.StepInputs != stepInputs || init.Context != context || init.Outputs != outputs || init.Hidden != cfg.Hidden[0] || init.Feedback != cfg.Feedback {
+			return nil, res, fmt.Errorf("train: spiking emulator: initial network (%d steps, %d+%d in, %d hidden, %d out, feedback %v) does not match the data and settings (%d, %d+%d, %d, %d, %v)",
+				init.Window, init.StepInputs, init.Context, init.Hidden, init.Outputs, init.Feedback, window, stepInputs, context, cfg.Hidden[0], outputs, cfg.Feedback)
 		}
 		if err := init.Check(); err != nil {
 			return nil, res, fmt.Errorf("train: %w", err)
 		}
 		e = init.clone()
 	} else {
-		e = newSpikingEmulator(window, stepInputs, context, cfg.Hidden[0], outputs, float32(leak), float32(decay), rng)
+		e = newSpikingEmulator(window, stepInputs, context, cfg.Hidden[0], outputs, float32(leak), float32(decay), cfg.Feedback, rng)
 	}
 	frozen, err := frozenSet(cfg.Freeze, spikingLayerNames)
 	if err != nil {
@@ -263,12 +286,12 @@ func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *Spiki
 
 // newSpikingEmulator initialises weights uniformly in ±1/sqrt(fan-in) (as
 // torch.nn.Linear), the recurrent ones at half that, and zero biases.
-func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, decay float32, rng *rand.Rand) *SpikingEmulator {
-	f := stepInputs + context
+func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, decay float32, feedback bool, rng *rand.Rand) *SpikingEmulator {
 	e := &SpikingEmulator{Window: window, StepInputs: stepInputs, Context: context, Hidden: hidden, Outputs: outputs,
-		Leak: leak, TraceDecay: decay, Threshold: spikingThreshold,
-		WIn: make([]float32, hidden*f), WRec: make([]float32, hidden*hidden), B: make([]float32, hidden),
-		WOut: make([]float32, outputs*hidden), BOut: make([]float32, outputs)}
+		Leak: leak, TraceDecay: decay, Threshold: spikingThreshold, Feedback: feedback}
+	f := e.features()
+	e.WIn, e.WRec, e.B = make([]float32, hidden*f), make([]float32, hidden*hidden), make([]float32, hidden)
+	e.WOut, e.BOut = make([]float32, outputs*hidden), make([]float32, outputs)
 	fill := func(v []float32, bound float64) {
 		for i := range v {
 			v[i] = float32((2*rng.Float64() - 1) * bound)
@@ -276,7 +299,11 @@ func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, 
 	}
 	fill(e.WIn, 1/math.Sqrt(float64(f)))
 	fill(e.WRec, 0.5/math.Sqrt(float64(hidden)))
-	fill(e.WOut, 1/math.Sqrt(float64(hidden)))
+	out := 1 / math.Sqrt(float64(hidden))
+	if feedback {
+		out *= 0.1 // an integrating readout: small steps at first
+	}
+	fill(e.WOut, out)
 	return e
 }
 
@@ -299,7 +326,7 @@ type spikingGraph struct {
 func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGraph, error) {
 	sg := &spikingGraph{e: e, batch: batch}
 	g := G.NewGraph()
-	f := e.StepInputs + e.Context
+	f := e.StepInputs + e.Context // the per-step input node (feedback is appended in the graph)
 	mat := func(name string, rows, cols int, backing []float32) (*G.Node, *tensor.Dense) {
 		if backing == nil {
 			backing = make([]float32, rows*cols)
@@ -307,7 +334,7 @@ func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGrap
 		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(backing))
 		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v)), v
 	}
-	wIn, _ := mat("spk_WIn", e.Hidden, f, e.WIn)
+	wIn, _ := mat("spk_WIn", e.Hidden, e.features(), e.WIn)
 	b, _ := mat("spk_B", e.Hidden, 1, e.B)
 	wRec, _ := mat("spk_WRec", e.Hidden, e.Hidden, e.WRec)
 	wOut, _ := mat("spk_WOut", e.Outputs, e.Hidden, e.WOut)
@@ -323,6 +350,10 @@ func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGrap
 	theta := G.NewConstant(e.Threshold, G.WithName("spk_threshold"))
 	spike := spikeOp{threshold: e.Threshold, slope: slope}
 	var v, s, r *G.Node
+	var yPrev *G.Node
+	if e.Feedback {
+		yPrev, _ = mat("spk_y_init", e.Outputs, batch, nil) // zeros, never written
+	}
 	ys := make(G.Nodes, 0, e.Window)
 	wrap := func(t int, what string, err error) error {
 		return fmt.Errorf("train: spiking graph step %d: %s: %w", t, what, err)
@@ -330,6 +361,12 @@ func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGrap
 	for t := 0; t < e.Window; t++ {
 		x, xv := mat(fmt.Sprintf("spk_x%d", t), f, batch, nil)
 		sg.xTV = append(sg.xTV, xv)
+		if e.Feedback {
+			var err error
+			if x, err = G.Concat(0, x, yPrev); err != nil {
+				return nil, wrap(t, "feedback input", err)
+			}
+		}
 		cur, err := G.Mul(wIn, x)
 		if err != nil {
 			return nil, wrap(t, "input", err)
@@ -388,6 +425,14 @@ func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGrap
 		}
 		if y, err = G.BroadcastAdd(y, bOut, nil, []byte{1}); err != nil {
 			return nil, wrap(t, "readout bias", err)
+		}
+		if e.Feedback {
+			if t > 0 {
+				if y, err = G.Add(yPrev, y); err != nil {
+					return nil, wrap(t, "integrating readout", err)
+				}
+			}
+			yPrev = y
 		}
 		ys = append(ys, y)
 	}

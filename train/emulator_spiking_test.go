@@ -70,7 +70,25 @@ func TestSpikingGraphMatchesPlainGo(t *testing.T) {
 	const window, batch = 12, 6
 	data := seqSamples(batch, window, 1)
 	data.Y[5] = float32(math.NaN())
-	e := newSpikingEmulator(window, 1, 1, 10, 1, 0.9, 0.8, rand.New(rand.NewPCG(2, 2)))
+	// With feedback the readout's gradient also flows through the spikes
+	// (surrogate), so only the loss is compared there.
+	fb := newSpikingEmulator(window, 1, 1, 10, 1, 0.9, 0.8, true, rand.New(rand.NewPCG(2, 2)))
+	for i := range fb.B {
+		fb.B[i] = 0.3
+	}
+	for i := range fb.WOut {
+		fb.WOut[i] *= 10
+	}
+	fg, err := newSpikingGraph(fb, batch, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss, _, ok, err := fg.run(data.X, data.Y); err != nil || !ok {
+		t.Fatal(err, ok)
+	} else if want := fb.MaskedMSE(data); math.Abs(float64(loss)-want) > 1e-5*want {
+		t.Fatalf("feedback: graph loss %v, plain Go %v", loss, want)
+	}
+	e := newSpikingEmulator(window, 1, 1, 10, 1, 0.9, 0.8, false, rand.New(rand.NewPCG(2, 2)))
 	for i := range e.B {
 		e.B[i] = 0.3 // some activity
 	}
@@ -127,7 +145,7 @@ func TestSpikingEmulatorLearnsAndFreezes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	initial := newSpikingEmulator(window, 1, 1, 32, 1, defaultSpikingLeak, defaultTraceDecay,
+	initial := newSpikingEmulator(window, 1, 1, 32, 1, defaultSpikingLeak, defaultTraceDecay, false,
 		rand.New(rand.NewPCG(cfg.Seed, 0x5b1c1e))).MaskedMSE(val)
 	if !(res.ValLoss < 0.5*initial) || e.MaskedMSE(val) != res.ValLoss {
 		t.Errorf("validation MSE %v from %v at the start (returned network %v)", res.ValLoss, initial, e.MaskedMSE(val))

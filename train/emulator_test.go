@@ -275,3 +275,17 @@ func TestRateEmulatorBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Gradient clipping rescales the joint L2 norm of every tensor, and leaves
+// gradients under the limit alone.
+func TestClipGradients(t *testing.T) {
+	g := [][]float32{{3}, {0, 4}}
+	clipGradients(g, 10)
+	if g[0][0] != 3 || g[1][1] != 4 {
+		t.Errorf("under the limit: %v, want unchanged", g)
+	}
+	clipGradients(g, 1)
+	if math.Abs(float64(g[0][0])-0.6) > 1e-7 || math.Abs(float64(g[1][1])-0.8) > 1e-7 || g[1][0] != 0 {
+		t.Errorf("clipped to norm 1: %v, want [[0.6] [0 0.8]]", g)
+	}
+}

@@ -49,6 +49,7 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 		{"rate forward", vdp, []string{"--task", "forward", "--hidden", "16,16", "--epochs", "3"}},
 		{"rate sequence", arm, []string{"--task", "sequence", "--window", "20", "--hidden", "16", "--epochs", "3"}},
 		{"spiking sequence", arm, []string{"--task", "sequence", "--kind", "spiking", "--window", "20", "--hidden", "12", "--epochs", "2", "--batch", "8"}},
+		{"spiking feedback sequence", arm, []string{"--task", "sequence", "--kind", "spiking", "--feedback", "--window", "20", "--hidden", "12", "--epochs", "2", "--batch", "8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))

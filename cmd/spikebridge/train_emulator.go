@@ -56,6 +56,7 @@ type emulatorDoc struct {
 	Leak       float32 `json:"leak,omitempty"`
 	TraceDecay float32 `json:"trace_decay,omitempty"`
 	Threshold  float32 `json:"threshold,omitempty"`
+	Feedback   bool    `json:"feedback,omitempty"`
 }
 
 // emulatorModel is a loaded emulator file.
@@ -82,7 +83,7 @@ func saveEmulator(path string, m *emulatorModel) error {
 		})
 	}
 	e := m.Spiking
-	f := e.StepInputs + e.Context
+	f := len(e.WIn) / e.Hidden // step inputs, context and, with feedback, the outputs
 	return formats.SaveFloat32Tensors(path, []formats.Float32Tensor{
 		{Name: "input.weight", Shape: []int{e.Hidden, f}, Data: e.WIn},
 		{Name: "input.bias", Shape: []int{e.Hidden}, Data: e.B},
@@ -110,7 +111,7 @@ func loadEmulator(path string) (*emulatorModel, error) {
 		}
 		d := m.Doc
 		e := &train.SpikingEmulator{Window: d.Task.Window, StepInputs: d.StepInputs, Context: d.Context, Hidden: d.Hidden,
-			Outputs: d.Outputs, Leak: d.Leak, TraceDecay: d.TraceDecay, Threshold: d.Threshold}
+			Outputs: d.Outputs, Leak: d.Leak, TraceDecay: d.TraceDecay, Threshold: d.Threshold, Feedback: d.Feedback}
 		for name, dst := range map[string]*[]float32{"input.weight": &e.WIn, "input.bias": &e.B, "recurrent.weight": &e.WRec,
 			"readout.weight": &e.WOut, "readout.bias": &e.BOut} {
 			t, ok := tensors[name]
@@ -266,6 +267,8 @@ on a terminal and a line every few seconds otherwise.`,
 	f.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
 	f.Float64Var(&c.LRFinal, "lr-final", 1e-5, "learning rate reached by a cosine decay at the last epoch (0 = constant)")
 	f.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation loss (0 = never)")
+	f.BoolVar(&c.Feedback, "feedback", false, "spiking: a forward model rolled over the window (integrating readout fed back as input)")
+	f.Float64Var(&c.GradClip, "grad-clip", 0, "rescale each batch's gradient to at most this L2 norm (0 = off)")
 	f.StringVar(&freeze, "freeze", "", "comma-separated layers kept fixed (rate: fc1,fc2,...; spiking: input,recurrent,readout); with --init to fine-tune")
 	f.StringVar(&opts.Init, "init", "", "start from this emulator file (same task and sizes)")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the split, the initialisation and the shuffling")
@@ -317,6 +320,7 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 			"hidden": func() { c.Hidden = cfg.Hidden }, "epochs": func() { c.Epochs = cfg.Epochs },
 			"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
 			"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
+			"feedback": func() { c.Feedback = cfg.Feedback }, "grad-clip": func() { c.GradClip = cfg.GradClip },
 		}
 		for name := range opts.changed {
 			if f, ok := set[name]; ok {
@@ -428,7 +432,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 			e := m.Spiking
 			d := &m.Doc
 			d.StepInputs, d.Context, d.Hidden, d.Outputs = e.StepInputs, e.Context, e.Hidden, e.Outputs
-			d.Leak, d.TraceDecay, d.Threshold = e.Leak, e.TraceDecay, e.Threshold
+			d.Leak, d.TraceDecay, d.Threshold, d.Feedback = e.Leak, e.TraceDecay, e.Threshold, e.Feedback
 		}
 	}
 	wall := time.Since(start)
