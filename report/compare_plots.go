@@ -89,7 +89,7 @@ func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, re
 	if err := checkSweep("agreement plot", ts, series); err != nil {
 		return err
 	}
-	p := sweepPlot(title, "agreement with the ANN's action (%)", ts)
+	p := sweepPlot(title, "action agreement (%)", ts)
 	p.Y.Min, p.Y.Max = 0, 100
 	for i, s := range series {
 		pts := make(plotter.XYs, len(ts))
@@ -231,10 +231,20 @@ func WriteSpikeRaster(w io.Writer, title string, spikes []Spike, layerSizes []in
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "time step within the decision"
-	p.Y.Label.Text = "neuron (layers stacked bottom to top)"
+	p.Y.Label.Text = "neuron, layer by layer (each band one layer)"
 	p.X.Min, p.X.Max = -0.5, float64(T)-0.5
-	p.Y.Min, p.Y.Max = -0.5, float64(offset[len(layerSizes)])-0.5
+	// Headroom above the top layer keeps the legend off the spikes.
+	p.Y.Min, p.Y.Max = -0.5, 1.2*float64(offset[len(layerSizes)])-0.5
 	p.Legend.Top = true
+	ticks := make(layerTicks, len(layerSizes))
+	for l := range layerSizes {
+		name := fmt.Sprintf("layer %d", l+1)
+		if l < len(layerNames) {
+			name = layerNames[l]
+		}
+		ticks[l] = plot.Tick{Value: float64(offset[l]+offset[l+1]-1) / 2, Label: name}
+	}
+	p.Y.Tick.Marker = ticks
 	byLayer := make([]plotter.XYs, len(layerSizes))
 	for _, s := range spikes {
 		if s.Layer < 0 || s.Layer >= len(layerSizes) || s.Step < 0 || s.Step >= T {
@@ -271,3 +281,8 @@ func WriteSpikeRaster(w io.Writer, title string, spikes []Spike, layerSizes []in
 	}
 	return writePNG(w, p, "spike raster")
 }
+
+// layerTicks labels each layer's band of a raster at its middle.
+type layerTicks []plot.Tick
+
+func (t layerTicks) Ticks(min, max float64) []plot.Tick { return t }

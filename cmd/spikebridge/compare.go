@@ -103,68 +103,8 @@ type compareDoc struct {
 }
 
 func runCompare(opts *CompareOptions) error {
-	if err := convert.CheckTimesteps(opts.Timesteps); err != nil {
-		return usageErrorf("--timesteps: %v", err)
-	}
-	if opts.InitStates != "" && opts.episodesSet {
-		return usageErrorf("--episodes and --init-states exclude each other: --init-states plays one episode per row")
-	}
-	if opts.InitStates == "" && (opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes) {
-		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
-	}
-	e, err := env.Make(opts.Env)
+	cmp, data, err := compareToDir(opts)
 	if err != nil {
-		return usageErrorf("--env: %v", err)
-	}
-	ann, err := convert.LoadANN(opts.ANN)
-	if err != nil {
-		return err
-	}
-	s, _, err := formats.LoadSNN(opts.SNN)
-	if err != nil {
-		return err
-	}
-	co := convert.CompareOptions{Timesteps: opts.Timesteps, Episodes: opts.Episodes, Seed: opts.Seed,
-		DecisiveMargin: opts.DecisiveMargin}
-	if opts.InitStates != "" {
-		if co.InitStates, err = loadInitStates(opts.InitStates, e.ObservationSize()); err != nil {
-			return err
-		}
-		co.Episodes = 0
-	}
-	if opts.States != "" {
-		if co.Fixed, _, err = convert.LoadStates(opts.States, ann.InputSize()); err != nil {
-			return err
-		}
-	}
-	if opts.Source != "" {
-		if co.Source, err = sourceForward(opts.Source, ann); err != nil {
-			return err
-		}
-	}
-	if !opts.JSON {
-		co.Progress = func(T int) { fmt.Fprintf(opts.IO.ErrOut, "compare: T=%d\n", T) }
-	}
-	cmp, err := convert.Compare(e, ann, s, co)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return err
-	}
-	doc := compareDoc{ANNFile: opts.ANN, SNNFile: opts.SNN, Env: opts.Env, Comparison: cmp}
-	data, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if err := writeFile(filepath.Join(opts.Out, compareJSONFile), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-		return err
-	}
-	if err := writeFile(filepath.Join(opts.Out, compareCSVFile), func(w io.Writer) error { return writeCompareCSV(w, cmp) }); err != nil {
-		return err
-	}
-	if err := writeComparePlots(opts, cmp, ann, s); err != nil {
 		return err
 	}
 	if opts.JSON {
@@ -172,6 +112,75 @@ func runCompare(opts *CompareOptions) error {
 		return err
 	}
 	return writeCompareText(opts.IO.Out, opts, cmp)
+}
+
+// compareToDir runs the comparison and writes its files into opts.Out; it
+// returns the comparison and compare.json's bytes.
+func compareToDir(opts *CompareOptions) (*convert.Comparison, []byte, error) {
+	if err := convert.CheckTimesteps(opts.Timesteps); err != nil {
+		return nil, nil, usageErrorf("--timesteps: %v", err)
+	}
+	if opts.InitStates != "" && opts.episodesSet {
+		return nil, nil, usageErrorf("--episodes and --init-states exclude each other: --init-states plays one episode per row")
+	}
+	if opts.InitStates == "" && (opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes) {
+		return nil, nil, usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
+	}
+	e, err := env.Make(opts.Env)
+	if err != nil {
+		return nil, nil, usageErrorf("--env: %v", err)
+	}
+	ann, err := convert.LoadANN(opts.ANN)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, _, err := formats.LoadSNN(opts.SNN)
+	if err != nil {
+		return nil, nil, err
+	}
+	co := convert.CompareOptions{Timesteps: opts.Timesteps, Episodes: opts.Episodes, Seed: opts.Seed,
+		DecisiveMargin: opts.DecisiveMargin}
+	if opts.InitStates != "" {
+		if co.InitStates, err = loadInitStates(opts.InitStates, e.ObservationSize()); err != nil {
+			return nil, nil, err
+		}
+		co.Episodes = 0
+	}
+	if opts.States != "" {
+		if co.Fixed, _, err = convert.LoadStates(opts.States, ann.InputSize()); err != nil {
+			return nil, nil, err
+		}
+	}
+	if opts.Source != "" {
+		if co.Source, err = sourceForward(opts.Source, ann); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Progress goes to stderr even with --json: stdout holds the document.
+	co.Progress = func(T int) { fmt.Fprintf(opts.IO.ErrOut, "compare: T=%d\n", T) }
+	cmp, err := convert.Compare(e, ann, s, co)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, nil, err
+	}
+	doc := compareDoc{ANNFile: opts.ANN, SNNFile: opts.SNN, Env: opts.Env, Comparison: cmp}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	data = append(data, '\n')
+	if err := writeFile(filepath.Join(opts.Out, compareJSONFile), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return nil, nil, err
+	}
+	if err := writeFile(filepath.Join(opts.Out, compareCSVFile), func(w io.Writer) error { return writeCompareCSV(w, cmp) }); err != nil {
+		return nil, nil, err
+	}
+	if err := writeComparePlots(opts, cmp, ann, s); err != nil {
+		return nil, nil, err
+	}
+	return cmp, data, nil
 }
 
 func writeFile(path string, write func(io.Writer) error) error {
@@ -239,21 +248,13 @@ func writeComparePlots(opts *CompareOptions, c *convert.Comparison, ann *model.N
 		{compareReturnPNG, func(w io.Writer) error {
 			return report.WriteReturnPlot(w, fmt.Sprintf("Return over %d episodes: %s", c.Episodes, title), ts, mean, std, c.ANN.ReturnsMean, c.ANN.ReturnsStd)
 		}},
-		{compareQScatterPNG, func(w io.Writer) error {
-			what, xLabel := "ANN", "ANN output (Q, ANN units)"
-			if c.ScatterSource {
-				what, xLabel = "source network ("+filepath.Base(opts.Source)+")", "source network output (its units)"
-			}
-			return report.WriteQScatter(w, fmt.Sprintf("SNN vs %s outputs on %d fixed states, T=%d", what, c.FixedStates, c.ScatterT),
-				xLabel, c.ScatterANN, c.ScatterSNN, ann.OutputSize(), []string{"push left (0)", "push right (1)"})
-		}},
 	}
 	for _, p := range plots {
 		if err := writeFile(filepath.Join(opts.Out, p.file), p.draw); err != nil {
 			return err
 		}
 	}
-	return writeRaster(opts, c)
+	return writeScatterAndRaster(opts, c, ann)
 }
 
 // writeRaster records one decision (the first fixed state) at the scatter T.

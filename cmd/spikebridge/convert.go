@@ -47,10 +47,14 @@ type ConvertOptions struct {
 // NewCmdConvert parses flags into ConvertOptions; runF replaces runConvert in tests.
 func NewCmdConvert(ios *IOStreams, runF func(*ConvertOptions) error) *cobra.Command {
 	opts := &ConvertOptions{IO: ios, Classifier: train.DefaultClassifierConfig()}
-	// Measured on the shared policies (see the issue 6 report): 100 epochs,
-	// clip-floor activations at 16 levels (converted with unit scales) and 6
-	// DAgger rounds of 30 epochs gave the closest SNNs to the teacher.
-	opts.Classifier.Epochs = 100
+	// Measured on the two shared policies and our own seed-1 DQN: clip-floor
+	// activations at 16 levels (converted with unit scales), a first student
+	// of 60 epochs at batch 256 and 3 DAgger rounds of 15 epochs keep the
+	// ANN's return from T = 8 (seed 2 policy: T=16 1.00x) and ≥ 98.4 % agreement
+	// with the student at T = 64, in ~25 s instead of the ~3 min of 100
+	// epochs at batch 64 and 6 rounds of 30, which scored the same.
+	opts.Classifier.Epochs = 60
+	opts.Classifier.Batch = 256
 	opts.Classifier.ClipFloor = 16
 	c := &opts.Classifier
 	cmd := &cobra.Command{
@@ -98,9 +102,9 @@ Methods:
 	f.Float64Var(&c.LR, "lr", c.LR, "distill: Adam learning rate")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "distill: seed of training and DAgger episodes")
 	f.IntVar(&c.ClipFloor, "clip-floor", c.ClipFloor, "distill: quantisation-aware activations with this many levels; 0 = off")
-	f.IntVar(&opts.DaggerRounds, "dagger-rounds", 6, "distill: DAgger rounds (0 = plain distillation)")
+	f.IntVar(&opts.DaggerRounds, "dagger-rounds", 3, "distill: DAgger rounds (0 = plain distillation)")
 	f.IntVar(&opts.DaggerEpisodes, "dagger-episodes", 20, "distill: SNN episodes recorded per DAgger round")
-	f.IntVar(&opts.DaggerEpochs, "dagger-epochs", 30, "distill: epochs of retraining per DAgger round")
+	f.IntVar(&opts.DaggerEpochs, "dagger-epochs", 15, "distill: epochs of retraining per DAgger round")
 	f.StringVar(&opts.StudentInit, "student-init", "random", "distill: start the student at random (random) or from the teacher's weights (teacher, when the sizes match; measured worse)")
 	f.StringVar(&opts.StudentOut, "student-out", "", "distill: also save the final student ANN here")
 	f.StringVarP(&opts.Out, "output", "o", "", "output spiking model file (.safetensors)")
@@ -135,24 +139,39 @@ type daggerRound struct {
 }
 
 func runConvert(opts *ConvertOptions) error {
+	res, err := convertToFile(opts)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(res)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "%s: %s SNN (%s) from %s; on %d states at T=%d it agrees with its source on %.2f%% (T=64: %.2f%%), with %s on %.2f%%\n",
+		opts.Out, res.Sizes, opts.Method, opts.Model, res.States, opts.Timesteps, 100*res.AgreementSource,
+		100*res.AgreementSourceT64, opts.Model, 100*res.AgreementModel)
+	return err
+}
+
+// convertToFile converts opts.Model and writes the SNN file (and the student).
+func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	if opts.Timesteps <= 0 {
-		return usageErrorf("--timesteps %d: want T > 0", opts.Timesteps)
+		return convertResult{}, usageErrorf("--timesteps %d: want T > 0", opts.Timesteps)
 	}
 	if opts.DaggerRounds < 0 || opts.DaggerEpisodes < 1 || opts.DaggerEpochs < 1 {
-		return usageErrorf("--dagger-rounds must be >= 0, --dagger-episodes and --dagger-epochs >= 1")
+		return convertResult{}, usageErrorf("--dagger-rounds must be >= 0, --dagger-episodes and --dagger-epochs >= 1")
 	}
 	switch opts.Method {
 	case methodBaseline, methodNeuron, methodCalibrate, methodDistill:
 	default:
-		return usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, methodDistill, methodBaseline, methodNeuron, methodCalibrate)
+		return convertResult{}, usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, methodDistill, methodBaseline, methodNeuron, methodCalibrate)
 	}
 	teacher, err := convert.LoadANN(opts.Model)
 	if err != nil {
-		return err
+		return convertResult{}, err
 	}
 	calib, _, err := convert.LoadStates(opts.Calib, teacher.InputSize())
 	if err != nil {
-		return err
+		return convertResult{}, err
 	}
 	cOpts := convert.Options{Normalization: convert.NeuronWise, Percentile: 100, Timesteps: opts.Timesteps,
 		InitialMembrane: 0.5, Reset: snn.ResetSubtract, Propagation: snn.SameStep}
@@ -179,12 +198,12 @@ func runConvert(opts *ConvertOptions) error {
 		// Progress goes to stderr even with --json: stdout holds the document.
 		source, s, final, err = distill(opts, teacher, calib, cOpts, &res, opts.IO.ErrOut)
 		if err != nil {
-			return err
+			return convertResult{}, err
 		}
 	} else {
 		final = calib
 		if s, _, err = convert.Convert(teacher, calib, cOpts); err != nil {
-			return fmt.Errorf("%s: %w", opts.Model, err)
+			return convertResult{}, fmt.Errorf("%s: %w", opts.Model, err)
 		}
 	}
 	res.States = final.Rows()
@@ -200,13 +219,13 @@ func runConvert(opts *ConvertOptions) error {
 		}
 	}
 	if res.AgreementSource, err = convert.AgreementWithLabels(s, final, sourceLabels, opts.Timesteps); err != nil {
-		return err
+		return convertResult{}, err
 	}
 	if res.AgreementSourceT64, err = convert.AgreementWithLabels(s, final, sourceLabels, 64); err != nil {
-		return err
+		return convertResult{}, err
 	}
 	if res.AgreementModel, err = convert.Agreement(teacher, s, final, opts.Timesteps); err != nil {
-		return err
+		return convertResult{}, err
 	}
 	settings := map[string]string{"method": opts.Method, "timesteps": fmt.Sprint(opts.Timesteps),
 		"normalization": string(cOpts.Normalization), "percentile": fmt.Sprint(cOpts.Percentile),
@@ -228,7 +247,7 @@ func runConvert(opts *ConvertOptions) error {
 			meta := formats.ModelMeta{Input: formats.IOSpec{Meaning: "observation"}, Output: formats.IOSpec{Meaning: "action logits"},
 				Provenance: formats.Provenance{Source: opts.Model, Tool: "spikebridge convert --method distill", Settings: studentSettings}}
 			if err := formats.SaveModel(opts.StudentOut, source, meta); err != nil {
-				return err
+				return convertResult{}, err
 			}
 		}
 	}
@@ -238,15 +257,9 @@ func runConvert(opts *ConvertOptions) error {
 		meta.Output.Meaning = "action logits"
 	}
 	if err := formats.SaveSNN(opts.Out, s, meta); err != nil {
-		return err
+		return convertResult{}, err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s: %s SNN (%s) from %s; on %d states at T=%d it agrees with its source on %.2f%% (T=64: %.2f%%), with %s on %.2f%%\n",
-		opts.Out, res.Sizes, opts.Method, opts.Model, res.States, opts.Timesteps, 100*res.AgreementSource,
-		100*res.AgreementSourceT64, opts.Model, 100*res.AgreementModel)
-	return err
+	return res, nil
 }
 
 // distill trains a student on the teacher's labels, improves it with DAgger

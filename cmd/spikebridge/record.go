@@ -69,33 +69,42 @@ type recordResult struct {
 }
 
 func runRecord(opts *RecordOptions) error {
-	if opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes {
-		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
-	}
-	if !(opts.Epsilon >= 0 && opts.Epsilon <= 1) {
-		return usageErrorf("--epsilon %v: want a share in 0..1", opts.Epsilon)
-	}
-	e, err := env.Make(opts.Env)
-	if err != nil {
-		return usageErrorf("--env: %v", err)
-	}
-	net, err := convert.LoadANN(opts.Model)
+	res, err := recordToFile(opts)
 	if err != nil {
 		return err
 	}
-	rec, err := convert.Record(e, net, convert.RecordOptions{Episodes: opts.Episodes, Seed: opts.Seed, Epsilon: opts.Epsilon})
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.Model, err)
-	}
-	if err := convert.SaveRecording(opts.Out, rec); err != nil {
-		return err
-	}
-	res := recordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
-	res.ReturnsMean, res.ReturnsStd = convert.MeanStd(rec.Returns)
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: %d states from %d episodes of %s (epsilon %g), return %.2f ± %.2f\n",
 		opts.Out, res.States, res.Episodes, opts.Model, opts.Epsilon, res.ReturnsMean, res.ReturnsStd)
 	return err
+}
+
+// recordToFile records the episodes into opts.Out.
+func recordToFile(opts *RecordOptions) (recordResult, error) {
+	if opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes {
+		return recordResult{}, usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
+	}
+	if !(opts.Epsilon >= 0 && opts.Epsilon <= 1) {
+		return recordResult{}, usageErrorf("--epsilon %v: want a share in 0..1", opts.Epsilon)
+	}
+	e, err := env.Make(opts.Env)
+	if err != nil {
+		return recordResult{}, usageErrorf("--env: %v", err)
+	}
+	net, err := convert.LoadANN(opts.Model)
+	if err != nil {
+		return recordResult{}, err
+	}
+	rec, err := convert.Record(e, net, convert.RecordOptions{Episodes: opts.Episodes, Seed: opts.Seed, Epsilon: opts.Epsilon})
+	if err != nil {
+		return recordResult{}, fmt.Errorf("%s: %w", opts.Model, err)
+	}
+	if err := convert.SaveRecording(opts.Out, rec); err != nil {
+		return recordResult{}, err
+	}
+	res := recordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
+	res.ReturnsMean, res.ReturnsStd = convert.MeanStd(rec.Returns)
+	return res, nil
 }

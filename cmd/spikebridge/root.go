@@ -51,6 +51,7 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.AddCommand(NewCmdImport(ios))
 	root.AddCommand(NewCmdProbe(ios))
 	root.AddCommand(NewCmdEvalEmulator(ios, nil))
+	root.AddCommand(NewCmdPipeline(ios, nil))
 	return root
 }
 

@@ -118,10 +118,32 @@ last), metrics.csv, learning_curve.png, config.json and checkpoint.bin (for --re
 }
 
 func runTrainDQN(opts *TrainDQNOptions) error {
+	res, cfg, err := trainDQNRun(opts)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(res)
+	}
+	solved := "never"
+	if res.SolvedStep != nil {
+		solved = strconv.FormatInt(*res.SolvedStep, 10)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out,
+		"seed %d: %.0f steps/s, train wall %.1f s (learning %.0f%% of it), episodes %d, solved_step(mean%d>=%g) = %s, "+
+			"greedy eval of the kept network over %d eps: mean %.1f min %.0f max %.0f\noutputs in %s\n",
+		res.Seed, res.StepsPerS, res.TrainWallS, 100*res.LearnShare, res.Episodes, cfg.Window, res.SolveThreshold, solved,
+		res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, opts.Out)
+	return err
+}
+
+// trainDQNRun trains (or resumes) the run in opts.Out and writes its files;
+// it returns the result and the config the run used.
+func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 	cfg := opts.Config
 	if opts.Version != "" {
 		if opts.Version != "v0" && opts.Version != "v1" {
-			return usageErrorf("--version must be v0 or v1, got %q", opts.Version)
+			return train.Result{}, cfg, usageErrorf("--version must be v0 or v1, got %q", opts.Version)
 		}
 		cfg.Env = "cartpole-" + opts.Version
 	}
@@ -130,31 +152,31 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 	var err error
 	if opts.Resume {
 		if cfg, err = resumeConfig(opts, cfg); err != nil {
-			return err
+			return train.Result{}, cfg, err
 		}
 		if tr, err = train.ResumeTrainer(cfg, ckptPath); err != nil {
-			return err
+			return train.Result{}, cfg, err
 		}
 	} else {
 		if err := cfg.Validate(); err != nil {
-			return usageError{err}
+			return train.Result{}, cfg, usageError{err}
 		}
 		if !opts.Force {
 			for _, name := range []string{dqnCheckpointFile, dqnModelFile, dqnConfigFile} {
 				if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
-					return fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh",
+					return train.Result{}, cfg, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh",
 						opts.Out, name)
 				}
 			}
 		}
 		if tr, err = train.NewTrainer(cfg); err != nil {
-			return err
+			return train.Result{}, cfg, err
 		}
 		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-			return fmt.Errorf("train dqn: %w", err)
+			return train.Result{}, cfg, fmt.Errorf("train dqn: %w", err)
 		}
 		if err := writeJSONFile(filepath.Join(opts.Out, dqnConfigFile), cfg); err != nil {
-			return err
+			return train.Result{}, cfg, err
 		}
 	}
 	if opts.Threads > 0 {
@@ -171,38 +193,26 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 	prog.finish()
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
-			return fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
+			return train.Result{}, cfg, fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
 		}
-		return runErr
+		return train.Result{}, cfg, runErr
 	}
 	res, kept, final, err := tr.Finish(wall, tr.Step()-startStep)
 	if err != nil {
-		return err
+		return train.Result{}, cfg, err
 	}
 	if opts.Resume {
 		res.ResumedAt = startStep
 	}
 	if err := writeDQNOutputs(opts.Out, cfg, tr, kept, final); err != nil {
-		return err
+		return train.Result{}, cfg, err
 	}
 	// The finished run keeps its checkpoint: its final state, so a later
 	// --resume with the same settings finishes at once with the same files.
 	if err := tr.SaveCheckpoint(ckptPath); err != nil {
-		return err
+		return train.Result{}, cfg, err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	solved := "never"
-	if res.SolvedStep != nil {
-		solved = strconv.FormatInt(*res.SolvedStep, 10)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out,
-		"seed %d: %.0f steps/s, train wall %.1f s (learning %.0f%% of it), episodes %d, solved_step(mean%d>=%g) = %s, "+
-			"greedy eval of the kept network over %d eps: mean %.1f min %.0f max %.0f\noutputs in %s\n",
-		res.Seed, res.StepsPerS, res.TrainWallS, 100*res.LearnShare, res.Episodes, cfg.Window, res.SolveThreshold, solved,
-		res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, opts.Out)
-	return err
+	return res, cfg, nil
 }
 
 // resumeConfig starts from the run's config.json and applies the flags given

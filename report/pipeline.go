@@ -1,0 +1,292 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// KeptShare is the share of the ANN's mean return a conversion must reach
+// for the report to say it kept the agent's behaviour (the conversion
+// issue's acceptance: SNN mean return ≥ 0.98x the ANN's).
+const KeptShare = 0.98
+
+// PipelineSummary is what report.md says about one pipeline run: where the
+// ANN came from, how well it plays, and per conversion method and T how much
+// of that the SNN kept and at what cost.
+type PipelineSummary struct {
+	Env      string // e.g. "cartpole-v1"
+	Network  string // e.g. "4-64-64-2"
+	Command  string // the command line that made the run
+	Seed     uint64
+	Trained  *TrainedSummary // nil for an imported ANN
+	Imported string          // the imported file, when Trained is nil
+	// The comparison's ANN side: the same Episodes initial states for ANN
+	// and every SNN.
+	Episodes       int
+	ANNReturnMean  float64
+	ANNReturnStd   float64
+	ANNMACs        int
+	DecisiveMargin float64
+	// Calibration data: States states recorded from StatesEpisodes episodes
+	// with StatesEpsilon random actions.
+	States         int
+	StatesEpisodes int
+	StatesEpsilon  float64
+	Methods        []MethodSummary
+	Best           string // the method the headline is about
+	Stages         []StageTime
+	Files          []FileNote
+}
+
+// TrainedSummary describes a DQN trained by the pipeline.
+type TrainedSummary struct {
+	Steps        int
+	EvalEpisodes int
+	EvalMean     float64
+	EvalMin      float64
+	EvalMax      float64
+	SolvedStep   *int64
+	WallS        float64
+}
+
+// MethodSummary is one conversion method's rows, one per T.
+type MethodSummary struct {
+	Name        string
+	File        string // the SNN file
+	Description string
+	Rows        []MethodRow
+}
+
+// MethodRow holds the comparison figures of one method at one T.
+// Agreements are fractions 0–1; AgreeSource is nil when the SNN's source is
+// the ANN itself.
+type MethodRow struct {
+	T             int
+	ReturnMean    float64
+	ReturnStd     float64
+	AgreeOwn      float64
+	AgreeDecisive float64
+	AgreeFixed    float64
+	AgreeSource   *float64
+	Spikes        float64
+	SynOps        float64
+}
+
+// StageTime is the wall time of one pipeline stage.
+type StageTime struct {
+	Name    string
+	Command string // the equivalent spikebridge command
+	WallS   float64
+}
+
+// FileNote names one output file and says what it holds.
+type FileNote struct{ Name, What string }
+
+// Figure file names the report links to (relative to report.md).
+const (
+	FigureLearningCurve = "learning_curve.png"
+	FigureReturn        = "return_vs_T.png"
+	FigureAgreement     = "agreement_vs_T.png"
+	FigureQScatter      = "q_scatter.png"
+	FigureRaster        = "spike_raster.png"
+)
+
+// firstKept returns the smallest T at which rows reach KeptShare of the
+// ANN's mean return, or 0 if none does.
+func firstKept(rows []MethodRow, annMean float64) int {
+	for _, r := range rows {
+		if r.ReturnMean >= KeptShare*annMean {
+			return r.T
+		}
+	}
+	return 0
+}
+
+func ratio(v, ann float64) float64 {
+	if ann == 0 {
+		return math.NaN()
+	}
+	return v / ann
+}
+
+// Headline is the report's first sentence about one method: from which T
+// its SNN keeps the ANN's return, at what cost; or how close it came.
+func Headline(m MethodSummary, annMean float64, annMACs int) string {
+	if len(m.Rows) == 0 {
+		return fmt.Sprintf("%s: no figures.", m.Name)
+	}
+	if t := firstKept(m.Rows, annMean); t > 0 {
+		var r MethodRow
+		for _, x := range m.Rows {
+			if x.T == t {
+				r = x
+			}
+		}
+		return fmt.Sprintf("**%s** keeps the agent: from T = %d on its SNN returns %.1f ± %.1f (%.2fx the ANN), "+
+			"with %.0f spikes and %.0f synaptic operations per decision against the ANN's %d multiply-accumulates.",
+			m.Name, t, r.ReturnMean, r.ReturnStd, ratio(r.ReturnMean, annMean), r.Spikes, r.SynOps, annMACs)
+	}
+	best := m.Rows[0]
+	for _, r := range m.Rows[1:] {
+		if r.ReturnMean > best.ReturnMean {
+			best = r
+		}
+	}
+	return fmt.Sprintf("**%s** does not keep the agent at any measured T: its best SNN return is %.1f ± %.1f (%.2fx the ANN) at T = %d.",
+		m.Name, best.ReturnMean, best.ReturnStd, ratio(best.ReturnMean, annMean), best.T)
+}
+
+// WritePipelineReport writes report.md: the headline, the ANN, the table of
+// every method and T, and the figures (linked by their file names).
+func WritePipelineReport(w io.Writer, s PipelineSummary) error {
+	if len(s.Methods) == 0 {
+		return fmt.Errorf("report: pipeline report: no conversion methods")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# spikebridge pipeline: %s, %s Q-network → spiking network\n\n", s.Env, s.Network)
+	fmt.Fprintf(&b, "Made by `%s`.\n\n", s.Command)
+	origin := fmt.Sprintf("imported from `%s`", s.Imported)
+	if s.Trained != nil {
+		origin = fmt.Sprintf("trained here with DQN for %d environment steps (seed %d)", s.Trained.Steps, s.Seed)
+	}
+	fmt.Fprintf(&b, "The ANN (%s, %s) returns **%.1f ± %.1f** over %d episodes of %s.\n",
+		s.Network, origin, s.ANNReturnMean, s.ANNReturnStd, s.Episodes, s.Env)
+	for _, m := range s.Methods {
+		if m.Name == s.Best {
+			fmt.Fprintf(&b, "%s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
+		}
+	}
+	for _, m := range s.Methods {
+		if m.Name != s.Best {
+			fmt.Fprintf(&b, "For comparison, %s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
+		}
+	}
+	b.WriteString("\n![Return against T](" + FigureReturn + ")\n\n")
+
+	b.WriteString("## The ANN\n\n")
+	if s.Trained != nil {
+		t := s.Trained
+		solved := "never reached the moving-mean threshold"
+		if t.SolvedStep != nil {
+			solved = fmt.Sprintf("reached the moving-mean threshold at step %d", *t.SolvedStep)
+		}
+		fmt.Fprintf(&b, "Trained for %d steps in %.1f s; training %s. The kept network's greedy evaluation over %d episodes: "+
+			"mean %.1f (min %.0f, max %.0f).\n\n", t.Steps, t.WallS, solved, t.EvalEpisodes, t.EvalMean, t.EvalMin, t.EvalMax)
+		b.WriteString("![Learning curve](" + FigureLearningCurve + ")\n\n")
+	} else {
+		fmt.Fprintf(&b, "Imported from `%s` (no training in this run).\n\n", s.Imported)
+	}
+	fmt.Fprintf(&b, "Conversion data: %d states recorded from %d episodes of the ANN with %.0f %% random actions.\n\n",
+		s.States, s.StatesEpisodes, 100*s.StatesEpsilon)
+
+	b.WriteString("## How much the SNN kept, per T\n\n")
+	fmt.Fprintf(&b, "The same %d initial states for the ANN and every SNN. *Return* is mean ± std; *× ANN* divides it by "+
+		"the ANN's %.1f. *Agreement* is the share of states where the SNN picks the ANN's action: on the SNN's own "+
+		"trajectory (*own*), on its decisive states only (ANN Q margin > %g, *decisive*), and on the ANN's own states "+
+		"against the network the SNN was converted from (*source*; the student for distill). *Spikes* and *SynOps* are "+
+		"per decision, against the ANN's %d multiply-accumulates.\n\n", s.Episodes, s.ANNReturnMean, s.DecisiveMargin, s.ANNMACs)
+	b.WriteString("| method | T | return | × ANN | agreement own | decisive | source | spikes | SynOps |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, m := range s.Methods {
+		for _, r := range m.Rows {
+			source := "–"
+			if r.AgreeSource != nil {
+				source = fmt.Sprintf("%.2f %%", 100**r.AgreeSource)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.1f ± %.1f | %.3f | %.2f %% | %.2f %% | %s | %.0f | %.0f |\n",
+				m.Name, r.T, r.ReturnMean, r.ReturnStd, ratio(r.ReturnMean, s.ANNReturnMean), 100*r.AgreeOwn,
+				100*r.AgreeDecisive, source, r.Spikes, r.SynOps)
+		}
+	}
+	b.WriteString("\nMethods:\n\n")
+	for _, m := range s.Methods {
+		fmt.Fprintf(&b, "- **%s** (`%s`): %s\n", m.Name, m.File, m.Description)
+	}
+	b.WriteString("\n![Agreement against T](" + FigureAgreement + ")\n\n")
+	fmt.Fprintf(&b, "## Inside the %s SNN\n\n", s.Best)
+	b.WriteString("Its outputs against those of the network it was converted from, on the ANN's own states, and the spikes of one decision:\n\n")
+	b.WriteString("![SNN outputs against its source](" + FigureQScatter + ")\n\n")
+	b.WriteString("![Spike raster of one decision](" + FigureRaster + ")\n\n")
+
+	b.WriteString("## Files\n\n")
+	for _, f := range s.Files {
+		fmt.Fprintf(&b, "- `%s`: %s\n", f.Name, f.What)
+	}
+	b.WriteString("\n## Stages\n\nEach stage is also a verb; these commands redo it on the files above.\n\n")
+	b.WriteString("| stage | wall (s) | equivalent command |\n|---|---:|---|\n")
+	total := 0.0
+	for _, st := range s.Stages {
+		fmt.Fprintf(&b, "| %s | %.1f | `%s` |\n", st.Name, st.WallS, st.Command)
+		total += st.WallS
+	}
+	fmt.Fprintf(&b, "| total | %.1f | |\n", total)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// ReturnSeries is one method's mean ± std return over the T sweep.
+type ReturnSeries struct {
+	Name      string
+	Mean, Std []float64
+}
+
+// WriteReturnsPlot draws every method's SNN return (mean ± std) against T,
+// with the ANN's mean return as a dashed line.
+func WriteReturnsPlot(w io.Writer, title string, ts []int, series []ReturnSeries, annMean, annStd float64) error {
+	var check []Series
+	for _, s := range series {
+		check = append(check, Series{s.Name + " mean", s.Mean}, Series{s.Name + " std", s.Std})
+	}
+	if err := checkSweep("returns plot", ts, check); err != nil {
+		return err
+	}
+	p := sweepPlot(title, "return per episode (mean ± std)", ts)
+	for i, s := range series {
+		pts := make(plotter.XYs, len(ts))
+		errs := make(plotter.YErrors, len(ts))
+		// Methods side by side: shift each a little along the log axis so
+		// their error bars do not hide each other.
+		shift := math.Pow(1.06, float64(i)-float64(len(series)-1)/2)
+		for k, t := range ts {
+			pts[k] = plotter.XY{X: float64(t) * shift, Y: s.Mean[k]}
+			errs[k].Low, errs[k].High = s.Std[k], s.Std[k]
+		}
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return fmt.Errorf("report: returns plot: %w", err)
+		}
+		c := comparePalette[i%len(comparePalette)]
+		line.Color, points.Color = c, c
+		points.Shape = plotutil.Shape(i)
+		line.Width = vg.Points(1.5)
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYer
+			plotter.YErrorer
+		}{pts, errs})
+		if err != nil {
+			return fmt.Errorf("report: returns plot: %w", err)
+		}
+		eb.Color = c
+		p.Add(line, points, eb)
+		p.Legend.Add("SNN, "+s.Name, line, points)
+	}
+	ann, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: annMean}, {X: p.X.Max, Y: annMean}})
+	if err != nil {
+		return fmt.Errorf("report: returns plot: %w", err)
+	}
+	ann.Color = comparePalette[len(series)%len(comparePalette)]
+	ann.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	ann.Width = vg.Points(1.5)
+	p.Add(ann)
+	p.Legend.Add(fmt.Sprintf("ANN (%.1f ± %.1f)", annMean, annStd), ann)
+	p.Y.Min = 0
+	p.Y.Max = math.Max(p.Y.Max, annMean*1.45)
+	p.Legend.Top = true
+	return writePNG(w, p, "returns plot")
+}
