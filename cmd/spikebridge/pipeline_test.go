@@ -192,6 +192,25 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(dir, "report.md")); !bytes.Equal(before, after) {
 		t.Error("a refused run changed report.md")
 	}
+
+	// --resume continues the finished training from its checkpoint and redoes
+	// the later stages: deterministic, so every file comes out the same.
+	files := []string{"model.safetensors", "states.npz", "snn-baseline.safetensors", "snn-distill.safetensors",
+		pipelineStudentFile, "compare.json", "compare.csv"}
+	first := map[string][]byte{}
+	for _, f := range files {
+		first[f] = readDQNFile(t, filepath.Join(dir, f))
+	}
+	code, _, errOut = runTinyPipeline(t, "--out", dir, "--seed", "3", "--steps", "3000", "--episodes", "3",
+		"--timesteps", "8,16", "--resume")
+	if code != 0 || !strings.Contains(errOut, "--resume") {
+		t.Fatalf("--resume: exit %d\n%s", code, errOut)
+	}
+	for _, f := range files {
+		if !bytes.Equal(first[f], readDQNFile(t, filepath.Join(dir, f))) {
+			t.Errorf("%s differs after --resume", f)
+		}
+	}
 }
 
 func TestPipelineFromPyTorch(t *testing.T) {
