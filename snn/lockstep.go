@@ -17,7 +17,8 @@ import "unsafe"
 // positive spikes subtract the negated weight rather than add the weight.
 // Spike counts are kept as floats in the lanes (exact while T <= 2^24).
 //
-// The kernels need AVX (lockstep_amd64.s); elsewhere, for Poisson input (its
+// The kernels need AVX, or AVX-512 for the faster ones (lockstep_amd64.s,
+// which describes both); elsewhere, for Poisson input (its
 // random draws are made sample by sample) and with a Recorder, RunBatch takes
 // the per-sample path.
 
@@ -50,6 +51,7 @@ type lockArgs struct {
 	leak  uint64 // bits of F (float32 in the low half)
 	one   uint64 // bits of F(1)
 	flags uint64
+	list  unsafe.Pointer // AVX-512 kernels' scratch: 2*in words
 }
 
 const (
@@ -88,36 +90,60 @@ type lockstepOf[F Float] struct {
 	cur    []F
 	pm, nm []F
 	inCnt  []F
+	// wide: the AVX-512 kernels, whose spike masks are uint16 lane bits per
+	// (row, 16-lane block) in the *Bits slices rather than lane-wide masks.
+	wide           bool
+	pmBits, nmBits []uint16
+	fireBits       [][]uint16
+	lists          [][]uintptr
 }
 
-// newLockstep returns the scratch space for s, or nil where no kernel runs.
-func newLockstep[F Float](n *NetworkOf[F]) *lockstepOf[F] {
-	if !lockstepKernels[F]() {
+// newLockstep returns the scratch space for s, or nil where no kernel runs:
+// with the AVX-512 kernels if wide (and they run here), else the AVX ones.
+func newLockstep[F Float](n *NetworkOf[F], wide bool) *lockstepOf[F] {
+	avx, avx512 := lockstepKernels()
+	wide = wide && avx512
+	if !avx && !wide {
 		return nil
 	}
 	const L = lockLanes
+	const blocks = L / 16
 	in := n.InputSize()
-	k := &lockstepOf[F]{drive: make([]F, n.layers[0].out*L), encV: make([]F, in*L), cur: make([]F, in*L),
-		pm: make([]F, in*L), nm: make([]F, in*L), inCnt: make([]F, in*L)}
+	k := &lockstepOf[F]{wide: wide, drive: make([]F, n.layers[0].out*L), encV: make([]F, in*L), cur: make([]F, in*L),
+		inCnt: make([]F, in*L)}
 	one, minusOne := F(1), F(-1)
-	k.enc = lockEncArgs{enc: ptr(k.encV), cur: ptr(k.cur), pm: ptr(k.pm), nm: ptr(k.nm), count: ptr(k.inCnt),
+	k.enc = lockEncArgs{enc: ptr(k.encV), cur: ptr(k.cur), count: ptr(k.inCnt),
 		in: in, lanes: L, th: bitsOf(n.Input.Threshold), negTh: bitsOf(minusOne * n.Input.Threshold), one: bitsOf(one)}
+	if wide {
+		k.pmBits, k.nmBits = make([]uint16, in*blocks), make([]uint16, in*blocks)
+		k.enc.pm, k.enc.nm = unsafe.Pointer(&k.pmBits[0]), unsafe.Pointer(&k.nmBits[0])
+	} else {
+		k.pm, k.nm = make([]F, in*L), make([]F, in*L)
+		k.enc.pm, k.enc.nm = ptr(k.pm), ptr(k.nm)
+	}
 	for l := range n.layers {
 		c := &n.layers[l]
 		k.v = append(k.v, make([]F, c.out*L))
-		k.fire = append(k.fire, make([]F, c.out*L))
 		k.count = append(k.count, make([]F, c.out*L))
 		a := lockArgs{v: ptr(k.v[l]), drive: ptr(c.bias), th: ptr(c.threshold), wNeg: ptr(c.negTransposed),
-			wPos: ptr(c.transposed), fire: ptr(k.fire[l]), count: ptr(k.count[l]),
+			wPos: ptr(c.transposed), count: ptr(k.count[l]),
 			in: c.in, out: c.out, lanes: L, leak: bitsOf(c.leak), one: bitsOf(one)}
+		if wide {
+			k.fireBits = append(k.fireBits, make([]uint16, c.out*blocks))
+			k.lists = append(k.lists, make([]uintptr, 2*c.in))
+			a.fire, a.list = unsafe.Pointer(&k.fireBits[l][0]), unsafe.Pointer(&k.lists[l][0])
+		} else {
+			k.fire = append(k.fire, make([]F, c.out*L))
+			a.fire = ptr(k.fire[l])
+		}
 		switch {
 		case l > 0:
-			a.pm = ptr(k.fire[l-1])
+			a.pm = k.layers[l-1].fire
 		case n.Input.Encoding == Analog:
 			a.drive, a.in = ptr(k.drive), 0
 			a.flags |= lockDriveLanes
 		default:
-			a.pm, a.nm = ptr(k.pm), ptr(k.nm)
+			a.pm, a.nm = k.enc.pm, k.enc.nm
 		}
 		if c.integrator {
 			a.flags |= lockIntegrator
@@ -183,10 +209,10 @@ func (n *NetworkOf[F]) runLockstep(s *StateOf[F], x []F, batch, T int, dst []F, 
 		}
 		for range T {
 			if rate {
-				lockEncode[F](&k.enc)
+				lockEncode[F](&k.enc, k.wide)
 			}
 			for l := range k.layers {
-				lockLayer[F](&k.layers[l])
+				lockLayer[F](&k.layers[l], k.wide)
 			}
 		}
 		for lane := range m {

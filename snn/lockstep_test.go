@@ -24,7 +24,7 @@ func TestLockstepLayouts(t *testing.T) {
 		{"lockArgs.count", unsafe.Offsetof(a.count), 64}, {"lockArgs.in", unsafe.Offsetof(a.in), 72},
 		{"lockArgs.out", unsafe.Offsetof(a.out), 80}, {"lockArgs.lanes", unsafe.Offsetof(a.lanes), 88},
 		{"lockArgs.leak", unsafe.Offsetof(a.leak), 96}, {"lockArgs.one", unsafe.Offsetof(a.one), 104},
-		{"lockArgs.flags", unsafe.Offsetof(a.flags), 112},
+		{"lockArgs.flags", unsafe.Offsetof(a.flags), 112}, {"lockArgs.list", unsafe.Offsetof(a.list), 120},
 		{"lockEncArgs.enc", unsafe.Offsetof(e.enc), 0}, {"lockEncArgs.cur", unsafe.Offsetof(e.cur), 8},
 		{"lockEncArgs.pm", unsafe.Offsetof(e.pm), 16}, {"lockEncArgs.nm", unsafe.Offsetof(e.nm), 24},
 		{"lockEncArgs.count", unsafe.Offsetof(e.count), 32}, {"lockEncArgs.in", unsafe.Offsetof(e.in), 40},
@@ -145,22 +145,38 @@ func lockNetwork[F Float](t testing.TB, c lockCase, seed uint64) *NetworkOf[F] {
 	return net
 }
 
+// lockVariants lists the lockstep kernels that run here: "avx" and
+// "avx512" (wide).
+func lockVariants(t *testing.T) map[string]bool {
+	avx, avx512 := lockstepKernels()
+	v := map[string]bool{}
+	if avx {
+		v["avx"] = false
+	}
+	if avx512 {
+		v["avx512"] = true
+	}
+	if len(v) == 0 {
+		t.Skip("no lockstep kernels on this machine (they need amd64 with AVX)")
+	}
+	return v
+}
+
 // TestLockstepBitIdentical runs every combination of modes through RunBatch
-// twice, with and without the lockstep path, and wants every output,
+// with each lockstep kernel and with the per-sample path, and wants every output,
 // decision, membrane (bit for bit, sign of zero included), spike count,
 // encoder membrane and counter equal; batches of 16, 45 and 64 cover a padded
 // chunk, a ragged last chunk and full ones.
 func TestLockstepBitIdentical(t *testing.T) {
-	if !lockstepKernels[float32]() {
-		t.Skip("no lockstep kernels on this machine (they need amd64 with AVX)")
-	}
-	for _, c := range lockCases() {
-		t.Run(c.String()+"/float32", func(t *testing.T) { checkLockstep[float32](t, c) })
-		t.Run(c.String()+"/float64", func(t *testing.T) { checkLockstep[float64](t, c) })
+	for name, wide := range lockVariants(t) {
+		for _, c := range lockCases() {
+			t.Run(name+"/"+c.String()+"/float32", func(t *testing.T) { checkLockstep[float32](t, c, wide) })
+			t.Run(name+"/"+c.String()+"/float64", func(t *testing.T) { checkLockstep[float64](t, c, wide) })
+		}
 	}
 }
 
-func checkLockstep[F Float](t *testing.T, c lockCase) {
+func checkLockstep[F Float](t *testing.T, c lockCase, wide bool) {
 	net := lockNetwork[F](t, c, 3)
 	const maxBatch = 64
 	x := make([]F, maxBatch*net.InputSize())
@@ -176,8 +192,8 @@ func checkLockstep[F Float](t *testing.T, c lockCase) {
 	}
 	x[1], x[2] = 0, F(math.Copysign(0, -1)) // signed zeros in the input too
 	fast, slow := net.NewState(maxBatch), net.NewState(maxBatch)
-	if fast.lock == nil {
-		t.Fatal("NewState made no lockstep scratch")
+	if fast.lock = newLockstep(net, wide); fast.lock == nil || fast.lock.wide != wide {
+		t.Fatal("no lockstep scratch of the wanted kernel")
 	}
 	slow.lock = nil
 	for _, s := range []*StateOf[F]{fast, slow} {
@@ -249,10 +265,16 @@ func firstBitDiff[F Float](a, b []F) int {
 // negative spikes (lockNegative), and also that an all-positive chunk makes
 // none, so both kernel branches are compared.
 func TestLockstepNegativeSpikes(t *testing.T) {
-	if !lockstepKernels[float32]() {
-		t.Skip("no lockstep kernels on this machine")
+	for name, wide := range lockVariants(t) {
+		for _, positive := range []bool{false, true} {
+			checkNegativeSpikes(t, name, wide, positive)
+		}
 	}
-	for _, positive := range []bool{false, true} {
+}
+
+func checkNegativeSpikes(t *testing.T, name string, wide, positive bool) {
+	t.Helper()
+	{
 		c := lockCase{leak: 1, reset: ResetSubtract, enc: Rate, prop: NextStep, readout: Spikes, positive: positive}
 		net := lockNetwork[float32](t, c, 3)
 		rng := rand.New(rand.NewPCG(11, 0))
@@ -264,6 +286,7 @@ func TestLockstepNegativeSpikes(t *testing.T) {
 			}
 		}
 		s := net.NewState(32)
+		s.lock = newLockstep(net, wide)
 		if err := net.RunBatch(s, x, 32, 0, nil, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -271,18 +294,19 @@ func TestLockstepNegativeSpikes(t *testing.T) {
 		for _, v := range s.lock.nm {
 			neg = neg || math.IsNaN(float64(v)) // an all-ones mask lane
 		}
+		for _, b := range s.lock.nmBits {
+			neg = neg || b != 0
+		}
 		if neg == positive || (s.lock.layers[0].flags&lockNegative != 0) == positive {
-			t.Errorf("positive inputs %v: negative spike masks present %v, lockNegative %v",
-				positive, neg, s.lock.layers[0].flags&lockNegative != 0)
+			t.Errorf("%s: positive inputs %v: negative spike masks present %v, lockNegative %v",
+				name, positive, neg, s.lock.layers[0].flags&lockNegative != 0)
 		}
 	}
 }
 
 // TestLockstepZeroAllocs: the lockstep path allocates nothing per run either.
 func TestLockstepZeroAllocs(t *testing.T) {
-	if !lockstepKernels[float32]() {
-		t.Skip("no lockstep kernels on this machine")
-	}
+	lockVariants(t)
 	for _, c := range []lockCase{
 		{leak: 1, reset: ResetSubtract, enc: Rate, prop: NextStep, readout: Spikes},
 		{leak: 0.9, reset: ResetZero, enc: Analog, prop: SameStep, readout: Membrane},
@@ -305,4 +329,43 @@ func TestLockstepZeroAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkLockstepKernels times RunBatch per decision with each lockstep
+// kernel and with the per-sample path, on the Brian2 ff network (4-16-16-2,
+// Rate, next-step, T = 100, 1000 inputs) and on BenchmarkDecision's
+// 4-64-64-2 network (analog, T = 64, batch 64).
+func BenchmarkLockstepKernels(b *testing.B) {
+	d := loadBrian2FF(b)
+	x32 := make([]float32, len(d.X))
+	for i, v := range d.X {
+		x32[i] = float32(v)
+	}
+	ff64, ff32 := brian2Network[float64](b, d), brian2Network[float32](b, d)
+	dense := randomNetwork(b, []int{4, 64, 64, 2}, 1, NextStep, Membrane, Analog)
+	xd := randomInputs(64, 4, 9)
+	for _, variant := range []string{"per-sample", "avx", "avx512"} {
+		b.Run("ff/float64/"+variant, func(b *testing.B) { benchVariant(b, ff64, d.X, d.N, variant) })
+		b.Run("ff/float32/"+variant, func(b *testing.B) { benchVariant(b, ff32, x32, d.N, variant) })
+		b.Run("4-64-64-2/float32/"+variant, func(b *testing.B) { benchVariant(b, dense, xd, 64, variant) })
+	}
+}
+
+func benchVariant[F Float](b *testing.B, net *NetworkOf[F], x []F, n int, variant string) {
+	state := net.NewState(n)
+	switch variant {
+	case "per-sample":
+		state.lock = nil
+	default:
+		if state.lock = newLockstep(net, variant == "avx512"); state.lock == nil || state.lock.wide != (variant == "avx512") {
+			b.Skip(variant + " kernels do not run here")
+		}
+	}
+	actions := make([]int, n)
+	for b.Loop() {
+		if err := net.RunBatch(state, x, n, 0, nil, actions); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(state.Counters.Decisions), "ns/decision")
 }

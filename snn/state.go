@@ -112,7 +112,7 @@ func (n *NetworkOf[F]) NewState(batch int) *StateOf[F] {
 	s.countViews = make([][]int32, len(n.layers))
 	s.Counters.Spikes = make([]int64, len(n.layers))
 	if batch >= lockMinBatch {
-		s.lock = newLockstep(n)
+		s.lock = newLockstep(n, true)
 	}
 	s.Reset()
 	return s
