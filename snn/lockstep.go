@@ -294,3 +294,16 @@ func (k *lockstepOf[F]) scatter(n *NetworkOf[F], s *StateOf[F], sample, lane int
 	}
 	return inputSpikes
 }
+
+// BatchKernel names what RunBatch runs on this machine for batches of 16 or
+// more samples (Analog or Rate input, no Recorder): "avx512" or "avx" for the
+// lockstep kernels, "per-sample" where neither runs.
+func BatchKernel() string {
+	switch avx, avx512 := lockstepKernels(); {
+	case avx512:
+		return "avx512"
+	case avx:
+		return "avx"
+	}
+	return "per-sample"
+}

@@ -542,7 +542,8 @@ e32store:
 // one per (row, block), so a masked-off lane is simply not written and a
 // spike adds the weight itself. Layers skip presynaptic rows that are silent
 // in the whole block, and go through them for four neurons at a time
-// (independent chains of additions). lockArgs.list (offset 120) is the kernel's scratch of
+// (independent chains of additions); the float32 layer kernel takes two
+// blocks per pass (a row is skipped when silent in both). lockArgs.list (offset 120) is the kernel's scratch of
 // 2*in words.
 
 // func lockLayer64x(a *lockArgs)
@@ -1109,7 +1110,7 @@ x32block:
 x32list:
 	MOVQ SI, (R13)(R14*8)
 	MOVQ BX, 8(R13)(R14*8)
-	MOVWLZX (SI), CX
+	MOVL (SI), CX          // both blocks
 	NEGL CX
 	SBBQ CX, CX            // -1 if any lane fired
 	ANDQ $2, CX
@@ -1130,34 +1131,50 @@ x32g:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS (BX), Z0
-	VMOVUPS (BX)(R8*1), Z1
-	VMOVUPS (BX)(R8*2), Z2
-	VMOVUPS (BX)(R9*1), Z3
+	VMOVUPS 64(BX), Z1
+	VMOVUPS (BX)(R8*1), Z2
+	VMOVUPS 64(BX)(R8*1), Z3
+	VMOVUPS (BX)(R8*2), Z4
+	VMOVUPS 64(BX)(R8*2), Z5
+	VMOVUPS (BX)(R9*1), Z6
+	VMOVUPS 64(BX)(R9*1), Z7
 	TESTQ $32, 112(AX)
 	JZ    x32gdrive
 	VMULPS Z20, Z0, Z0
 	VMULPS Z20, Z1, Z1
 	VMULPS Z20, Z2, Z2
 	VMULPS Z20, Z3, Z3
+	VMULPS Z20, Z4, Z4
+	VMULPS Z20, Z5, Z5
+	VMULPS Z20, Z6, Z6
+	VMULPS Z20, Z7, Z7
 x32gdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
 	JZ    x32gbias
 	ADDQ  R12, SI
 	VADDPS (SI), Z0, Z0
-	VADDPS (SI)(R8*1), Z1, Z1
-	VADDPS (SI)(R8*2), Z2, Z2
-	VADDPS (SI)(R9*1), Z3, Z3
+	VADDPS 64(SI), Z1, Z1
+	VADDPS (SI)(R8*1), Z2, Z2
+	VADDPS 64(SI)(R8*1), Z3, Z3
+	VADDPS (SI)(R8*2), Z4, Z4
+	VADDPS 64(SI)(R8*2), Z5, Z5
+	VADDPS (SI)(R9*1), Z6, Z6
+	VADDPS 64(SI)(R9*1), Z7, Z7
 	JMP   x32gfire1
 x32gbias:
 	VBROADCASTSS 0(SI)(CX*4), Z8
 	VADDPS Z8, Z0, Z0
-	VBROADCASTSS 4(SI)(CX*4), Z8
 	VADDPS Z8, Z1, Z1
-	VBROADCASTSS 8(SI)(CX*4), Z8
+	VBROADCASTSS 4(SI)(CX*4), Z8
 	VADDPS Z8, Z2, Z2
-	VBROADCASTSS 12(SI)(CX*4), Z8
 	VADDPS Z8, Z3, Z3
+	VBROADCASTSS 8(SI)(CX*4), Z8
+	VADDPS Z8, Z4, Z4
+	VADDPS Z8, Z5, Z5
+	VBROADCASTSS 12(SI)(CX*4), Z8
+	VADDPS Z8, Z6, Z6
+	VADDPS Z8, Z7, Z7
 x32gfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x32gcolumns
@@ -1178,15 +1195,27 @@ x32gfire1:
 	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z17, Z1, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)
+	VCMPPS $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(DX*1)
-	VCMPPS $0x1D, Z18, Z2, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPS $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(DX*2)
-	VCMPPS $0x1D, Z19, Z3, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(DX*2)
+	VCMPPS $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(R13*1)
+	VCMPPS $0x1D, Z19, Z7, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(R13*1)
 x32gcolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
@@ -1196,10 +1225,15 @@ x32gpos:
 	MOVQ (R13), SI
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
+	KMOVW 2(SI), K4
 	VADDPS.BCST 0(BX)(CX*4), Z0, K1, Z0
-	VADDPS.BCST 4(BX)(CX*4), Z1, K1, Z1
-	VADDPS.BCST 8(BX)(CX*4), Z2, K1, Z2
-	VADDPS.BCST 12(BX)(CX*4), Z3, K1, Z3
+	VADDPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VADDPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VADDPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	VADDPS.BCST 8(BX)(CX*4), Z4, K1, Z4
+	VADDPS.BCST 8(BX)(CX*4), Z5, K4, Z5
+	VADDPS.BCST 12(BX)(CX*4), Z6, K1, Z6
+	VADDPS.BCST 12(BX)(CX*4), Z7, K4, Z7
 	ADDQ $16, R13
 	DECQ DX
 	JNZ  x32gpos
@@ -1214,10 +1248,15 @@ x32gnegative:
 	SHRQ  $3, R13
 x32gneg:
 	KMOVW (SI), K1
+	KMOVW 2(SI), K4
 	VSUBPS.BCST 0(BX)(CX*4), Z0, K1, Z0
-	VSUBPS.BCST 4(BX)(CX*4), Z1, K1, Z1
-	VSUBPS.BCST 8(BX)(CX*4), Z2, K1, Z2
-	VSUBPS.BCST 12(BX)(CX*4), Z3, K1, Z3
+	VSUBPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VSUBPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VSUBPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	VSUBPS.BCST 8(BX)(CX*4), Z4, K1, Z4
+	VSUBPS.BCST 8(BX)(CX*4), Z5, K4, Z5
+	VSUBPS.BCST 12(BX)(CX*4), Z6, K1, Z6
+	VSUBPS.BCST 12(BX)(CX*4), Z7, K4, Z7
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
@@ -1237,15 +1276,27 @@ x32gafter:
 	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z17, Z1, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)
+	VCMPPS $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(DX*1)
-	VCMPPS $0x1D, Z18, Z2, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPS $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(DX*2)
-	VCMPPS $0x1D, Z19, Z3, K2 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(DX*2)
+	VCMPPS $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)(R13*1)
+	VCMPPS $0x1D, Z19, Z7, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)(R13*1)
 x32greset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
@@ -1257,56 +1308,84 @@ x32greset:
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
 	KMOVW (BX), K2
+	KMOVW 2(BX), K3
 	TESTQ $4, 112(AX)
 	JZ    x32gsub0
 	VMOVAPS Z9, K2, Z0 // v = +0 where fired
+	VMOVAPS Z9, K3, Z1 // v = +0 where fired
 	JMP   x32gcnt0
 x32gsub0:
 	VSUBPS Z16, Z0, K2, Z0
+	VSUBPS Z16, Z1, K3, Z1
 x32gcnt0:
 	VMOVUPS (SI), Z12
 	VADDPS Z11, Z12, K2, Z12
 	VMOVUPS Z12, (SI)
+	VMOVUPS 64(SI), Z12
+	VADDPS Z11, Z12, K3, Z12
+	VMOVUPS Z12, 64(SI)
 	KMOVW (BX)(DX*1), K2
+	KMOVW 2(BX)(DX*1), K3
 	TESTQ $4, 112(AX)
 	JZ    x32gsub1
-	VMOVAPS Z9, K2, Z1 // v = +0 where fired
+	VMOVAPS Z9, K2, Z2 // v = +0 where fired
+	VMOVAPS Z9, K3, Z3 // v = +0 where fired
 	JMP   x32gcnt1
 x32gsub1:
-	VSUBPS Z17, Z1, K2, Z1
+	VSUBPS Z17, Z2, K2, Z2
+	VSUBPS Z17, Z3, K3, Z3
 x32gcnt1:
 	VMOVUPS (SI)(R8*1), Z12
 	VADDPS Z11, Z12, K2, Z12
 	VMOVUPS Z12, (SI)(R8*1)
+	VMOVUPS 64(SI)(R8*1), Z12
+	VADDPS Z11, Z12, K3, Z12
+	VMOVUPS Z12, 64(SI)(R8*1)
 	KMOVW (BX)(DX*2), K2
+	KMOVW 2(BX)(DX*2), K3
 	TESTQ $4, 112(AX)
 	JZ    x32gsub2
-	VMOVAPS Z9, K2, Z2 // v = +0 where fired
+	VMOVAPS Z9, K2, Z4 // v = +0 where fired
+	VMOVAPS Z9, K3, Z5 // v = +0 where fired
 	JMP   x32gcnt2
 x32gsub2:
-	VSUBPS Z18, Z2, K2, Z2
+	VSUBPS Z18, Z4, K2, Z4
+	VSUBPS Z18, Z5, K3, Z5
 x32gcnt2:
 	VMOVUPS (SI)(R8*2), Z12
 	VADDPS Z11, Z12, K2, Z12
 	VMOVUPS Z12, (SI)(R8*2)
+	VMOVUPS 64(SI)(R8*2), Z12
+	VADDPS Z11, Z12, K3, Z12
+	VMOVUPS Z12, 64(SI)(R8*2)
 	KMOVW (BX)(R13*1), K2
+	KMOVW 2(BX)(R13*1), K3
 	TESTQ $4, 112(AX)
 	JZ    x32gsub3
-	VMOVAPS Z9, K2, Z3 // v = +0 where fired
+	VMOVAPS Z9, K2, Z6 // v = +0 where fired
+	VMOVAPS Z9, K3, Z7 // v = +0 where fired
 	JMP   x32gcnt3
 x32gsub3:
-	VSUBPS Z19, Z3, K2, Z3
+	VSUBPS Z19, Z6, K2, Z6
+	VSUBPS Z19, Z7, K3, Z7
 x32gcnt3:
 	VMOVUPS (SI)(R9*1), Z12
 	VADDPS Z11, Z12, K2, Z12
 	VMOVUPS Z12, (SI)(R9*1)
+	VMOVUPS 64(SI)(R9*1), Z12
+	VADDPS Z11, Z12, K3, Z12
+	VMOVUPS Z12, 64(SI)(R9*1)
 x32gstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, (BX)(R8*1)
-	VMOVUPS Z2, (BX)(R8*2)
-	VMOVUPS Z3, (BX)(R9*1)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, (BX)(R8*1)
+	VMOVUPS Z3, 64(BX)(R8*1)
+	VMOVUPS Z4, (BX)(R8*2)
+	VMOVUPS Z5, 64(BX)(R8*2)
+	VMOVUPS Z6, (BX)(R9*1)
+	VMOVUPS Z7, 64(BX)(R9*1)
 	ADDQ $4, CX
 	LEAQ (R12)(R8*4), R12
 	JMP  x32groups
@@ -1317,19 +1396,23 @@ x32s:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
 	TESTQ $32, 112(AX)
 	JZ    x32sdrive
 	VMULPS Z20, Z0, Z0
+	VMULPS Z20, Z1, Z1
 x32sdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
 	JZ    x32sbias
 	ADDQ  R12, SI
 	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
 	JMP   x32sfire1
 x32sbias:
 	VBROADCASTSS 0(SI)(CX*4), Z8
 	VADDPS Z8, Z0, Z0
+	VADDPS Z8, Z1, Z1
 x32sfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x32scolumns
@@ -1347,6 +1430,9 @@ x32sfire1:
 	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)
+	VCMPPS $0x1D, Z16, Z1, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)
 x32scolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
@@ -1356,7 +1442,9 @@ x32spos:
 	MOVQ (R13), SI
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
+	KMOVW 2(SI), K4
 	VADDPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VADDPS.BCST 0(BX)(CX*4), Z1, K4, Z1
 	ADDQ $16, R13
 	DECQ DX
 	JNZ  x32spos
@@ -1371,7 +1459,9 @@ x32snegative:
 	SHRQ  $3, R13
 x32sneg:
 	KMOVW (SI), K1
+	KMOVW 2(SI), K4
 	VSUBPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VSUBPS.BCST 0(BX)(CX*4), Z1, K4, Z1
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
@@ -1391,6 +1481,9 @@ x32safter:
 	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
 	KMOVW K2, SI
 	MOVW  SI, (BX)
+	VCMPPS $0x1D, Z16, Z1, K3
+	KMOVW K3, SI
+	MOVW  SI, 2(BX)
 x32sreset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
@@ -1402,26 +1495,33 @@ x32sreset:
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
 	KMOVW (BX), K2
+	KMOVW 2(BX), K3
 	TESTQ $4, 112(AX)
 	JZ    x32ssub0
 	VMOVAPS Z9, K2, Z0 // v = +0 where fired
+	VMOVAPS Z9, K3, Z1 // v = +0 where fired
 	JMP   x32scnt0
 x32ssub0:
 	VSUBPS Z16, Z0, K2, Z0
+	VSUBPS Z16, Z1, K3, Z1
 x32scnt0:
 	VMOVUPS (SI), Z12
 	VADDPS Z11, Z12, K2, Z12
 	VMOVUPS Z12, (SI)
+	VMOVUPS 64(SI), Z12
+	VADDPS Z11, Z12, K3, Z12
+	VMOVUPS Z12, 64(SI)
 x32sstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
 	INCQ CX
 	ADDQ R8, R12
 	JMP  x32singles
 x32next:
-	ADDQ $64, R10
-	ADDQ $2, R15
+	ADDQ $128, R10
+	ADDQ $4, R15
 	CMPQ R10, R8
 	JLT  x32block
 	VZEROUPPER

@@ -170,7 +170,7 @@ func integrate[F Float](v, drive []F, leak F) {
 		return
 	}
 	for i := range v {
-		v[i] = leak*v[i] + drive[i]
+		v[i] = F(leak*v[i]) + drive[i] // F(): never fused into an FMA (GOAMD64=v3)
 	}
 }
 
@@ -241,7 +241,7 @@ func integrateAndFire[F Float](v, drive []F, leak F, threshold []F, spikes []int
 		return k
 	}
 	for i := range v {
-		x := leak*v[i] + drive[i]
+		x := F(leak*v[i]) + drive[i]
 		v[i] = x
 		spikes[k] = int32(i)
 		k += b2i(x >= threshold[i])
