@@ -63,7 +63,7 @@ for prec in ("float64", "float32"):
     o = ours[prec]
     d = o["decisions_per_s_median"]
     print(f"spikebridge snn {prec}: {d:12,.0f} decisions/s (wall, median of {o['repeats']}; "
-          f"{o['cpu_us_per_decision_median']:.2f} us CPU per decision), "
+          f"{o['cpu_us_per_decision_median']:.2f} us CPU per decision; {o.get('batch_kernel', '?')} kernel), "
           f"{o['match_brian2_decisions']}/{o['inputs']} decisions equal Brian2's fixture")
     print(f"  ratio {prec} / Brian2 run-only: {d / b_run:8.1f}x   (vs incl. build: {d / b_total:,.0f}x)")
 PY

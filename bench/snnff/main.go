@@ -3,7 +3,8 @@
 // biases and 1000 inputs stored in snn/brian2_ff_seed1.npz, T = 100, in Brian2's
 // next-step order, all inputs in one batched run. It checks the decisions
 // against the fixture and prints one "RESULT {json}" line, like the reference
-// script, for bench/snn_vs_brian2.sh to read.
+// script, for bench/snn_vs_brian2.sh to read. RunBatch simulates the inputs in
+// lockstep chunks of 32 (batch_kernel in the result names the SIMD kernel).
 package main
 
 import (
@@ -185,7 +186,8 @@ func bench[F snn.Float](d *ffData, repeats int, minTime time.Duration) (map[stri
 	c := state.Counters
 	return map[string]any{
 		"bench": "ff", "simulator": "spikebridge/snn", "propagation": string(net.Propagation),
-		"precision": fmt.Sprintf("%T", F(0)), "inputs": d.n, "steps": d.steps, "repeats": repeats,
+		"batch_kernel": snn.BatchKernel(),
+		"precision":    fmt.Sprintf("%T", F(0)), "inputs": d.n, "steps": d.steps, "repeats": repeats,
 		"build_s":                    build.Seconds(),
 		"decisions_per_s_median":     1 / median,
 		"us_per_decision_median":     1e6 * median,
