@@ -84,6 +84,9 @@ func runEval(opts *EvalOptions) error {
 	if opts.InitStates == "" && (opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes) {
 		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
 	}
+	if opts.Timesteps < 0 {
+		return usageErrorf("--timesteps %d: want T > 0 (0: the model file's default)", opts.Timesteps)
+	}
 	e, err := env.Make(opts.Env)
 	if err != nil {
 		return usageErrorf("--env: %v", err)

@@ -108,6 +108,7 @@ func TestEvalBadInputs(t *testing.T) {
 		{"unknown env", EvalOptions{Model: modelPath, Env: "mountaincar-v0", Episodes: 1}, `unknown environment "mountaincar-v0"`, true},
 		{"init states of wrong width", EvalOptions{Model: modelPath, Env: "cartpole-v1", InitStates: expected + ":q"}, `array "q" has shape [2500 2], want (episodes, 4) initial states`, false},
 		{"missing model", EvalOptions{Model: "no-such.safetensors", Env: "cartpole-v1", Episodes: 1}, "no-such.safetensors", false},
+		{"negative T", EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 1, Timesteps: -1}, "--timesteps -1: want T > 0", true},
 	} {
 		tc.opts.IO = &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 		err := runEval(&tc.opts)
