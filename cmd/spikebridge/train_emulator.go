@@ -267,7 +267,7 @@ on a terminal and a line every few seconds otherwise.`,
 	f.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
 	f.Float64Var(&c.LRFinal, "lr-final", 1e-5, "learning rate reached by a cosine decay at the last epoch (0 = constant)")
 	f.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation loss (0 = never)")
-	f.BoolVar(&c.Feedback, "feedback", false, "spiking: a forward model rolled over the window (integrating readout fed back as input)")
+	f.BoolVar(&c.Feedback, "feedback", false, "spiking, experimental: a forward model rolled over the window (integrating readout fed back as input; unstable on the arm so far)")
 	f.Float64Var(&c.GradClip, "grad-clip", 0, "rescale each batch's gradient to at most this L2 norm (0 = off)")
 	f.StringVar(&freeze, "freeze", "", "comma-separated layers kept fixed (rate: fc1,fc2,...; spiking: input,recurrent,readout); with --init to fine-tune")
 	f.StringVar(&opts.Init, "init", "", "start from this emulator file (same task and sizes)")
