@@ -157,8 +157,14 @@ func compareToDir(opts *CompareOptions) (*convert.Comparison, []byte, error) {
 		}
 	}
 	// Progress goes to stderr even with --json: stdout holds the document.
-	co.Progress = func(T int) { fmt.Fprintf(opts.IO.ErrOut, "compare: T=%d\n", T) }
+	prog := newStepProgress(opts.IO.ErrOut, "compare", len(opts.Timesteps))
+	done := 0
+	co.Progress = func(T int) {
+		prog.at(done, fmt.Sprintf("T=%d, %d episodes", T, max(co.Episodes, len(co.InitStates))))
+		done++
+	}
 	cmp, err := convert.Compare(e, ann, s, co)
+	prog.finish()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -287,7 +287,10 @@ func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States,
 		return nil, nil, data, err
 	}
 	fmt.Fprintf(progress, "distill: student %s, %d states, accuracy %.4f\n", student, data.Rows(), cres.Accuracy)
+	prog := newStepProgress(progress, "distill", opts.DaggerRounds)
+	defer prog.finish()
 	for round := 1; round <= opts.DaggerRounds; round++ {
+		prog.at(round-1, fmt.Sprintf("DAgger round %d of %d", round, opts.DaggerRounds))
 		s, _, err := convert.Convert(student, data, cOpts)
 		if err != nil {
 			return nil, nil, data, err
@@ -318,8 +321,8 @@ func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States,
 		r := daggerRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(),
 			LabelAgreement: float64(agree) / float64(max(rec.Rows(), 1)), Accuracy: cres.Accuracy}
 		res.Rounds = append(res.Rounds, r)
-		fmt.Fprintf(progress, "distill: DAgger round %d: SNN return %.1f, %d new states (SNN = teacher on %.3f), student accuracy %.4f on %d\n",
-			round, mean, r.NewStates, r.LabelAgreement, cres.Accuracy, data.Rows())
+		prog.note(fmt.Sprintf("DAgger round %d: SNN return %.1f, %d new states (SNN = teacher on %.3f), student accuracy %.4f on %d",
+			round, mean, r.NewStates, r.LabelAgreement, cres.Accuracy, data.Rows()))
 	}
 	acc := cres.Accuracy
 	res.StudentAccuracy = &acc
