@@ -57,3 +57,60 @@ func addColumns64(v, wt []float64, spikes []int32) {
 	}
 	addColumnsSSE2(v, wt, spikes)
 }
+
+// AVX-512 kernels (addcols512_amd64.s), used when the CPU has AVX-512F.
+
+//go:noescape
+func addColumns32x(v, wt []float32, spikes []int32)
+
+//go:noescape
+func addColumns64x(v, wt []float64, spikes []int32)
+
+//go:noescape
+func integrateFire32x(v, drive, threshold []float32, leak float32, spikes []int32) int
+
+//go:noescape
+func integrateFire64x(v, drive, threshold []float64, leak float64, spikes []int32) int
+
+// checkColumns panics unless every spike of the ascending list indexes a
+// column of wt; it reports whether there is anything to add.
+func checkColumns(nv, nwt int, spikes []int32) bool {
+	if nv == 0 || len(spikes) == 0 {
+		return false
+	}
+	in := nwt / nv
+	if uint32(spikes[len(spikes)-1]) >= uint32(in) || uint32(spikes[0]) >= uint32(in) {
+		panic("snn: addColumns: spike index outside the weight matrix")
+	}
+	return true
+}
+
+// addColumnsWide32 is addColumns32 in AVX-512.
+func addColumnsWide32(v, wt []float32, spikes []int32) {
+	if checkColumns(len(v), len(wt), spikes) {
+		addColumns32x(v, wt, spikes)
+	}
+}
+
+// addColumnsWide64 is addColumns64 in AVX-512.
+func addColumnsWide64(v, wt []float64, spikes []int32) {
+	if checkColumns(len(v), len(wt), spikes) {
+		addColumns64x(v, wt, spikes)
+	}
+}
+
+// integrateAndFireWide32 is integrateAndFire for float32 in AVX-512.
+func integrateAndFireWide32(v, drive []float32, leak float32, threshold []float32, spikes []int32) int {
+	if n := len(v); len(drive) < n || len(threshold) < n || len(spikes) < n {
+		panic("snn: integrateAndFire: buffers shorter than the layer")
+	}
+	return integrateFire32x(v, drive, threshold, leak, spikes)
+}
+
+// integrateAndFireWide64 is integrateAndFire for float64 in AVX-512.
+func integrateAndFireWide64(v, drive []float64, leak float64, threshold []float64, spikes []int32) int {
+	if n := len(v); len(drive) < n || len(threshold) < n || len(spikes) < n {
+		panic("snn: integrateAndFire: buffers shorter than the layer")
+	}
+	return integrateFire64x(v, drive, threshold, leak, spikes)
+}

@@ -101,9 +101,17 @@ type compiledLayer[F Float] struct {
 	integrateAndFire func(v, drive []F, leak F, threshold []F, spikes []int32) int
 }
 
-// columnAdder picks the assembly kernel when F is float32; the results are
-// bit-identical to the generic loop either way.
+// columnAdder picks the fastest assembly kernel for F (AVX-512, else SSE on
+// amd64); the results are bit-identical to the generic loop either way.
 func columnAdder[F Float]() func(v, wt []F, spikes []int32) {
+	if _, avx512 := lockstepKernels(); avx512 {
+		if fast, ok := any(addColumnsWide32).(func(v, wt []F, spikes []int32)); ok {
+			return fast
+		}
+		if fast, ok := any(addColumnsWide64).(func(v, wt []F, spikes []int32)); ok {
+			return fast
+		}
+	}
 	if fast, ok := any(addColumns32).(func(v, wt []F, spikes []int32)); ok {
 		return fast
 	}
@@ -114,6 +122,14 @@ func columnAdder[F Float]() func(v, wt []F, spikes []int32) {
 }
 
 func fireKernel[F Float]() func(v, drive []F, leak F, threshold []F, spikes []int32) int {
+	if _, avx512 := lockstepKernels(); avx512 {
+		if fast, ok := any(integrateAndFireWide32).(func(v, drive []F, leak F, threshold []F, spikes []int32) int); ok {
+			return fast
+		}
+		if fast, ok := any(integrateAndFireWide64).(func(v, drive []F, leak F, threshold []F, spikes []int32) int); ok {
+			return fast
+		}
+	}
 	if fast, ok := any(integrateAndFire32).(func(v, drive []F, leak F, threshold []F, spikes []int32) int); ok {
 		return fast
 	}

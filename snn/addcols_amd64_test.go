@@ -1,0 +1,89 @@
+package snn
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestWideKernelsBitIdentical compares the AVX-512 per-sample kernels with the
+// generic loops, bit for bit, over widths that exercise the 4-register
+// blocks, single registers and masked tails, and checks that they write
+// nothing past the slices they are given (sentinels after the ends).
+func TestWideKernelsBitIdentical(t *testing.T) {
+	if _, avx512 := lockstepKernels(); !avx512 {
+		t.Skip("no AVX-512 here")
+	}
+	checkWide[float32](t, addColumnsWide32, integrateAndFireWide32)
+	checkWide[float64](t, addColumnsWide64, integrateAndFireWide64)
+}
+
+func checkWide[F Float](t *testing.T, add func(v, wt []F, spikes []int32),
+	fire func(v, drive []F, leak F, threshold []F, spikes []int32) int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	const sentinel = 12345
+	for _, out := range []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 130} {
+		const in = 40
+		wt := make([]F, in*out)
+		for i := range wt {
+			wt[i] = F(rng.NormFloat64())
+		}
+		for _, nSpikes := range []int{0, 1, 2, 7, 40} {
+			spikes := make([]int32, nSpikes)
+			for i := range spikes {
+				spikes[i] = int32(rng.IntN(in))
+			}
+			slices.Sort(spikes)
+			buf := make([]F, out+20)
+			for i := range buf {
+				buf[i] = F(rng.NormFloat64() * 1e3)
+			}
+			want := slices.Clone(buf)
+			addColumns(want[:out], wt, spikes)
+			add(buf[:out], wt, spikes)
+			if i := firstBitDiff(buf, want); i >= 0 {
+				t.Fatalf("%T addColumns out=%d spikes=%d: element %d = %v, generic %v", F(0), out, nSpikes, i, buf[i], want[i])
+			}
+		}
+		for _, leak := range []F{1, 0.9, 0.5} {
+			for trial := range 8 {
+				v := make([]F, out+20)
+				drive, th := make([]F, out), make([]F, out)
+				for i := range v {
+					v[i] = F(rng.NormFloat64())
+				}
+				for i := range drive {
+					drive[i] = F(rng.NormFloat64() * 0.5)
+					th[i] = F(0.5 + rng.Float64())
+					if trial%2 == 0 && i%3 == 0 { // exactly at threshold
+						v[i], drive[i] = th[i], 0
+						if leak != 1 {
+							v[i] = th[i] / leak
+						}
+					}
+				}
+				if trial == 1 {
+					v[0], drive[0] = F(math.Copysign(0, -1)), F(math.Copysign(0, -1)) // -0 stays -0
+				}
+				want := slices.Clone(v)
+				gotSpikes, wantSpikes := make([]int32, out+20), make([]int32, out+20)
+				for i := out; i < len(gotSpikes); i++ {
+					gotSpikes[i], wantSpikes[i] = sentinel, sentinel
+				}
+				kw := integrateAndFire(want[:out], drive, leak, th, wantSpikes[:out])
+				kg := fire(v[:out], drive, leak, th, gotSpikes[:out])
+				if kg != kw || !slices.Equal(gotSpikes[:kg], wantSpikes[:kw]) {
+					t.Fatalf("%T integrateAndFire out=%d leak=%v: spikes %v, generic %v", F(0), out, leak, gotSpikes[:kg], wantSpikes[:kw])
+				}
+				if !slices.Equal(gotSpikes[out:], wantSpikes[out:]) {
+					t.Fatalf("%T integrateAndFire out=%d: wrote past the spike list: %v", F(0), out, gotSpikes[out:])
+				}
+				if i := firstBitDiff(v, want); i >= 0 {
+					t.Fatalf("%T integrateAndFire out=%d leak=%v: v[%d] = %v, generic %v", F(0), out, leak, i, v[i], want[i])
+				}
+			}
+		}
+	}
+}
