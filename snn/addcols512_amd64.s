@@ -263,3 +263,167 @@ if64done:
 	MOVQ R11, ret+104(FP)
 	VZEROUPPER
 	RET
+
+// func integrate32x(v, drive []float32, leak float32)
+TEXT ·integrate32x(SB), NOSPLIT, $0-52
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ drive_base+24(FP), SI
+	VBROADCASTSS leak+48(FP), Z20
+	XORQ R10, R10          // element index
+in32xloop:
+	MOVQ CX, R9
+	SUBQ R10, R9
+	JLE  in32xdone
+	MOVQ $-1, AX
+	CMPQ R9, $16
+	JGE  in32xfull
+	MOVQ R9, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	MOVQ v_len+8(FP), CX
+in32xfull:
+	KMOVW AX, K1
+	VMOVUPS.Z (DI)(R10*4), K1, Z0
+	VMULPS Z20, Z0, Z0      // leak*v (exact when leak = 1)
+	VADDPS (SI)(R10*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DI)(R10*4)
+	ADDQ $16, R10
+	JMP  in32xloop
+in32xdone:
+	VZEROUPPER
+	RET
+
+// func fire32x(v, threshold []float32, spikes []int32) int
+TEXT ·fire32x(SB), NOSPLIT, $0-80
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ threshold_base+24(FP), R8
+	MOVQ spikes_base+48(FP), DX
+	XORQ R11, R11          // spikes so far
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X1
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X1, X1
+	VPMOVZXBD X1, Z31      // lane indices 0..15
+	MOVL $16, AX
+	VPBROADCASTD AX, Z30
+	XORQ R10, R10          // element index
+fi32xloop:
+	MOVQ CX, R9
+	SUBQ R10, R9
+	JLE  fi32xdone
+	MOVQ $-1, AX
+	CMPQ R9, $16
+	JGE  fi32xfull
+	MOVQ R9, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	MOVQ v_len+8(FP), CX
+fi32xfull:
+	KMOVW AX, K1
+	VMOVUPS.Z (DI)(R10*4), K1, Z0
+	VCMPPS $0x1D, (R8)(R10*4), Z0, K1, K2 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K2, Z1
+	KMOVW K2, AX
+	POPCNTL AX, AX
+	MOVQ $1, BX
+	MOVQ CX, R12
+	MOVQ AX, CX
+	SHLQ CX, BX
+	MOVQ R12, CX
+	DECQ BX
+	KMOVW BX, K3
+	VMOVDQU32 Z1, K3, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	ADDQ $16, R10
+	JMP  fi32xloop
+fi32xdone:
+	MOVQ R11, ret+72(FP)
+	VZEROUPPER
+	RET
+
+// func integrate64x(v, drive []float64, leak float64)
+TEXT ·integrate64x(SB), NOSPLIT, $0-56
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ drive_base+24(FP), SI
+	VBROADCASTSD leak+48(FP), Z20
+	XORQ R10, R10          // element index
+in64xloop:
+	MOVQ CX, R9
+	SUBQ R10, R9
+	JLE  in64xdone
+	MOVQ $-1, AX
+	CMPQ R9, $8
+	JGE  in64xfull
+	MOVQ R9, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	MOVQ v_len+8(FP), CX
+in64xfull:
+	KMOVW AX, K1
+	VMOVUPD.Z (DI)(R10*8), K1, Z0
+	VMULPD Z20, Z0, Z0      // leak*v (exact when leak = 1)
+	VADDPD (SI)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, (DI)(R10*8)
+	ADDQ $8, R10
+	JMP  in64xloop
+in64xdone:
+	VZEROUPPER
+	RET
+
+// func fire64x(v, threshold []float64, spikes []int32) int
+TEXT ·fire64x(SB), NOSPLIT, $0-80
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ threshold_base+24(FP), R8
+	MOVQ spikes_base+48(FP), DX
+	XORQ R11, R11          // spikes so far
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X1
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X1, X1
+	VPMOVZXBD X1, Z31      // lane indices 0..15
+	MOVL $8, AX
+	VPBROADCASTD AX, Z30
+	XORQ R10, R10          // element index
+fi64xloop:
+	MOVQ CX, R9
+	SUBQ R10, R9
+	JLE  fi64xdone
+	MOVQ $-1, AX
+	CMPQ R9, $8
+	JGE  fi64xfull
+	MOVQ R9, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	MOVQ v_len+8(FP), CX
+fi64xfull:
+	KMOVW AX, K1
+	VMOVUPD.Z (DI)(R10*8), K1, Z0
+	VCMPPD $0x1D, (R8)(R10*8), Z0, K1, K2 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K2, Z1
+	KMOVW K2, AX
+	POPCNTL AX, AX
+	MOVQ $1, BX
+	MOVQ CX, R12
+	MOVQ AX, CX
+	SHLQ CX, BX
+	MOVQ R12, CX
+	DECQ BX
+	KMOVW BX, K3
+	VMOVDQU32 Z1, K3, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	ADDQ $8, R10
+	JMP  fi64xloop
+fi64xdone:
+	MOVQ R11, ret+72(FP)
+	VZEROUPPER
+	RET

@@ -114,3 +114,47 @@ func integrateAndFireWide64(v, drive []float64, leak float64, threshold []float6
 	}
 	return integrateFire64x(v, drive, threshold, leak, spikes)
 }
+
+//go:noescape
+func integrate32x(v, drive []float32, leak float32)
+
+//go:noescape
+func integrate64x(v, drive []float64, leak float64)
+
+//go:noescape
+func fire32x(v, threshold []float32, spikes []int32) int
+
+//go:noescape
+func fire64x(v, threshold []float64, spikes []int32) int
+
+// integrateWide32 is integrate for float32 in AVX-512.
+func integrateWide32(v, drive []float32, leak float32) {
+	if len(drive) < len(v) {
+		panic("snn: integrate: drive shorter than the layer")
+	}
+	integrate32x(v, drive, leak)
+}
+
+// integrateWide64 is integrate for float64 in AVX-512.
+func integrateWide64(v, drive []float64, leak float64) {
+	if len(drive) < len(v) {
+		panic("snn: integrate: drive shorter than the layer")
+	}
+	integrate64x(v, drive, leak)
+}
+
+// fireWide32 is fire for float32 in AVX-512.
+func fireWide32(v, threshold []float32, spikes []int32) int {
+	if n := len(v); len(threshold) < n || len(spikes) < n {
+		panic("snn: fire: buffers shorter than the layer")
+	}
+	return fire32x(v, threshold, spikes)
+}
+
+// fireWide64 is fire for float64 in AVX-512.
+func fireWide64(v, threshold []float64, spikes []int32) int {
+	if n := len(v); len(threshold) < n || len(spikes) < n {
+		panic("snn: fire: buffers shorter than the layer")
+	}
+	return fire64x(v, threshold, spikes)
+}

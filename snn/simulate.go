@@ -21,19 +21,19 @@ func (n *NetworkOf[F]) simulateSameStep(s *StateOf[F], sample, T int) int64 {
 			v := views[l]
 			switch {
 			case l > 0:
-				integrate(v, c.bias, c.leak)
+				c.integrate(v, c.bias, c.leak)
 				c.addColumns(v, c.transposed, prev)
 			case analog:
-				integrate(v, s.drive, c.leak)
+				c.integrate(v, s.drive, c.leak)
 			default:
-				integrate(v, c.bias, c.leak)
+				c.integrate(v, c.bias, c.leak)
 				c.addColumns(v, c.transposed, pos)
 				subtractColumns(v, c.transposed, neg)
 			}
 			if c.integrator {
 				break
 			}
-			k := fire(v, c.threshold, s.spikes[l])
+			k := c.fire(v, c.threshold, s.spikes[l])
 			prev = s.spikes[l][:k]
 			resetAndCount(v, c.threshold, c.resetZero, prev, counts[l])
 			if rec != nil {
