@@ -31,14 +31,17 @@
 //
 // Precision is a type parameter: Network (float32) is the fast default, and
 // NetworkOf[float64] is bit-compatible with Brian2's float64 arithmetic. On
-// amd64 the float32 column additions and threshold tests run in SSE assembly
-// that is bit-identical to the generic Go loops (tests compare them bit for bit).
+// amd64 the column additions, integration and threshold tests run in AVX-512
+// assembly where the CPU has it, else in SSE (float32 threshold tests, column
+// additions); every kernel is bit-identical to the generic Go loops (tests
+// compare them bit for bit).
 //
 // RunBatch simulates batches of 16 or more samples in lockstep on amd64 with
-// AVX (lockstep.go): chunks of 32 samples advance one step at a time, every
-// sample a SIMD lane, with spikes as lane masks and dense masked column
-// additions. The results are bit-identical to the per-sample path, which
-// remains for single runs, small batches, Poisson input and recording.
+// AVX or AVX-512 (lockstep.go; BatchKernel says which): chunks of 32 samples
+// advance one step at a time, every sample a SIMD lane, with spikes as lane
+// masks and masked column additions. The results are bit-identical to the
+// per-sample path, which remains for single runs, small batches, Poisson input
+// and recording.
 //
 // Runs write into a State the caller owns (Network.NewState); after it is made,
 // Run and RunBatch allocate nothing. The state is reset before every decision

@@ -12,19 +12,23 @@ import "unsafe"
 //
 // The results are bit-identical to the per-sample path: every membrane gets
 // the same operations in the same order (positive input spikes in ascending
-// order, then negative ones, then the next layers), and the masked-off terms
-// are exact identities: v - (+0) = v for every v, including -0, which is why
-// positive spikes subtract the negated weight rather than add the weight.
-// Spike counts are kept as floats in the lanes (exact while T <= 2^24).
+// order, then negative ones, then the next layers). The AVX kernels add
+// masked-off terms that are exact identities: v - (+0) = v for every v,
+// including -0, which is why positive spikes subtract the negated weight
+// rather than add the weight. The AVX-512 kernels use merge masking (a
+// masked-off lane is not written) and skip presynaptic neurons silent in all
+// 16 lanes of a block. Spike counts are kept as floats in the lanes (exact
+// while T <= 2^24).
 //
 // The kernels need AVX, or AVX-512 for the faster ones (lockstep_amd64.s,
-// which describes both); elsewhere, for Poisson input (its
-// random draws are made sample by sample) and with a Recorder, RunBatch takes
-// the per-sample path.
+// which describes both); elsewhere, for Poisson input (its random draws are
+// made sample by sample) and with a Recorder, RunBatch takes the per-sample
+// path.
 
 const (
-	// lockLanes is the chunk width: a multiple of both kernels' blocks
-	// (16 float64 or 32 float32 lanes, four AVX registers).
+	// lockLanes is the chunk width: a multiple of every kernel's block
+	// (AVX: 16 float64 or 32 float32 lanes, four registers; AVX-512: 16
+	// lanes, and the float32 layer kernel takes two blocks at once).
 	lockLanes = 32
 	// lockMinBatch is the smallest batch worth a lockstep chunk; smaller ones
 	// would spend most lanes on padding.
