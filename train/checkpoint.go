@@ -15,10 +15,14 @@ import (
 )
 
 // Checkpoint file layout: the magic, the payload length (uint64 LE), the
-// gob-encoded checkpointState, and the payload's CRC-32 (IEEE, LE). The CRC
+// gob-encoded checkpointOf, and the payload's CRC-32 (IEEE, LE). The CRC
 // is checked before the payload is decoded, so a truncated or altered file is
-// refused without touching the trainer.
-const checkpointMagic = "SBDQNCK1"
+// refused without touching the trainer. DQN and SQN checkpoints differ in
+// their magic and their Config only.
+const (
+	checkpointMagic    = "SBDQNCK1"
+	sqnCheckpointMagic = "SBSQNCK1"
+)
 
 // maxCheckpointBytes bounds the payload size read from a file header.
 const maxCheckpointBytes = 1 << 34
@@ -26,9 +30,10 @@ const maxCheckpointBytes = 1 << 34
 // ErrCorruptCheckpoint reports a checkpoint file that fails its checks.
 var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
 
-type checkpointState struct {
+// checkpointOf is the whole state of a Q-learning run with settings C.
+type checkpointOf[C any] struct {
 	FormatVersion int
-	Config        Config
+	Config        C
 	Step, Resets  int64
 	Obs           []float32
 	EpReturn      float64
@@ -54,25 +59,53 @@ type checkpointState struct {
 
 // SaveCheckpoint writes the whole training state to path atomically.
 func (t *Trainer) SaveCheckpoint(path string) error {
-	st := checkpointState{
-		FormatVersion: 1, Config: t.cfg, Step: t.step, Resets: t.resets, Obs: t.obs,
-		EpReturn: t.epReturn, EpActions: t.epActions, EpLossSum: t.epLossSum, EpLossN: t.epLossN,
-		Updates: t.updates, Returns: t.returns, SolvedStep: t.solvedStep, Metrics: t.metrics,
-		Online: t.online.tensors(), Target: t.target.tensors(), AdamM: t.opt.m, AdamV: t.opt.v, AdamStep: t.opt.step,
-		BestScore: t.bestScore, BestStep: t.bestStep,
+	return saveCheckpoint(path, checkpointMagic, t.cfg, &t.qLearning)
+}
+
+// ResumeTrainer rebuilds a trainer from the checkpoint at path. cfg must equal
+// the checkpoint's settings; otherwise the error lists the differences.
+func ResumeTrainer(cfg Config, path string) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if t.best != nil {
-		st.HasBest, st.Best = true, t.best.tensors()
+	st, err := readCheckpoint[Config](path, checkpointMagic, "DQN")
+	if err != nil {
+		return nil, err
+	}
+	if d := cfg.diff(st.Config); d != "" {
+		return nil, fmt.Errorf("train: checkpoint %s was written with other settings: %s", path, d)
+	}
+	t, err := newTrainer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := restoreCheckpoint(&t.qLearning, st, path, newQParams, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// saveCheckpoint writes q's state with the settings cfg to path atomically.
+func saveCheckpoint[C any, P paramSet[P]](path, magic string, cfg C, q *qLearning[P]) error {
+	st := checkpointOf[C]{
+		FormatVersion: 1, Config: cfg, Step: q.step, Resets: q.resets, Obs: q.obs,
+		EpReturn: q.epReturn, EpActions: q.epActions, EpLossSum: q.epLossSum, EpLossN: q.epLossN,
+		Updates: q.updates, Returns: q.returns, SolvedStep: q.solvedStep, Metrics: q.metrics,
+		Online: q.online.tensors(), Target: q.target.tensors(), AdamM: q.opt.m, AdamV: q.opt.v, AdamStep: q.opt.step,
+		BestScore: q.bestScore, BestStep: q.bestStep,
+	}
+	if q.hasBest() {
+		st.HasBest, st.Best = true, q.best.tensors()
 	}
 	var err error
-	if st.ActRNG, err = t.actPCG.MarshalBinary(); err != nil {
+	if st.ActRNG, err = q.actPCG.MarshalBinary(); err != nil {
 		return fmt.Errorf("train: checkpoint %s: exploration RNG: %w", path, err)
 	}
-	if st.ReplayRNG, err = t.replayPCG.MarshalBinary(); err != nil {
+	if st.ReplayRNG, err = q.replayPCG.MarshalBinary(); err != nil {
 		return fmt.Errorf("train: checkpoint %s: replay RNG: %w", path, err)
 	}
 	var rb bytes.Buffer
-	if _, err := t.buf.WriteTo(&rb); err != nil {
+	if _, err := q.buf.WriteTo(&rb); err != nil {
 		return fmt.Errorf("train: checkpoint %s: replay buffer: %w", path, err)
 	}
 	st.Replay = rb.Bytes()
@@ -81,7 +114,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		return fmt.Errorf("train: checkpoint %s: encode: %w", path, err)
 	}
 	return formats.WriteFileAtomic(path, func(w io.Writer) error {
-		hdr := binary.LittleEndian.AppendUint64([]byte(checkpointMagic), uint64(payload.Len()))
+		hdr := binary.LittleEndian.AppendUint64([]byte(magic), uint64(payload.Len()))
 		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
@@ -93,8 +126,9 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	})
 }
 
-// readCheckpoint reads and verifies a checkpoint file.
-func readCheckpoint(path string) (*checkpointState, error) {
+// readCheckpoint reads and verifies a checkpoint file of the given magic
+// (kind names it in errors).
+func readCheckpoint[C any](path, magic, kind string) (*checkpointOf[C], error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: checkpoint: %w", err)
@@ -104,14 +138,14 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: checkpoint %s: %w", path, err)
 	}
-	hdr := make([]byte, len(checkpointMagic)+8)
+	hdr := make([]byte, len(magic)+8)
 	if _, err := io.ReadFull(f, hdr); err != nil {
 		return nil, fmt.Errorf("train: checkpoint %s: %w: header: %v", path, ErrCorruptCheckpoint, err)
 	}
-	if string(hdr[:len(checkpointMagic)]) != checkpointMagic {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: not a spikebridge DQN checkpoint (magic %q)", path, ErrCorruptCheckpoint, hdr[:len(checkpointMagic)])
+	if string(hdr[:len(magic)]) != magic {
+		return nil, fmt.Errorf("train: checkpoint %s: %w: not a spikebridge %s checkpoint (magic %q)", path, ErrCorruptCheckpoint, kind, hdr[:len(magic)])
 	}
-	n := binary.LittleEndian.Uint64(hdr[len(checkpointMagic):])
+	n := binary.LittleEndian.Uint64(hdr[len(magic):])
 	if n > maxCheckpointBytes || int64(n) != info.Size()-int64(len(hdr))-4 {
 		return nil, fmt.Errorf("train: checkpoint %s: %w: payload length %d does not fit the file size %d", path, ErrCorruptCheckpoint, n, info.Size())
 	}
@@ -124,7 +158,7 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	if crc32.ChecksumIEEE(payload) != sum {
 		return nil, fmt.Errorf("train: checkpoint %s: %w: checksum mismatch", path, ErrCorruptCheckpoint)
 	}
-	var st checkpointState
+	var st checkpointOf[C]
 	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&st); err != nil {
 		return nil, fmt.Errorf("train: checkpoint %s: %w: decode: %v", path, ErrCorruptCheckpoint, err)
 	}
@@ -134,88 +168,75 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	return &st, nil
 }
 
-// ResumeTrainer rebuilds a trainer from the checkpoint at path. cfg must equal
-// the checkpoint's settings; otherwise the error lists the differences.
-func ResumeTrainer(cfg Config, path string) (*Trainer, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	st, err := readCheckpoint(path)
-	if err != nil {
-		return nil, err
-	}
-	if d := cfg.diff(st.Config); d != "" {
-		return nil, fmt.Errorf("train: checkpoint %s was written with other settings: %s", path, d)
-	}
-	t, err := newTrainer(cfg)
-	if err != nil {
-		return nil, err
-	}
+// restoreCheckpoint loads st into q, a fresh run of the same settings, and
+// rebuilds the env's state; l refreshes the networks that share q's
+// parameters.
+func restoreCheckpoint[C any, P paramSet[P]](q *qLearning[P], st *checkpointOf[C], path string, newParams func([]int) P, l learner) error {
 	bad := func(what string, err error) error {
 		return fmt.Errorf("train: checkpoint %s: %w: %s: %v", path, ErrCorruptCheckpoint, what, err)
 	}
-	if err := copyTensors(t.online.tensors(), st.Online); err != nil {
-		return nil, bad("online network", err)
+	if err := copyTensors(q.online.tensors(), st.Online); err != nil {
+		return bad("online network", err)
 	}
-	if err := copyTensors(t.target.tensors(), st.Target); err != nil {
-		return nil, bad("target network", err)
+	if err := copyTensors(q.target.tensors(), st.Target); err != nil {
+		return bad("target network", err)
 	}
-	t.paramsChanged()
-	if err := copyTensors(t.opt.m, st.AdamM); err != nil {
-		return nil, bad("Adam first moments", err)
+	l.paramsChanged()
+	if err := copyTensors(q.opt.m, st.AdamM); err != nil {
+		return bad("Adam first moments", err)
 	}
-	if err := copyTensors(t.opt.v, st.AdamV); err != nil {
-		return nil, bad("Adam second moments", err)
+	if err := copyTensors(q.opt.v, st.AdamV); err != nil {
+		return bad("Adam second moments", err)
 	}
-	t.opt.step = st.AdamStep
+	q.opt.step = st.AdamStep
 	if st.HasBest {
-		t.best = newQParams(t.sizes)
-		if err := copyTensors(t.best.tensors(), st.Best); err != nil {
-			return nil, bad("best network", err)
+		q.best = newParams(q.sizes)
+		if err := copyTensors(q.best.tensors(), st.Best); err != nil {
+			return bad("best network", err)
 		}
 	}
-	t.bestScore, t.bestStep = st.BestScore, st.BestStep
-	if err := t.actPCG.UnmarshalBinary(st.ActRNG); err != nil {
-		return nil, bad("exploration RNG", err)
+	q.bestScore, q.bestStep = st.BestScore, st.BestStep
+	if err := q.actPCG.UnmarshalBinary(st.ActRNG); err != nil {
+		return bad("exploration RNG", err)
 	}
-	if err := t.replayPCG.UnmarshalBinary(st.ReplayRNG); err != nil {
-		return nil, bad("replay RNG", err)
+	if err := q.replayPCG.UnmarshalBinary(st.ReplayRNG); err != nil {
+		return bad("replay RNG", err)
 	}
-	if _, err := t.buf.ReadFrom(bytes.NewReader(st.Replay)); err != nil {
-		return nil, bad("replay buffer", err)
+	if _, err := q.buf.ReadFrom(bytes.NewReader(st.Replay)); err != nil {
+		return bad("replay buffer", err)
 	}
-	if st.Step < 0 || st.Step > int64(cfg.Steps) || st.Resets < 1 || len(st.EpActions) > int(st.Step) {
-		return nil, bad("counters", fmt.Errorf("step %d, resets %d, episode length %d", st.Step, st.Resets, len(st.EpActions)))
+	if st.Step < 0 || st.Step > int64(q.loopCfg.Steps) || st.Resets < 1 || len(st.EpActions) > int(st.Step) {
+		return bad("counters", fmt.Errorf("step %d, resets %d, episode length %d", st.Step, st.Resets, len(st.EpActions)))
 	}
-	t.step, t.resets = st.Step, st.Resets
-	t.epReturn, t.epActions, t.epLossSum, t.epLossN = st.EpReturn, st.EpActions, st.EpLossSum, st.EpLossN
-	t.updates, t.returns, t.solvedStep, t.metrics = st.Updates, st.Returns, st.SolvedStep, st.Metrics
+	q.step, q.resets = st.Step, st.Resets
+	q.epReturn, q.epActions, q.epLossSum, q.epLossN = st.EpReturn, st.EpActions, st.EpLossSum, st.EpLossN
+	q.updates, q.returns, q.solvedStep, q.metrics = st.Updates, st.Returns, st.SolvedStep, st.Metrics
 
 	// The env's own random stream is not exported, so its state is rebuilt
 	// by replaying: the same seed, the same number of resets, then the
 	// current episode's actions. The result must match the saved observation.
-	t.env.Seed(cfg.Seed)
+	q.env.Seed(q.loopCfg.Seed)
 	var obs []float32
-	for i := int64(0); i < t.resets; i++ {
-		obs = t.env.Reset()
+	for i := int64(0); i < q.resets; i++ {
+		obs = q.env.Reset()
 	}
-	for i, a := range t.epActions {
-		res, err := t.env.Step(int(a))
+	for i, a := range q.epActions {
+		res, err := q.env.Step(int(a))
 		if err != nil {
-			return nil, bad("replaying the current episode", fmt.Errorf("action %d: %w", i, err))
+			return bad("replaying the current episode", fmt.Errorf("action %d: %w", i, err))
 		}
 		obs = res.Obs
 	}
 	if len(obs) != len(st.Obs) {
-		return nil, bad("observation", fmt.Errorf("%d values, want %d", len(st.Obs), len(obs)))
+		return bad("observation", fmt.Errorf("%d values, want %d", len(st.Obs), len(obs)))
 	}
 	for i := range obs {
 		if math.Float32bits(obs[i]) != math.Float32bits(st.Obs[i]) {
-			return nil, bad("observation", fmt.Errorf("replayed environment gives %v, checkpoint holds %v", obs, st.Obs))
+			return bad("observation", fmt.Errorf("replayed environment gives %v, checkpoint holds %v", obs, st.Obs))
 		}
 	}
-	t.obs = append(t.obs[:0], obs...)
-	return t, nil
+	q.obs = append(q.obs[:0], obs...)
+	return nil
 }
 
 func copyTensors(dst, src [][]float32) error {

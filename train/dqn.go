@@ -3,13 +3,10 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
 )
 
 // Row is one line of metrics.csv: an episode end (Return set, Eval NaN) or
@@ -36,53 +33,16 @@ type Progress struct {
 // Trainer is one DQN run. Make it with NewTrainer (fresh) or ResumeTrainer
 // (from a checkpoint), then call Run.
 type Trainer struct {
-	cfg       Config
-	env       env.Env
-	evalEnv   env.Env
-	sizes     []int
-	threshold float64
+	qLearning[*qParams]
+	cfg Config
 
-	online, target       *qParams
 	onlineNet, targetNet *model.Network
 	actPolicy            *model.QPolicy
-	evalPolicy           *model.QPolicy
 	ws                   *model.Workspace
 	graph                *lossGraph
-	opt                  *adam
-	buf                  *replay.Buffer
-	batch                *replay.Batch
 	qNext, qNextOnline   []float32
 	targets              []float32
-
-	actPCG, replayPCG *rand.PCG
-	actRNG, replayRNG *rand.Rand
-
-	// Counters and history: everything a checkpoint must restore.
-	step       int64
-	resets     int64
-	obs        []float32
-	epReturn   float64
-	epActions  []int32
-	epLossSum  float64
-	epLossN    int
-	updates    int64
-	returns    []float64
-	solvedStep int64 // 0: not solved
-	metrics    []Row
-	best       *qParams
-	bestScore  float64
-	bestStep   int64
-
-	// Timing of this process's part of the run (not checkpointed).
-	learnTime time.Duration
 }
-
-// Seeds of the independent random streams, derived from Config.Seed.
-const (
-	streamInit   = 0x696e6974 // "init": network initialisation
-	streamAct    = 0x61637420 // "act ": epsilon-greedy exploration
-	streamReplay = 0x7265706c // "repl": replay sampling
-)
 
 // NewTrainer validates cfg, makes the environment and initialises the
 // networks (torch nn.Linear default init from the seed).
@@ -97,82 +57,32 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t.online.initTorchDefault(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
 	t.target.copyFrom(t.online)
 	t.paramsChanged()
-	t.env.Seed(cfg.Seed)
-	t.obs = append(t.obs[:0], t.env.Reset()...)
-	t.resets = 1
+	t.start()
 	return t, nil
 }
 
 func newTrainer(cfg Config) (*Trainer, error) {
-	e, err := env.Make(cfg.Env)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	t := &Trainer{cfg: cfg}
+	if err := t.initQLearning(cfg, newQParams); err != nil {
+		return nil, err
 	}
-	evalEnv, _ := env.Make(cfg.Env)
-	t := &Trainer{cfg: cfg, env: e, evalEnv: evalEnv, bestScore: math.Inf(-1)}
-	t.sizes = append([]int{e.ObservationSize()}, cfg.Hidden...)
-	t.sizes = append(t.sizes, e.NumActions())
-	t.threshold = cfg.SolveThresh
-	if t.threshold == 0 {
-		t.threshold = rewardThreshold(e)
-	}
-	t.online = newQParams(t.sizes)
-	t.target = newQParams(t.sizes)
 	t.onlineNet = t.online.network()
 	t.targetNet = t.target.network()
 	t.actPolicy = model.NewQPolicy(t.onlineNet)
 	t.ws = t.onlineNet.NewWorkspace(cfg.Batch)
+	var err error
 	if t.graph, err = newLossGraph(t.online, cfg.Batch, cfg.Loss); err != nil {
 		return nil, err
 	}
-	t.opt = newAdam(t.online.tensors())
-	if t.buf, err = replay.New(cfg.Buffer, e.ObservationSize()); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	t.batch = replay.NewBatch(cfg.Batch, e.ObservationSize())
-	t.qNext = make([]float32, cfg.Batch*e.NumActions())
-	t.qNextOnline = make([]float32, cfg.Batch*e.NumActions())
+	nA := t.sizes[len(t.sizes)-1]
+	t.qNext = make([]float32, cfg.Batch*nA)
+	t.qNextOnline = make([]float32, cfg.Batch*nA)
 	t.targets = make([]float32, cfg.Batch)
-	t.actPCG = rand.NewPCG(cfg.Seed, streamAct)
-	t.replayPCG = rand.NewPCG(cfg.Seed, streamReplay)
-	t.actRNG = rand.New(t.actPCG)
-	t.replayRNG = rand.New(t.replayPCG)
-	t.obs = make([]float32, 0, e.ObservationSize())
 	return t, nil
-}
-
-// rewardThreshold is gym's reward_threshold: 475 for CartPole-v1, 195 for v0.
-func rewardThreshold(e env.Env) float64 {
-	if n, ok := e.(interface{ MaxSteps() int }); ok {
-		if n.MaxSteps() == 200 {
-			return 195
-		}
-		return 0.95 * float64(n.MaxSteps())
-	}
-	return math.Inf(1)
 }
 
 // Config returns the run's settings.
 func (t *Trainer) Config() Config { return t.cfg }
-
-// Step is the number of env steps done so far.
-func (t *Trainer) Step() int64 { return t.step }
-
-// Metrics returns the rows so far (shared; do not modify).
-func (t *Trainer) Metrics() []Row { return t.metrics }
-
-// Sizes returns the Q-network's widths, input to output.
-func (t *Trainer) Sizes() []int { return t.sizes }
-
-func (t *Trainer) epsilon(step int64) float64 {
-	frac := math.Min(1, float64(step-1)/float64(t.cfg.EpsSteps))
-	return t.cfg.EpsStart + frac*(t.cfg.EpsEnd-t.cfg.EpsStart)
-}
-
-func (t *Trainer) learningRate(step int64) float64 {
-	frac := float64(step-1) / float64(t.cfg.Steps)
-	return t.cfg.LR + frac*(t.cfg.LRFinal-t.cfg.LR)
-}
 
 // RunOptions are the hooks of Run.
 type RunOptions struct {
@@ -189,108 +99,14 @@ type RunOptions struct {
 
 // Run trains until Config.Steps env steps are done or ctx is cancelled (then
 // it writes a checkpoint if asked and returns ctx's error).
-func (t *Trainer) Run(ctx context.Context, opts RunOptions) error {
-	if opts.ProgressEvery <= 0 {
-		opts.ProgressEvery = 1000
-	}
-	cfg := t.cfg
-	nActions := t.sizes[len(t.sizes)-1]
-	for t.step < int64(cfg.Steps) {
-		step := t.step + 1
-		eps := t.epsilon(step)
-		var action int
-		if t.actRNG.Float64() < eps {
-			action = t.actRNG.IntN(nActions)
-		} else {
-			action = t.actPolicy.Act(t.obs)
-		}
-		res, err := t.env.Step(action)
-		if err != nil {
-			return fmt.Errorf("train: step %d: %w", step, err)
-		}
-		t.buf.Add(t.obs, action, float32(res.Reward), res.Obs, res.Terminated)
-		t.epReturn += res.Reward
-		t.epActions = append(t.epActions, int32(action))
-		t.obs = append(t.obs[:0], res.Obs...)
-		t.step = step
+func (t *Trainer) Run(ctx context.Context, opts RunOptions) error { return t.run(ctx, opts, t) }
 
-		if step > int64(cfg.Warmup) && step%int64(cfg.TrainEvery) == 0 {
-			loss, err := t.update(t.learningRate(step))
-			if err != nil {
-				return fmt.Errorf("train: step %d: %w", step, err)
-			}
-			t.epLossSum += float64(loss)
-			t.epLossN++
-		}
-		if cfg.Tau == 0 && step%int64(cfg.TargetSync) == 0 {
-			t.target.copyFrom(t.online)
-			t.targetNet.Refresh()
-		}
-		if res.Terminated || res.Truncated {
-			t.endEpisode(eps)
-		}
-		if cfg.KeepBestEvery > 0 && step%int64(cfg.KeepBestEvery) == 0 {
-			if err := t.keepBest(eps); err != nil {
-				return err
-			}
-		}
-		if opts.Progress != nil && (step%opts.ProgressEvery == 0 || step == int64(cfg.Steps)) {
-			opts.Progress(t.progress(eps))
-		}
-		if opts.CheckpointPath != "" && cfg.CheckpointEvery > 0 && step%int64(cfg.CheckpointEvery) == 0 && step < int64(cfg.Steps) {
-			if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
-				return err
-			}
-		}
-		if step == opts.StopAt {
-			return nil
-		}
-		if step&255 == 0 && ctx.Err() != nil {
-			if opts.CheckpointPath != "" {
-				if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
-					return err
-				}
-			}
-			return ctx.Err()
-		}
-	}
-	return nil
-}
+// act returns the online network's greedy action for obs.
+func (t *Trainer) act(obs []float32) int { return t.actPolicy.Act(obs) }
 
-func (t *Trainer) endEpisode(eps float64) {
-	t.returns = append(t.returns, t.epReturn)
-	loss := math.NaN()
-	if t.epLossN > 0 {
-		loss = t.epLossSum / float64(t.epLossN)
-	}
-	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: t.epReturn, Loss: loss, Epsilon: eps, Eval: math.NaN()})
-	if t.solvedStep == 0 && len(t.returns) >= t.cfg.Window && t.windowMean() >= t.threshold {
-		t.solvedStep = t.step
-	}
-	t.epReturn, t.epLossSum, t.epLossN = 0, 0, 0
-	t.epActions = t.epActions[:0]
-	t.obs = append(t.obs[:0], t.env.Reset()...)
-	t.resets++
-}
-
-func (t *Trainer) windowMean() float64 {
-	n := min(len(t.returns), t.cfg.Window)
-	if n == 0 {
-		return math.NaN()
-	}
-	s := 0.0
-	for _, r := range t.returns[len(t.returns)-n:] {
-		s += r
-	}
-	return s / float64(n)
-}
-
-func (t *Trainer) progress(eps float64) Progress {
-	best := math.NaN()
-	if t.best != nil {
-		best = t.bestScore
-	}
-	return Progress{Step: t.step, Total: int64(t.cfg.Steps), Episodes: len(t.returns), MeanReturn: t.windowMean(), Epsilon: eps, BestEval: best}
+// evaluateOnline plays greedy episodes with the online network.
+func (t *Trainer) evaluateOnline(seed uint64, episodes int) ([]float64, error) {
+	return t.evaluate(t.onlineNet, seed, episodes)
 }
 
 // paramsChanged refreshes the plain-Go networks that share the online and
@@ -302,7 +118,6 @@ func (t *Trainer) paramsChanged() {
 
 // update does one gradient step on a sampled batch and returns its loss.
 func (t *Trainer) update(lr float64) (float32, error) {
-	start := time.Now()
 	b := t.batch
 	t.buf.Sample(b, t.replayRNG)
 	t.targetNet.ForwardBatch(t.qNext, b.NextObs, b.Size, t.ws)
@@ -335,10 +150,6 @@ func (t *Trainer) update(lr float64) (float32, error) {
 	}
 	t.paramsChanged()
 	t.updates++
-	t.learnTime += time.Since(start)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, fmt.Errorf("loss diverged to %v after %d updates", loss, t.updates)
-	}
 	return loss, nil
 }
 
@@ -369,30 +180,4 @@ func Evaluate(e env.Env, net *model.Network, seed uint64, episodes int) ([]float
 		returns = append(returns, ret)
 	}
 	return returns, nil
-}
-
-func (t *Trainer) keepBest(eps float64) error {
-	rets, err := t.evaluate(t.onlineNet, t.cfg.Seed+20000, t.cfg.KeepBestEps)
-	if err != nil {
-		return err
-	}
-	score := mean(rets)
-	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: math.NaN(), Loss: math.NaN(), Epsilon: eps, Eval: score})
-	if t.best == nil || score > t.bestScore {
-		if t.best == nil {
-			t.best = t.online.snapshot()
-		} else {
-			t.best.copyFrom(t.online)
-		}
-		t.bestScore, t.bestStep = score, t.step
-	}
-	return nil
-}
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }

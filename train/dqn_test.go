@@ -44,7 +44,7 @@ func TestAdamClosedForm(t *testing.T) {
 func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
 
 func TestEpsilonAndLearningRateSchedules(t *testing.T) {
-	tr := &Trainer{cfg: Config{EpsStart: 1, EpsEnd: 0.05, EpsSteps: 10000, LR: 1e-3, LRFinal: 1e-4, Steps: 50000}}
+	tr := &qLearning[*qParams]{loopCfg: Config{EpsStart: 1, EpsEnd: 0.05, EpsSteps: 10000, LR: 1e-3, LRFinal: 1e-4, Steps: 50000}}
 	for _, tc := range []struct {
 		step    int64
 		eps, lr float64

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
 	"github.com/spikebridge/spikebridge/snn"
 )
 
@@ -70,40 +69,13 @@ func (c SQNConfig) neurons() SQNNeurons {
 // time. Acting, TD targets and keep-best evaluation run sqnNet's plain-Go
 // forward, which equals snn's simulation of the same network bit for bit.
 type SQNTrainer struct {
-	cfg       SQNConfig
-	env       env.Env
-	evalEnv   env.Env
-	sizes     []int
-	threshold float64
+	qLearning[*sqnParams]
+	cfg SQNConfig
 
-	online, target *sqnParams
 	onlineNet      *sqnNet
 	targetNet      *sqnNet
-	opt            *adam
-	buf            *replay.Buffer
-	batch          *replay.Batch
 	qNext, qOnline []float32
 	gQ             []float32
-
-	actPCG, replayPCG *rand.PCG
-	actRNG, replayRNG *rand.Rand
-
-	step       int64
-	resets     int64
-	obs        []float32
-	epReturn   float64
-	epActions  []int32
-	epLossSum  float64
-	epLossN    int
-	updates    int64
-	returns    []float64
-	solvedStep int64
-	metrics    []Row
-	best       *sqnParams
-	bestScore  float64
-	bestStep   int64
-
-	learnTime time.Duration
 }
 
 // NewSQNTrainer validates cfg, makes the environment and initialises the
@@ -119,71 +91,30 @@ func NewSQNTrainer(cfg SQNConfig) (*SQNTrainer, error) {
 	t.online.initDSQN(rand.New(rand.NewPCG(cfg.Seed, streamInit)))
 	t.target.copyFrom(t.online)
 	t.paramsChanged()
-	t.env.Seed(cfg.Seed)
-	t.obs = append(t.obs[:0], t.env.Reset()...)
-	t.resets = 1
+	t.start()
 	return t, nil
 }
 
 func newSQNTrainer(cfg SQNConfig) (*SQNTrainer, error) {
-	e, err := env.Make(cfg.Env)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	t := &SQNTrainer{cfg: cfg}
+	if err := t.initQLearning(cfg.Config, newSQNParams); err != nil {
+		return nil, err
 	}
-	evalEnv, _ := env.Make(cfg.Env)
-	t := &SQNTrainer{cfg: cfg, env: e, evalEnv: evalEnv, bestScore: math.Inf(-1)}
-	t.sizes = append([]int{e.ObservationSize()}, cfg.Hidden...)
-	t.sizes = append(t.sizes, e.NumActions())
-	t.threshold = cfg.SolveThresh
-	if t.threshold == 0 {
-		t.threshold = rewardThreshold(e)
-	}
-	t.online = newSQNParams(t.sizes)
-	t.target = newSQNParams(t.sizes)
 	t.onlineNet = newSQNNet(t.online, cfg.neurons(), cfg.Batch)
 	t.targetNet = newSQNNet(t.target, cfg.neurons(), cfg.Batch)
-	t.opt = newAdam(t.online.tensors())
-	if t.buf, err = replay.New(cfg.Buffer, e.ObservationSize()); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	t.batch = replay.NewBatch(cfg.Batch, e.ObservationSize())
-	nA := e.NumActions()
+	nA := t.sizes[len(t.sizes)-1]
 	t.qNext = make([]float32, cfg.Batch*nA)
 	t.qOnline = make([]float32, cfg.Batch*nA)
 	t.gQ = make([]float32, cfg.Batch*nA)
-	t.actPCG = rand.NewPCG(cfg.Seed, streamAct)
-	t.replayPCG = rand.NewPCG(cfg.Seed, streamReplay)
-	t.actRNG = rand.New(t.actPCG)
-	t.replayRNG = rand.New(t.replayPCG)
-	t.obs = make([]float32, 0, e.ObservationSize())
 	return t, nil
 }
 
 // Config returns the run's settings.
 func (t *SQNTrainer) Config() SQNConfig { return t.cfg }
 
-// Step is the number of env steps done so far.
-func (t *SQNTrainer) Step() int64 { return t.step }
-
-// Metrics returns the rows so far (shared; do not modify).
-func (t *SQNTrainer) Metrics() []Row { return t.metrics }
-
-// Sizes returns the network's widths, input to output.
-func (t *SQNTrainer) Sizes() []int { return t.sizes }
-
 func (t *SQNTrainer) paramsChanged() {
 	t.onlineNet.refresh()
 	t.targetNet.refresh()
-}
-
-func (t *SQNTrainer) epsilon(step int64) float64 {
-	frac := math.Min(1, float64(step-1)/float64(t.cfg.EpsSteps))
-	return t.cfg.EpsStart + frac*(t.cfg.EpsEnd-t.cfg.EpsStart)
-}
-
-func (t *SQNTrainer) learningRate(step int64) float64 {
-	frac := float64(step-1) / float64(t.cfg.Steps)
-	return t.cfg.LR + frac*(t.cfg.LRFinal-t.cfg.LR)
 }
 
 // act returns the online network's greedy action for obs.
@@ -193,116 +124,15 @@ func (t *SQNTrainer) act(obs []float32) int {
 
 // Run trains until Config.Steps env steps are done or ctx is cancelled (then
 // it writes a checkpoint if asked and returns ctx's error), as Trainer.Run.
-func (t *SQNTrainer) Run(ctx context.Context, opts RunOptions) error {
-	if opts.ProgressEvery <= 0 {
-		opts.ProgressEvery = 1000
-	}
-	cfg := t.cfg
-	nActions := t.sizes[len(t.sizes)-1]
-	for t.step < int64(cfg.Steps) {
-		step := t.step + 1
-		eps := t.epsilon(step)
-		var action int
-		if t.actRNG.Float64() < eps {
-			action = t.actRNG.IntN(nActions)
-		} else {
-			action = t.act(t.obs)
-		}
-		res, err := t.env.Step(action)
-		if err != nil {
-			return fmt.Errorf("train: step %d: %w", step, err)
-		}
-		t.buf.Add(t.obs, action, float32(res.Reward), res.Obs, res.Terminated)
-		t.epReturn += res.Reward
-		t.epActions = append(t.epActions, int32(action))
-		t.obs = append(t.obs[:0], res.Obs...)
-		t.step = step
+func (t *SQNTrainer) Run(ctx context.Context, opts RunOptions) error { return t.run(ctx, opts, t) }
 
-		if step > int64(cfg.Warmup) && step%int64(cfg.TrainEvery) == 0 {
-			loss, err := t.update(t.learningRate(step))
-			if err != nil {
-				return fmt.Errorf("train: step %d: %w", step, err)
-			}
-			t.epLossSum += float64(loss)
-			t.epLossN++
-		}
-		if cfg.Tau == 0 && step%int64(cfg.TargetSync) == 0 {
-			t.target.copyFrom(t.online)
-			t.targetNet.refresh()
-		}
-		if res.Terminated || res.Truncated {
-			t.endEpisode(eps)
-		}
-		if cfg.KeepBestEvery > 0 && step%int64(cfg.KeepBestEvery) == 0 {
-			if err := t.keepBest(eps); err != nil {
-				return err
-			}
-		}
-		if opts.Progress != nil && (step%opts.ProgressEvery == 0 || step == int64(cfg.Steps)) {
-			opts.Progress(t.progress(eps))
-		}
-		if opts.CheckpointPath != "" && cfg.CheckpointEvery > 0 && step%int64(cfg.CheckpointEvery) == 0 && step < int64(cfg.Steps) {
-			if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
-				return err
-			}
-		}
-		if step == opts.StopAt {
-			return nil
-		}
-		if step&255 == 0 && ctx.Err() != nil {
-			if opts.CheckpointPath != "" {
-				if err := t.SaveCheckpoint(opts.CheckpointPath); err != nil {
-					return err
-				}
-			}
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-func (t *SQNTrainer) endEpisode(eps float64) {
-	t.returns = append(t.returns, t.epReturn)
-	loss := math.NaN()
-	if t.epLossN > 0 {
-		loss = t.epLossSum / float64(t.epLossN)
-	}
-	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: t.epReturn, Loss: loss, Epsilon: eps, Eval: math.NaN()})
-	if t.solvedStep == 0 && len(t.returns) >= t.cfg.Window && t.windowMean() >= t.threshold {
-		t.solvedStep = t.step
-	}
-	t.epReturn, t.epLossSum, t.epLossN = 0, 0, 0
-	t.epActions = t.epActions[:0]
-	t.obs = append(t.obs[:0], t.env.Reset()...)
-	t.resets++
-}
-
-func (t *SQNTrainer) windowMean() float64 {
-	n := min(len(t.returns), t.cfg.Window)
-	if n == 0 {
-		return math.NaN()
-	}
-	return mean(t.returns[len(t.returns)-n:])
-}
-
-func (t *SQNTrainer) progress(eps float64) Progress {
-	best := math.NaN()
-	if t.best != nil {
-		best = t.bestScore
-	}
-	return Progress{Step: t.step, Total: int64(t.cfg.Steps), Episodes: len(t.returns), MeanReturn: t.windowMean(), Epsilon: eps, BestEval: best}
+// evaluateOnline plays greedy episodes with the online network.
+func (t *SQNTrainer) evaluateOnline(seed uint64, episodes int) ([]float64, error) {
+	return t.evaluate(t.onlineNet, seed, episodes)
 }
 
 // update does one gradient step on a sampled batch and returns its loss.
-func (t *SQNTrainer) update(lr float64) (float32, error) {
-	start := time.Now()
-	loss := t.learn(lr)
-	t.learnTime += time.Since(start)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, fmt.Errorf("loss diverged to %v after %d updates", loss, t.updates)
-	}
-	return loss, nil
-}
+func (t *SQNTrainer) update(lr float64) (float32, error) { return t.learn(lr), nil }
 
 // learn samples a batch, computes the TD targets and the gradients, clamps
 // them and applies Adam.
@@ -369,24 +199,6 @@ func (t *SQNTrainer) evaluate(net *sqnNet, seed uint64, episodes int) ([]float64
 type sqnPolicy struct{ n *sqnNet }
 
 func (p sqnPolicy) Act(obs []float32) int { return model.Argmax(p.n.forward(obs, 1)) }
-
-func (t *SQNTrainer) keepBest(eps float64) error {
-	rets, err := t.evaluate(t.onlineNet, t.cfg.Seed+20000, t.cfg.KeepBestEps)
-	if err != nil {
-		return err
-	}
-	score := mean(rets)
-	t.metrics = append(t.metrics, Row{Step: t.step, Episode: len(t.returns), Return: math.NaN(), Loss: math.NaN(), Epsilon: eps, Eval: score})
-	if t.best == nil || score > t.bestScore {
-		if t.best == nil {
-			t.best = t.online.snapshot()
-		} else {
-			t.best.copyFrom(t.online)
-		}
-		t.bestScore, t.bestStep = score, t.step
-	}
-	return nil
-}
 
 // SQNResult is Result plus the spiking settings.
 type SQNResult struct {
