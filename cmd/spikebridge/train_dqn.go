@@ -161,41 +161,20 @@ func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 		if err := cfg.Validate(); err != nil {
 			return train.Result{}, cfg, usageError{err}
 		}
-		if !opts.Force {
-			for _, name := range []string{dqnCheckpointFile, dqnModelFile, dqnConfigFile} {
-				if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
-					return train.Result{}, cfg, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh",
-						opts.Out, name)
-				}
-			}
+		if err := refuseExistingRun(opts.Out, opts.Force, dqnModelFile); err != nil {
+			return train.Result{}, cfg, err
 		}
 		if tr, err = train.NewTrainer(cfg); err != nil {
 			return train.Result{}, cfg, err
 		}
-		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-			return train.Result{}, cfg, fmt.Errorf("train dqn: %w", err)
-		}
-		if err := writeJSONFile(filepath.Join(opts.Out, dqnConfigFile), cfg); err != nil {
+		if err := startRunDir(opts.Out, "train dqn", cfg); err != nil {
 			return train.Result{}, cfg, err
 		}
 	}
-	if opts.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(opts.Threads))
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	prog := newTrainProgress(opts.IO.ErrOut, "train dqn", int64(cfg.Steps), tr.Step(), opts.progressEvery)
 	startStep := tr.Step()
-	start := time.Now()
-	runErr := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
-	wall := time.Since(start)
-	prog.finish()
-	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			return train.Result{}, cfg, fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
-		}
-		return train.Result{}, cfg, runErr
+	wall, err := driveTrainer(opts.IO.ErrOut, "train dqn", ckptPath, int64(cfg.Steps), tr, opts.Threads, opts.progressEvery)
+	if err != nil {
+		return train.Result{}, cfg, err
 	}
 	res, kept, final, err := tr.Finish(wall, tr.Step()-startStep)
 	if err != nil {
@@ -371,4 +350,52 @@ func (p *dqnProgress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
+}
+
+// refuseExistingRun refuses a directory that already holds a training run
+// (its checkpoint, model or config), unless force.
+func refuseExistingRun(dir string, force bool, modelFile string) error {
+	if force {
+		return nil
+	}
+	for _, name := range []string{dqnCheckpointFile, modelFile, dqnConfigFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", dir, name)
+		}
+	}
+	return nil
+}
+
+// startRunDir makes a fresh run's directory and writes its config.json.
+func startRunDir(dir, verb string, cfg any) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	return writeJSONFile(filepath.Join(dir, dqnConfigFile), cfg)
+}
+
+// stepTrainer is what `train dqn` and `train sqn` drive.
+type stepTrainer interface {
+	Step() int64
+	Run(ctx context.Context, opts train.RunOptions) error
+}
+
+// driveTrainer runs tr to its last step with progress on w, on threads
+// threads (0: as is); Ctrl-C stops it with a checkpoint and an error that
+// says how to continue. It returns the wall time of the loop.
+func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr stepTrainer, threads int, every time.Duration) (time.Duration, error) {
+	if threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	prog := newTrainProgress(w, label, total, tr.Step(), every)
+	start := time.Now()
+	err := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
+	wall := time.Since(start)
+	prog.finish()
+	if errors.Is(err, context.Canceled) {
+		return wall, fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
+	}
+	return wall, err
 }

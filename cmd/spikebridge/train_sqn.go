@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -130,40 +126,20 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 		if err := cfg.Validate(); err != nil {
 			return usageError{err}
 		}
-		if !opts.Force {
-			for _, name := range []string{dqnCheckpointFile, sqnModelFile, dqnConfigFile} {
-				if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
-					return fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh",
-						opts.Out, name)
-				}
-			}
+		if err := refuseExistingRun(opts.Out, opts.Force, sqnModelFile); err != nil {
+			return err
 		}
 		if tr, err = train.NewSQNTrainer(cfg); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-			return fmt.Errorf("train sqn: %w", err)
-		}
-		if err := writeJSONFile(filepath.Join(opts.Out, dqnConfigFile), cfg); err != nil {
+		if err := startRunDir(opts.Out, "train sqn", cfg); err != nil {
 			return err
 		}
 	}
-	if opts.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(opts.Threads))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	prog := newTrainProgress(opts.IO.ErrOut, "train sqn", int64(cfg.Steps), tr.Step(), opts.progressEvery)
 	startStep := tr.Step()
-	start := time.Now()
-	runErr := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
-	wall := time.Since(start)
-	prog.finish()
-	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			return fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
-		}
-		return runErr
+	wall, err := driveTrainer(opts.IO.ErrOut, "train sqn", ckptPath, int64(cfg.Steps), tr, opts.Threads, opts.progressEvery)
+	if err != nil {
+		return err
 	}
 	res, kept, final, err := tr.Finish(wall, tr.Step()-startStep)
 	if err != nil {
