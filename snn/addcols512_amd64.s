@@ -297,12 +297,15 @@ in32xdone:
 	VZEROUPPER
 	RET
 
-// func fire32x(v, threshold []float32, spikes []int32) int
-TEXT ·fire32x(SB), NOSPLIT, $0-80
+// func fireReset32x(v, threshold []float32, spikes, counts []int32, zero bool) int
+// fire, then resetAndCount of the neurons that fired, per register of lanes.
+TEXT ·fireReset32x(SB), NOSPLIT, $0-112
 	MOVQ v_base+0(FP), DI
 	MOVQ v_len+8(FP), CX
 	MOVQ threshold_base+24(FP), R8
 	MOVQ spikes_base+48(FP), DX
+	MOVQ counts_base+72(FP), R13
+	MOVBLZX zero+96(FP), R14
 	XORQ R11, R11          // spikes so far
 	MOVQ $0x0706050403020100, AX
 	VMOVQ AX, X1
@@ -311,20 +314,23 @@ TEXT ·fire32x(SB), NOSPLIT, $0-80
 	VPMOVZXBD X1, Z31      // lane indices 0..15
 	MOVL $16, AX
 	VPBROADCASTD AX, Z30
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPS Z9, Z9, Z9     // +0
 	XORQ R10, R10          // element index
-fi32xloop:
+fr32xloop:
 	MOVQ CX, R9
 	SUBQ R10, R9
-	JLE  fi32xdone
+	JLE  fr32xdone
 	MOVQ $-1, AX
 	CMPQ R9, $16
-	JGE  fi32xfull
+	JGE  fr32xfull
 	MOVQ R9, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	MOVQ v_len+8(FP), CX
-fi32xfull:
+fr32xfull:
 	KMOVW AX, K1
 	VMOVUPS.Z (DI)(R10*4), K1, Z0
 	VCMPPS $0x1D, (R8)(R10*4), Z0, K1, K2 // v >= th (ordered, as Go's >=)
@@ -341,10 +347,126 @@ fi32xfull:
 	VMOVDQU32 Z1, K3, (DX)(R11*4)
 	ADDQ AX, R11
 	VPADDD Z30, Z31, Z31
+	TESTQ R14, R14
+	JZ   fr32xsub
+	VMOVUPS Z9, K2, (DI)(R10*4)   // v = +0 where fired
+	JMP  fr32xcount
+fr32xsub:
+	VSUBPS (R8)(R10*4), Z0, K2, Z0
+	VMOVUPS Z0, K2, (DI)(R10*4)
+fr32xcount:
+	VMOVDQU32.Z (R13)(R10*4), K2, Z2
+	VPADDD Z28, Z2, K2, Z2
+	VMOVDQU32 Z2, K2, (R13)(R10*4)
 	ADDQ $16, R10
-	JMP  fi32xloop
-fi32xdone:
-	MOVQ R11, ret+72(FP)
+	JMP  fr32xloop
+fr32xdone:
+	MOVQ R11, ret+104(FP)
+	VZEROUPPER
+	RET
+
+// func resetCount32x(v, threshold []float32, spikes, counts []int32, zero bool)
+// resetAndCount: the ascending spike list becomes a bit mask per 64 neurons,
+// and the neurons that fired are reset and counted a register at a time.
+TEXT ·resetCount32x(SB), NOSPLIT, $0-97
+	MOVQ v_base+0(FP), DI
+	MOVQ threshold_base+24(FP), R8
+	MOVQ spikes_base+48(FP), SI
+	MOVQ spikes_len+56(FP), R9
+	MOVQ counts_base+72(FP), DX
+	MOVBLZX zero+96(FP), R14
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPS Z9, Z9, Z9     // +0
+rc32xgroup:
+	TESTQ R9, R9
+	JZ   rc32xdone
+	MOVLQZX (SI), R10
+	ANDQ $-64, R10         // first neuron of the next spike's group of 64
+	XORQ BX, BX            // the group's spike bits
+rc32xbits:
+	MOVLQZX (SI), AX
+	SUBQ R10, AX
+	CMPQ AX, $64
+	JAE  rc32xchunks
+	BTSQ AX, BX
+	ADDQ $4, SI
+	DECQ R9
+	JNZ  rc32xbits
+rc32xchunks:
+	MOVQ BX, AX
+	ANDL $65535, AX
+	JZ   rc32xskip0
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc32xsub0
+	VMOVUPS Z9, K1, 0(DI)(R10*4)   // v = +0 where fired
+	JMP  rc32xcount0
+rc32xsub0:
+	VMOVUPS.Z 0(DI)(R10*4), K1, Z0
+	VSUBPS 0(R8)(R10*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, 0(DI)(R10*4)
+rc32xcount0:
+	VMOVDQU32.Z 0(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 0(DX)(R10*4)
+rc32xskip0:
+	MOVQ BX, AX
+	SHRQ $16, AX
+	ANDL $65535, AX
+	JZ   rc32xskip1
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc32xsub1
+	VMOVUPS Z9, K1, 64(DI)(R10*4)   // v = +0 where fired
+	JMP  rc32xcount1
+rc32xsub1:
+	VMOVUPS.Z 64(DI)(R10*4), K1, Z0
+	VSUBPS 64(R8)(R10*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, 64(DI)(R10*4)
+rc32xcount1:
+	VMOVDQU32.Z 64(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 64(DX)(R10*4)
+rc32xskip1:
+	MOVQ BX, AX
+	SHRQ $32, AX
+	ANDL $65535, AX
+	JZ   rc32xskip2
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc32xsub2
+	VMOVUPS Z9, K1, 128(DI)(R10*4)   // v = +0 where fired
+	JMP  rc32xcount2
+rc32xsub2:
+	VMOVUPS.Z 128(DI)(R10*4), K1, Z0
+	VSUBPS 128(R8)(R10*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, 128(DI)(R10*4)
+rc32xcount2:
+	VMOVDQU32.Z 128(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 128(DX)(R10*4)
+rc32xskip2:
+	MOVQ BX, AX
+	SHRQ $48, AX
+	ANDL $65535, AX
+	JZ   rc32xskip3
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc32xsub3
+	VMOVUPS Z9, K1, 192(DI)(R10*4)   // v = +0 where fired
+	JMP  rc32xcount3
+rc32xsub3:
+	VMOVUPS.Z 192(DI)(R10*4), K1, Z0
+	VSUBPS 192(R8)(R10*4), Z0, K1, Z0
+	VMOVUPS Z0, K1, 192(DI)(R10*4)
+rc32xcount3:
+	VMOVDQU32.Z 192(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 192(DX)(R10*4)
+rc32xskip3:
+	JMP  rc32xgroup
+rc32xdone:
 	VZEROUPPER
 	RET
 
@@ -379,12 +501,15 @@ in64xdone:
 	VZEROUPPER
 	RET
 
-// func fire64x(v, threshold []float64, spikes []int32) int
-TEXT ·fire64x(SB), NOSPLIT, $0-80
+// func fireReset64x(v, threshold []float64, spikes, counts []int32, zero bool) int
+// fire, then resetAndCount of the neurons that fired, per register of lanes.
+TEXT ·fireReset64x(SB), NOSPLIT, $0-112
 	MOVQ v_base+0(FP), DI
 	MOVQ v_len+8(FP), CX
 	MOVQ threshold_base+24(FP), R8
 	MOVQ spikes_base+48(FP), DX
+	MOVQ counts_base+72(FP), R13
+	MOVBLZX zero+96(FP), R14
 	XORQ R11, R11          // spikes so far
 	MOVQ $0x0706050403020100, AX
 	VMOVQ AX, X1
@@ -393,20 +518,23 @@ TEXT ·fire64x(SB), NOSPLIT, $0-80
 	VPMOVZXBD X1, Z31      // lane indices 0..15
 	MOVL $8, AX
 	VPBROADCASTD AX, Z30
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPD Z9, Z9, Z9     // +0
 	XORQ R10, R10          // element index
-fi64xloop:
+fr64xloop:
 	MOVQ CX, R9
 	SUBQ R10, R9
-	JLE  fi64xdone
+	JLE  fr64xdone
 	MOVQ $-1, AX
 	CMPQ R9, $8
-	JGE  fi64xfull
+	JGE  fr64xfull
 	MOVQ R9, CX
 	MOVQ $1, AX
 	SHLQ CX, AX
 	DECQ AX
 	MOVQ v_len+8(FP), CX
-fi64xfull:
+fr64xfull:
 	KMOVW AX, K1
 	VMOVUPD.Z (DI)(R10*8), K1, Z0
 	VCMPPD $0x1D, (R8)(R10*8), Z0, K1, K2 // v >= th (ordered, as Go's >=)
@@ -423,9 +551,197 @@ fi64xfull:
 	VMOVDQU32 Z1, K3, (DX)(R11*4)
 	ADDQ AX, R11
 	VPADDD Z30, Z31, Z31
+	TESTQ R14, R14
+	JZ   fr64xsub
+	VMOVUPD Z9, K2, (DI)(R10*8)   // v = +0 where fired
+	JMP  fr64xcount
+fr64xsub:
+	VSUBPD (R8)(R10*8), Z0, K2, Z0
+	VMOVUPD Z0, K2, (DI)(R10*8)
+fr64xcount:
+	VMOVDQU32.Z (R13)(R10*4), K2, Z2
+	VPADDD Z28, Z2, K2, Z2
+	VMOVDQU32 Z2, K2, (R13)(R10*4)
 	ADDQ $8, R10
-	JMP  fi64xloop
-fi64xdone:
-	MOVQ R11, ret+72(FP)
+	JMP  fr64xloop
+fr64xdone:
+	MOVQ R11, ret+104(FP)
+	VZEROUPPER
+	RET
+
+// func resetCount64x(v, threshold []float64, spikes, counts []int32, zero bool)
+// resetAndCount: the ascending spike list becomes a bit mask per 64 neurons,
+// and the neurons that fired are reset and counted a register at a time.
+TEXT ·resetCount64x(SB), NOSPLIT, $0-97
+	MOVQ v_base+0(FP), DI
+	MOVQ threshold_base+24(FP), R8
+	MOVQ spikes_base+48(FP), SI
+	MOVQ spikes_len+56(FP), R9
+	MOVQ counts_base+72(FP), DX
+	MOVBLZX zero+96(FP), R14
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPD Z9, Z9, Z9     // +0
+rc64xgroup:
+	TESTQ R9, R9
+	JZ   rc64xdone
+	MOVLQZX (SI), R10
+	ANDQ $-64, R10         // first neuron of the next spike's group of 64
+	XORQ BX, BX            // the group's spike bits
+rc64xbits:
+	MOVLQZX (SI), AX
+	SUBQ R10, AX
+	CMPQ AX, $64
+	JAE  rc64xchunks
+	BTSQ AX, BX
+	ADDQ $4, SI
+	DECQ R9
+	JNZ  rc64xbits
+rc64xchunks:
+	MOVQ BX, AX
+	ANDL $255, AX
+	JZ   rc64xskip0
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub0
+	VMOVUPD Z9, K1, 0(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount0
+rc64xsub0:
+	VMOVUPD.Z 0(DI)(R10*8), K1, Z0
+	VSUBPD 0(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 0(DI)(R10*8)
+rc64xcount0:
+	VMOVDQU32.Z 0(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 0(DX)(R10*4)
+rc64xskip0:
+	MOVQ BX, AX
+	SHRQ $8, AX
+	ANDL $255, AX
+	JZ   rc64xskip1
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub1
+	VMOVUPD Z9, K1, 64(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount1
+rc64xsub1:
+	VMOVUPD.Z 64(DI)(R10*8), K1, Z0
+	VSUBPD 64(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 64(DI)(R10*8)
+rc64xcount1:
+	VMOVDQU32.Z 32(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 32(DX)(R10*4)
+rc64xskip1:
+	MOVQ BX, AX
+	SHRQ $16, AX
+	ANDL $255, AX
+	JZ   rc64xskip2
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub2
+	VMOVUPD Z9, K1, 128(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount2
+rc64xsub2:
+	VMOVUPD.Z 128(DI)(R10*8), K1, Z0
+	VSUBPD 128(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 128(DI)(R10*8)
+rc64xcount2:
+	VMOVDQU32.Z 64(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 64(DX)(R10*4)
+rc64xskip2:
+	MOVQ BX, AX
+	SHRQ $24, AX
+	ANDL $255, AX
+	JZ   rc64xskip3
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub3
+	VMOVUPD Z9, K1, 192(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount3
+rc64xsub3:
+	VMOVUPD.Z 192(DI)(R10*8), K1, Z0
+	VSUBPD 192(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 192(DI)(R10*8)
+rc64xcount3:
+	VMOVDQU32.Z 96(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 96(DX)(R10*4)
+rc64xskip3:
+	MOVQ BX, AX
+	SHRQ $32, AX
+	ANDL $255, AX
+	JZ   rc64xskip4
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub4
+	VMOVUPD Z9, K1, 256(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount4
+rc64xsub4:
+	VMOVUPD.Z 256(DI)(R10*8), K1, Z0
+	VSUBPD 256(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 256(DI)(R10*8)
+rc64xcount4:
+	VMOVDQU32.Z 128(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 128(DX)(R10*4)
+rc64xskip4:
+	MOVQ BX, AX
+	SHRQ $40, AX
+	ANDL $255, AX
+	JZ   rc64xskip5
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub5
+	VMOVUPD Z9, K1, 320(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount5
+rc64xsub5:
+	VMOVUPD.Z 320(DI)(R10*8), K1, Z0
+	VSUBPD 320(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 320(DI)(R10*8)
+rc64xcount5:
+	VMOVDQU32.Z 160(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 160(DX)(R10*4)
+rc64xskip5:
+	MOVQ BX, AX
+	SHRQ $48, AX
+	ANDL $255, AX
+	JZ   rc64xskip6
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub6
+	VMOVUPD Z9, K1, 384(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount6
+rc64xsub6:
+	VMOVUPD.Z 384(DI)(R10*8), K1, Z0
+	VSUBPD 384(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 384(DI)(R10*8)
+rc64xcount6:
+	VMOVDQU32.Z 192(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 192(DX)(R10*4)
+rc64xskip6:
+	MOVQ BX, AX
+	SHRQ $56, AX
+	ANDL $255, AX
+	JZ   rc64xskip7
+	KMOVW AX, K1
+	TESTQ R14, R14
+	JZ   rc64xsub7
+	VMOVUPD Z9, K1, 448(DI)(R10*8)   // v = +0 where fired
+	JMP  rc64xcount7
+rc64xsub7:
+	VMOVUPD.Z 448(DI)(R10*8), K1, Z0
+	VSUBPD 448(R8)(R10*8), Z0, K1, Z0
+	VMOVUPD Z0, K1, 448(DI)(R10*8)
+rc64xcount7:
+	VMOVDQU32.Z 224(DX)(R10*4), K1, Z2
+	VPADDD Z28, Z2, K1, Z2
+	VMOVDQU32 Z2, K1, 224(DX)(R10*4)
+rc64xskip7:
+	JMP  rc64xgroup
+rc64xdone:
 	VZEROUPPER
 	RET

@@ -122,10 +122,16 @@ func integrate32x(v, drive []float32, leak float32)
 func integrate64x(v, drive []float64, leak float64)
 
 //go:noescape
-func fire32x(v, threshold []float32, spikes []int32) int
+func fireReset32x(v, threshold []float32, spikes, counts []int32, zero bool) int
 
 //go:noescape
-func fire64x(v, threshold []float64, spikes []int32) int
+func fireReset64x(v, threshold []float64, spikes, counts []int32, zero bool) int
+
+//go:noescape
+func resetCount32x(v, threshold []float32, spikes, counts []int32, zero bool)
+
+//go:noescape
+func resetCount64x(v, threshold []float64, spikes, counts []int32, zero bool)
 
 // integrateWide32 is integrate for float32 in AVX-512.
 func integrateWide32(v, drive []float32, leak float32) {
@@ -143,18 +149,41 @@ func integrateWide64(v, drive []float64, leak float64) {
 	integrate64x(v, drive, leak)
 }
 
-// fireWide32 is fire for float32 in AVX-512.
-func fireWide32(v, threshold []float32, spikes []int32) int {
-	if n := len(v); len(threshold) < n || len(spikes) < n {
-		panic("snn: fire: buffers shorter than the layer")
+// fireResetWide32 is fireReset for float32 in AVX-512.
+func fireResetWide32(v, threshold []float32, spikes, counts []int32, zero bool) int {
+	if n := len(v); len(threshold) < n || len(spikes) < n || len(counts) < n {
+		panic("snn: fireReset: buffers shorter than the layer")
 	}
-	return fire32x(v, threshold, spikes)
+	return fireReset32x(v, threshold, spikes, counts, zero)
 }
 
-// fireWide64 is fire for float64 in AVX-512.
-func fireWide64(v, threshold []float64, spikes []int32) int {
-	if n := len(v); len(threshold) < n || len(spikes) < n {
-		panic("snn: fire: buffers shorter than the layer")
+// fireResetWide64 is fireReset for float64 in AVX-512.
+func fireResetWide64(v, threshold []float64, spikes, counts []int32, zero bool) int {
+	if n := len(v); len(threshold) < n || len(spikes) < n || len(counts) < n {
+		panic("snn: fireReset: buffers shorter than the layer")
 	}
-	return fire64x(v, threshold, spikes)
+	return fireReset64x(v, threshold, spikes, counts, zero)
+}
+
+// checkReset panics unless the ascending spike list indexes neurons of a
+// layer of n with thresholds and counts for all of them.
+func checkReset(n, nth, ncounts int, spikes []int32) {
+	if nth < n || ncounts < n {
+		panic("snn: resetCount: buffers shorter than the layer")
+	}
+	if k := len(spikes); k > 0 && (uint32(spikes[k-1]) >= uint32(n) || uint32(spikes[0]) >= uint32(n)) {
+		panic("snn: resetCount: spike index outside the layer")
+	}
+}
+
+// resetCountWide32 is resetCount for float32 in AVX-512.
+func resetCountWide32(v, threshold []float32, spikes, counts []int32, zero bool) {
+	checkReset(len(v), len(threshold), len(counts), spikes)
+	resetCount32x(v, threshold, spikes, counts, zero)
+}
+
+// resetCountWide64 is resetCount for float64 in AVX-512.
+func resetCountWide64(v, threshold []float64, spikes, counts []int32, zero bool) {
+	checkReset(len(v), len(threshold), len(counts), spikes)
+	resetCount64x(v, threshold, spikes, counts, zero)
 }

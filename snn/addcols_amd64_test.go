@@ -17,43 +17,75 @@ func TestWideKernelsBitIdentical(t *testing.T) {
 	}
 	checkWide[float32](t, addColumnsWide32, integrateAndFireWide32)
 	checkWide[float64](t, addColumnsWide64, integrateAndFireWide64)
-	checkWideSplit[float32](t, integrateWide32, fireWide32)
-	checkWideSplit[float64](t, integrateWide64, fireWide64)
+	checkWideSplit[float32](t, integrateWide32, fireResetWide32, resetCountWide32)
+	checkWideSplit[float64](t, integrateWide64, fireResetWide64, resetCountWide64)
 }
 
-// checkWideSplit compares the same-step kernels integrate and fire with the
-// generic loops, sentinels after the ends included.
-func checkWideSplit[F Float](t *testing.T, integ func(v, drive []F, leak F), fir func(v, threshold []F, spikes []int32) int) {
+// checkWideSplit compares integrate, fireReset and resetCount with the
+// generic loops (both reset modes, neurons exactly at threshold, layers wider
+// than one 64-neuron group), sentinels after the ends included.
+func checkWideSplit[F Float](t *testing.T, integ func(v, drive []F, leak F),
+	fireRst func(v, threshold []F, spikes, counts []int32, zero bool) int,
+	rstCount func(v, threshold []F, spikes, counts []int32, zero bool)) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, out := range []int{1, 2, 7, 8, 9, 15, 16, 17, 33, 64, 67, 130} {
+	for _, out := range []int{1, 2, 7, 8, 9, 15, 16, 17, 33, 63, 64, 65, 67, 130, 200} {
 		for _, leak := range []F{1, 0.9} {
-			v := make([]F, out+20)
-			drive, th := make([]F, out), make([]F, out)
-			for i := range v {
-				v[i] = F(rng.NormFloat64())
-			}
-			for i := range drive {
-				drive[i] = F(rng.NormFloat64() * 0.5)
-				th[i] = F(0.5 + rng.Float64())
-			}
-			drive[0], v[0] = F(math.Copysign(0, -1)), F(math.Copysign(0, -1))
-			want := slices.Clone(v)
-			integrate(want[:out], drive, leak)
-			integ(v[:out], drive, leak)
-			if i := firstBitDiff(v, want); i >= 0 {
-				t.Fatalf("%T integrate out=%d leak=%v: v[%d] = %v, generic %v", F(0), out, leak, i, v[i], want[i])
-			}
-			for i := 0; i < out; i += 3 {
-				v[i] = th[i] // exactly at threshold
-			}
-			got, exp := make([]int32, out+20), make([]int32, out+20)
-			for i := out; i < len(got); i++ {
-				got[i], exp[i] = -7, -7
-			}
-			kw, kg := fire(v[:out], th, exp[:out]), fir(v[:out], th, got[:out])
-			if kg != kw || !slices.Equal(got[:kg], exp[:kw]) || !slices.Equal(got[out:], exp[out:]) {
-				t.Fatalf("%T fire out=%d: spikes %v, generic %v", F(0), out, got, exp)
+			for _, zero := range []bool{false, true} {
+				v := make([]F, out+20)
+				drive, th := make([]F, out), make([]F, out)
+				for i := range v {
+					v[i] = F(rng.NormFloat64())
+				}
+				for i := range drive {
+					drive[i] = F(rng.NormFloat64() * 0.5)
+					th[i] = F(0.5 + rng.Float64())
+				}
+				drive[0], v[0] = F(math.Copysign(0, -1)), F(math.Copysign(0, -1))
+				want := slices.Clone(v)
+				integrate(want[:out], drive, leak)
+				integ(v[:out], drive, leak)
+				if i := firstBitDiff(v, want); i >= 0 {
+					t.Fatalf("%T integrate out=%d leak=%v: v[%d] = %v, generic %v", F(0), out, leak, i, v[i], want[i])
+				}
+				for i := 0; i < out; i += 3 {
+					v[i], want[i] = th[i], th[i] // exactly at threshold
+				}
+				got, exp := make([]int32, out+20), make([]int32, out+20)
+				gotC, expC := make([]int32, out+20), make([]int32, out+20)
+				for i := range got {
+					got[i], exp[i] = -7, -7
+					gotC[i] = int32(i % 5)
+					if i >= out {
+						gotC[i] = -9
+					}
+					expC[i] = gotC[i]
+				}
+				kw, kg := fireReset(want[:out], th, exp[:out], expC[:out], zero), fireRst(v[:out], th, got[:out], gotC[:out], zero)
+				if kg != kw || !slices.Equal(got[:kg], exp[:kw]) || !slices.Equal(got[out:], exp[out:]) {
+					t.Fatalf("%T fireReset out=%d zero=%v: spikes %v, generic %v", F(0), out, zero, got, exp)
+				}
+				if !slices.Equal(gotC, expC) {
+					t.Fatalf("%T fireReset out=%d zero=%v: counts %v, generic %v", F(0), out, zero, gotC, expC)
+				}
+				if i := firstBitDiff(v, want); i >= 0 {
+					t.Fatalf("%T fireReset out=%d zero=%v: v[%d] = %v, generic %v", F(0), out, zero, i, v[i], want[i])
+				}
+				// resetCount on a random ascending subset, as after next-step columns.
+				var spikes []int32
+				for i := range out {
+					if rng.IntN(3) == 0 {
+						spikes = append(spikes, int32(i))
+					}
+				}
+				resetAndCount(want[:out], th, zero, spikes, expC[:out])
+				rstCount(v[:out], th, spikes, gotC[:out], zero)
+				if !slices.Equal(gotC, expC) {
+					t.Fatalf("%T resetCount out=%d zero=%v: counts %v, generic %v", F(0), out, zero, gotC, expC)
+				}
+				if i := firstBitDiff(v, want); i >= 0 {
+					t.Fatalf("%T resetCount out=%d zero=%v: v[%d] = %v, generic %v", F(0), out, zero, i, v[i], want[i])
+				}
 			}
 		}
 	}

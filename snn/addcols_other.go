@@ -26,6 +26,18 @@ func integrateWide32(v, drive []float32, leak float32) { integrate(v, drive, lea
 
 func integrateWide64(v, drive []float64, leak float64) { integrate(v, drive, leak) }
 
-func fireWide32(v, threshold []float32, spikes []int32) int { return fire(v, threshold, spikes) }
+func fireResetWide32(v, threshold []float32, spikes, counts []int32, zero bool) int {
+	return fireReset(v, threshold, spikes, counts, zero)
+}
 
-func fireWide64(v, threshold []float64, spikes []int32) int { return fire(v, threshold, spikes) }
+func fireResetWide64(v, threshold []float64, spikes, counts []int32, zero bool) int {
+	return fireReset(v, threshold, spikes, counts, zero)
+}
+
+func resetCountWide32(v, threshold []float32, spikes, counts []int32, zero bool) {
+	resetAndCount(v, threshold, zero, spikes, counts)
+}
+
+func resetCountWide64(v, threshold []float64, spikes, counts []int32, zero bool) {
+	resetAndCount(v, threshold, zero, spikes, counts)
+}

@@ -990,6 +990,143 @@ def split(bits, kind):
     return "\n".join(o) + "\n"
 
 
+def reset_kernels(bits):
+    # fireReset: fire, then reset and count the neurons that fired (same-step);
+    # resetCount: reset and count the neurons of an ascending spike list
+    # (next-step, after the columns).
+    f64 = bits == 64
+    P = "PD" if f64 else "PS"
+    M = "VMOVUPD" if f64 else "VMOVUPS"
+    size = 8 if f64 else 4
+    lanes = 8 if f64 else 16
+    o = []
+    e = o.append
+    L = f"fr{bits}x"
+    e(f"// func fireReset{bits}x(v, threshold []float{bits}, spikes, counts []int32, zero bool) int")
+    e("// fire, then resetAndCount of the neurons that fired, per register of lanes.")
+    e(f"TEXT ·fireReset{bits}x(SB), NOSPLIT, $0-112")
+    e("\tMOVQ v_base+0(FP), DI")
+    e("\tMOVQ v_len+8(FP), CX")
+    e("\tMOVQ threshold_base+24(FP), R8")
+    e("\tMOVQ spikes_base+48(FP), DX")
+    e("\tMOVQ counts_base+72(FP), R13")
+    e("\tMOVBLZX zero+96(FP), R14")
+    e("\tXORQ R11, R11          // spikes so far")
+    e("\tMOVQ $0x0706050403020100, AX")
+    e("\tVMOVQ AX, X1")
+    e("\tMOVQ $0x0f0e0d0c0b0a0908, AX")
+    e("\tVPINSRQ $1, AX, X1, X1")
+    e("\tVPMOVZXBD X1, Z31      // lane indices 0..15")
+    e(f"\tMOVL ${lanes}, AX")
+    e("\tVPBROADCASTD AX, Z30")
+    e("\tMOVL $1, AX")
+    e("\tVPBROADCASTD AX, Z28   // int32 ones")
+    e(f"\tVXOR{P} Z9, Z9, Z9     // +0")
+    e("\tXORQ R10, R10          // element index")
+    e(f"{L}loop:")
+    e("\tMOVQ CX, R9")
+    e("\tSUBQ R10, R9")
+    e(f"\tJLE  {L}done")
+    e("\tMOVQ $-1, AX")
+    e(f"\tCMPQ R9, ${lanes}")
+    e(f"\tJGE  {L}full")
+    e("\tMOVQ R9, CX")
+    e("\tMOVQ $1, AX")
+    e("\tSHLQ CX, AX")
+    e("\tDECQ AX")
+    e("\tMOVQ v_len+8(FP), CX")
+    e(f"{L}full:")
+    e("\tKMOVW AX, K1")
+    e(f"\t{M}.Z (DI)(R10*{size}), K1, Z0")
+    e(f"\tVCMP{P} $0x1D, (R8)(R10*{size}), Z0, K1, K2 // v >= th (ordered, as Go's >=)")
+    e("\tVPCOMPRESSD Z31, K2, Z1")
+    e("\tKMOVW K2, AX")
+    e("\tPOPCNTL AX, AX")
+    e("\tMOVQ $1, BX")
+    e("\tMOVQ CX, R12")
+    e("\tMOVQ AX, CX")
+    e("\tSHLQ CX, BX")
+    e("\tMOVQ R12, CX")
+    e("\tDECQ BX")
+    e("\tKMOVW BX, K3")
+    e("\tVMOVDQU32 Z1, K3, (DX)(R11*4)")
+    e("\tADDQ AX, R11")
+    e("\tVPADDD Z30, Z31, Z31")
+    e("\tTESTQ R14, R14")
+    e(f"\tJZ   {L}sub")
+    e(f"\t{M} Z9, K2, (DI)(R10*{size})   // v = +0 where fired")
+    e(f"\tJMP  {L}count")
+    e(f"{L}sub:")
+    e(f"\tVSUB{P} (R8)(R10*{size}), Z0, K2, Z0")
+    e(f"\t{M} Z0, K2, (DI)(R10*{size})")
+    e(f"{L}count:")
+    e("\tVMOVDQU32.Z (R13)(R10*4), K2, Z2")
+    e("\tVPADDD Z28, Z2, K2, Z2")
+    e("\tVMOVDQU32 Z2, K2, (R13)(R10*4)")
+    e(f"\tADDQ ${lanes}, R10")
+    e(f"\tJMP  {L}loop")
+    e(f"{L}done:")
+    e("\tMOVQ R11, ret+104(FP)")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    e("")
+    L = f"rc{bits}x"
+    e(f"// func resetCount{bits}x(v, threshold []float{bits}, spikes, counts []int32, zero bool)")
+    e("// resetAndCount: the ascending spike list becomes a bit mask per 64 neurons,")
+    e("// and the neurons that fired are reset and counted a register at a time.")
+    e(f"TEXT ·resetCount{bits}x(SB), NOSPLIT, $0-97")
+    e("\tMOVQ v_base+0(FP), DI")
+    e("\tMOVQ threshold_base+24(FP), R8")
+    e("\tMOVQ spikes_base+48(FP), SI")
+    e("\tMOVQ spikes_len+56(FP), R9")
+    e("\tMOVQ counts_base+72(FP), DX")
+    e("\tMOVBLZX zero+96(FP), R14")
+    e("\tMOVL $1, AX")
+    e("\tVPBROADCASTD AX, Z28   // int32 ones")
+    e(f"\tVXOR{P} Z9, Z9, Z9     // +0")
+    e(f"{L}group:")
+    e("\tTESTQ R9, R9")
+    e(f"\tJZ   {L}done")
+    e("\tMOVLQZX (SI), R10")
+    e("\tANDQ $-64, R10         // first neuron of the next spike's group of 64")
+    e("\tXORQ BX, BX            // the group's spike bits")
+    e(f"{L}bits:")
+    e("\tMOVLQZX (SI), AX")
+    e("\tSUBQ R10, AX")
+    e("\tCMPQ AX, $64")
+    e(f"\tJAE  {L}chunks")
+    e("\tBTSQ AX, BX")
+    e("\tADDQ $4, SI")
+    e("\tDECQ R9")
+    e(f"\tJNZ  {L}bits")
+    e(f"{L}chunks:")
+    for c in range(64 // lanes):
+        e("\tMOVQ BX, AX")
+        if c:
+            e(f"\tSHRQ ${c * lanes}, AX")
+        e(f"\tANDL ${(1 << lanes) - 1}, AX")
+        e(f"\tJZ   {L}skip{c}")
+        e("\tKMOVW AX, K1")
+        e("\tTESTQ R14, R14")
+        e(f"\tJZ   {L}sub{c}")
+        e(f"\t{M} Z9, K1, {c * lanes * size}(DI)(R10*{size})   // v = +0 where fired")
+        e(f"\tJMP  {L}count{c}")
+        e(f"{L}sub{c}:")
+        e(f"\t{M}.Z {c * lanes * size}(DI)(R10*{size}), K1, Z0")
+        e(f"\tVSUB{P} {c * lanes * size}(R8)(R10*{size}), Z0, K1, Z0")
+        e(f"\t{M} Z0, K1, {c * lanes * size}(DI)(R10*{size})")
+        e(f"{L}count{c}:")
+        e(f"\tVMOVDQU32.Z {c * lanes * 4}(DX)(R10*4), K1, Z2")
+        e("\tVPADDD Z28, Z2, K1, Z2")
+        e(f"\tVMOVDQU32 Z2, K1, {c * lanes * 4}(DX)(R10*4)")
+        e(f"{L}skip{c}:")
+    e(f"\tJMP  {L}group")
+    e(f"{L}done:")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    return "\n".join(o) + "\n"
+
+
 AVX512_HEADER = '''
 // AVX-512 kernels: the same computation with merge masking. A block is 16
 // lanes (2 ZMM of float64, 1 of float32); spike masks are uint16 lane bits,
@@ -1026,7 +1163,7 @@ def lockstep_file():
 def sample_file():
     s = SAMPLE_HEADER + addcols(32) + "\n" + addcols(64) + "\n" + fire(32) + "\n" + fire(64)
     for b in (32, 64):
-        s += "\n" + split(b, "integrate") + "\n" + split(b, "fire")
+        s += "\n" + split(b, "integrate") + "\n" + reset_kernels(b)
     return s
 
 

@@ -99,23 +99,28 @@ type compiledLayer[F Float] struct {
 	// for float32, and float64 column additions, on amd64), bit-identical to the generic ones.
 	addColumns       func(v, wt []F, spikes []int32)
 	integrateAndFire func(v, drive []F, leak F, threshold []F, spikes []int32) int
-	// integrate and fire are the same-step kernels (AVX-512 where it runs).
-	integrate func(v, drive []F, leak F)
-	fire      func(v, threshold []F, spikes []int32) int
+	// integrate, fireReset and resetCount are AVX-512 kernels where it runs.
+	integrate  func(v, drive []F, leak F)
+	fireReset  func(v, threshold []F, spikes, counts []int32, zero bool) int
+	resetCount func(v, threshold []F, spikes, counts []int32, zero bool)
 }
 
-// sameStepKernels picks integrate and fire for F: AVX-512 where it runs,
-// else the generic loops; bit-identical either way.
-func sameStepKernels[F Float]() (func(v, drive []F, leak F), func(v, threshold []F, spikes []int32) int) {
+// sampleKernels picks integrate, fireReset and resetCount for F: AVX-512
+// where it runs, else the generic loops; bit-identical either way.
+func sampleKernels[F Float]() (func(v, drive []F, leak F),
+	func(v, threshold []F, spikes, counts []int32, zero bool) int,
+	func(v, threshold []F, spikes, counts []int32, zero bool)) {
 	if _, avx512 := lockstepKernels(); avx512 {
 		if i, ok := any(integrateWide32).(func(v, drive []F, leak F)); ok {
-			return i, any(fireWide32).(func(v, threshold []F, spikes []int32) int)
+			return i, any(fireResetWide32).(func(v, threshold []F, spikes, counts []int32, zero bool) int),
+				any(resetCountWide32).(func(v, threshold []F, spikes, counts []int32, zero bool))
 		}
 		if i, ok := any(integrateWide64).(func(v, drive []F, leak F)); ok {
-			return i, any(fireWide64).(func(v, threshold []F, spikes []int32) int)
+			return i, any(fireResetWide64).(func(v, threshold []F, spikes, counts []int32, zero bool) int),
+				any(resetCountWide64).(func(v, threshold []F, spikes, counts []int32, zero bool))
 		}
 	}
-	return integrate[F], fire[F]
+	return integrate[F], fireReset[F], resetCount[F]
 }
 
 // columnAdder picks the fastest assembly kernel for F (AVX-512, else SSE on
@@ -249,7 +254,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 		leak: l.Leak, resetZero: l.Reset == ResetZero,
 		transposed: make([]F, l.In*l.Out), negTransposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
 		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F](), integrateAndFire: fireKernel[F]()}
-	c.integrate, c.fire = sameStepKernels[F]()
+	c.integrate, c.fireReset, c.resetCount = sampleKernels[F]()
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]

@@ -33,9 +33,8 @@ func (n *NetworkOf[F]) simulateSameStep(s *StateOf[F], sample, T int) int64 {
 			if c.integrator {
 				break
 			}
-			k := c.fire(v, c.threshold, s.spikes[l])
+			k := c.fireReset(v, c.threshold, s.spikes[l], counts[l], c.resetZero)
 			prev = s.spikes[l][:k]
-			resetAndCount(v, c.threshold, c.resetZero, prev, counts[l])
 			if rec != nil {
 				record(rec, prev, sample, t, l)
 			}
@@ -91,7 +90,7 @@ func (n *NetworkOf[F]) simulateNextStep(s *StateOf[F], sample, T int) int64 {
 				break
 			}
 			prev = s.spikes[l][:k]
-			resetAndCount(v, c.threshold, c.resetZero, prev, counts[l])
+			c.resetCount(v, c.threshold, prev, counts[l], c.resetZero)
 			if rec != nil {
 				record(rec, prev, sample, t, l)
 			}
@@ -262,6 +261,18 @@ func resetAndCount[F Float](v, threshold []F, resetZero bool, spikes, counts []i
 		v[i] -= threshold[i]
 		counts[i]++
 	}
+}
+
+// fireReset is fire followed by resetAndCount of the neurons that fired.
+func fireReset[F Float](v, threshold []F, spikes, counts []int32, zero bool) int {
+	k := fire(v, threshold, spikes)
+	resetAndCount(v, threshold, zero, spikes[:k], counts)
+	return k
+}
+
+// resetCount is resetAndCount with fireReset's argument order.
+func resetCount[F Float](v, threshold []F, spikes, counts []int32, zero bool) {
+	resetAndCount(v, threshold, zero, spikes, counts)
 }
 
 func b2i(b bool) int {
