@@ -535,25 +535,42 @@ def avx512_first(bits):
 
 # AVX-512 lockstep layer kernels with neuron groups (see header in output).
 def avx512_layer(bits, G=4):
+    # Both 16-lane blocks of a 32-lane chunk per pass: n parts (ZMM registers)
+    # per neuron, four neurons per group.
     f64 = bits == 64
     P = "PD" if f64 else "PS"
     S = "SD" if f64 else "SS"
     M = "VMOVUPD" if f64 else "VMOVUPS"
     size = 8 if f64 else 4
     shift = 3 if f64 else 2
-    n = 2
-    pair = not f64  # float32: two 16-lane blocks per pass, one ZMM each
+    n = 4 if f64 else 2
+    PK = ["K1", "K4", "K5", "K6"][:n]  # lane masks of the parts
     L = f"x{bits}"
     out = []
     e = lambda s="": out.append(s)
 
-    def row(base, g, part=0):
-        disp = "" if part == 0 else str(64 * part)
-        idx = ["", "(R8*1)", "(R8*2)", "(R9*1)"][g]
-        return f"{disp}({base}){idx}"
+    def part(p):
+        # (byte offset of the part's block mask, bit shift inside it)
+        return (2 * (p // 2), 8 * (p % 2)) if f64 else (2 * p, 0)
 
-    def acc(g, part):
-        return f"Z{g * n + part}"
+    def disp(off, addr):
+        return f"{off}{addr}" if off else addr
+
+    def load_masks(addr):
+        for p in range(n):
+            off, sh = part(p)
+            if sh:
+                e(f"\tKSHIFTRW $8, {PK[p - 1]}, {PK[p]}")
+            else:
+                e(f"\tKMOVW {disp(off, addr)}, {PK[p]}")
+
+    def row(base, g, p=0):
+        d = "" if p == 0 else str(64 * p)
+        idx = ["", "(R8*1)", "(R8*2)", "(R9*1)"][g]
+        return f"{d}({base}){idx}"
+
+    def acc(g, p):
+        return f"Z{g * n + p}"
 
     def group(G, lab):
         # code for neurons o..o+G-1 (CX = o, R12 = o*rowBytes + block offset)
@@ -579,9 +596,9 @@ def avx512_layer(bits, G=4):
         e(f"\tJMP   {lab}fire1")
         e(f"{lab}bias:")
         for g in range(G):
-            e(f"\tVBROADCAST{S} {g * size}(SI)(CX*{size}), Z8")
+            e(f"\tVBROADCAST{S} {g * size}(SI)(CX*{size}), Z24")
             for p in range(n):
-                e(f"\tVADD{P} Z8, {acc(g, p)}, {acc(g, p)}")
+                e(f"\tVADD{P} Z24, {acc(g, p)}, {acc(g, p)}")
         e(f"{lab}fire1:")
         e("\tTESTQ $2, 112(AX)")
         e(f"\tJNZ   {lab}columns")
@@ -590,7 +607,7 @@ def avx512_layer(bits, G=4):
             e(f"\tVBROADCAST{S} {g * size}(SI)(CX*{size}), Z{16 + g} // threshold")
         e("\tTESTQ $8, 112(AX)")
         e(f"\tJNZ   {lab}columns")
-        fire(G, lab + "f1")
+        fire(G)
         e(f"{lab}columns:")
         e("\tMOVQ  R14, DX")
         e("\tTESTQ DX, DX")
@@ -599,14 +616,10 @@ def avx512_layer(bits, G=4):
         e(f"{lab}pos:")
         e("\tMOVQ (R13), SI")
         e("\tMOVQ 8(R13), BX")
-        e("\tKMOVW (SI), K1")
-        if f64:
-            e("\tKSHIFTRW $8, K1, K4")
-        else:
-            e("\tKMOVW 2(SI), K4")
+        load_masks("(SI)")
         for g in range(G):
             for p in range(n):
-                e(f"\tVADD{P}.BCST {g * size}(BX)(CX*{size}), {acc(g, p)}, {['K1', 'K4'][p]}, {acc(g, p)}")
+                e(f"\tVADD{P}.BCST {g * size}(BX)(CX*{size}), {acc(g, p)}, {PK[p]}, {acc(g, p)}")
         e("\tADDQ $16, R13")
         e("\tDECQ DX")
         e(f"\tJNZ  {lab}pos")
@@ -620,14 +633,10 @@ def avx512_layer(bits, G=4):
         e("\tMOVQ  88(AX), R13")
         e("\tSHRQ  $3, R13")
         e(f"{lab}neg:")
-        e("\tKMOVW (SI), K1")
-        if f64:
-            e("\tKSHIFTRW $8, K1, K4")
-        else:
-            e("\tKMOVW 2(SI), K4")
+        load_masks("(SI)")
         for g in range(G):
             for p in range(n):
-                e(f"\tVSUB{P}.BCST {g * size}(BX)(CX*{size}), {acc(g, p)}, {['K1', 'K4'][p]}, {acc(g, p)}")
+                e(f"\tVSUB{P}.BCST {g * size}(BX)(CX*{size}), {acc(g, p)}, {PK[p]}, {acc(g, p)}")
         e("\tADDQ R13, SI")
         e("\tADDQ R11, BX")
         e("\tDECQ DX")
@@ -637,31 +646,27 @@ def avx512_layer(bits, G=4):
         e(f"\tJNZ   {lab}store")
         e("\tTESTQ $8, 112(AX)")
         e(f"\tJZ    {lab}reset")
-        fire(G, lab + "f2")
+        fire(G)
         e(f"{lab}reset:")
         fire_ptr()
         e("\tLEAQ  (DX)(DX*2), R13")
         e("\tMOVQ 64(AX), SI")
         e("\tADDQ R12, SI           // count rows")
         for g in range(G):
-            e(f"\tKMOVW {mrow(g)}, K2")
-            if f64:
-                e("\tKSHIFTRW $8, K2, K3")
-            else:
-                e(f"\tKMOVW 2{mrow(g)}, K3")
+            load_masks(mrow(g))
             e("\tTESTQ $4, 112(AX)")
             e(f"\tJZ    {lab}sub{g}")
             for p in range(n):
-                e(f"\tVMOVAP{P[1]} Z9, {['K2', 'K3'][p]}, {acc(g, p)} // v = +0 where fired")
+                e(f"\tVMOVAP{P[1]} Z25, {PK[p]}, {acc(g, p)} // v = +0 where fired")
             e(f"\tJMP   {lab}cnt{g}")
             e(f"{lab}sub{g}:")
             for p in range(n):
-                e(f"\tVSUB{P} Z{16 + g}, {acc(g, p)}, {['K2', 'K3'][p]}, {acc(g, p)}")
+                e(f"\tVSUB{P} Z{16 + g}, {acc(g, p)}, {PK[p]}, {acc(g, p)}")
             e(f"{lab}cnt{g}:")
             for p in range(n):
-                e(f"\t{M} {row('SI', g, p)}, Z12")
-                e(f"\tVADD{P} Z11, Z12, {['K2', 'K3'][p]}, Z12")
-                e(f"\t{M} Z12, {row('SI', g, p)}")
+                e(f"\t{M} {row('SI', g, p)}, Z27")
+                e(f"\tVADD{P} Z26, Z27, {PK[p]}, Z27")
+                e(f"\t{M} Z27, {row('SI', g, p)}")
         e(f"{lab}store:")
         e("\tMOVQ DI, BX")
         e("\tADDQ R12, BX")
@@ -670,7 +675,7 @@ def avx512_layer(bits, G=4):
                 e(f"\t{M} {acc(g, p)}, {row('BX', g, p)}")
 
     def fire_ptr():
-        # BX = &fire[o] block mask, DX = mask row bytes, SI scratch
+        # BX = &fire[o] block mask, DX = mask row bytes
         e("\tMOVQ  88(AX), DX")
         e("\tSHRQ  $3, DX           // mask row bytes")
         e("\tMOVQ  DX, BX")
@@ -681,25 +686,24 @@ def avx512_layer(bits, G=4):
     def mrow(g):
         return ["(BX)", "(BX)(DX*1)", "(BX)(DX*2)", "(BX)(R13*1)"][g]
 
-    def fire(G, lab):
+    def fire(G):
+        # v >= th per part, stored as one uint16 per 16-lane block
         fire_ptr()
         e("\tLEAQ  (DX)(DX*2), R13")
         for g in range(G):
-            e(f"\tVCMP{P} $0x1D, Z{16 + g}, {acc(g, 0)}, K2 // v >= th (ordered, as Go's >=)")
-            e(f"\tKMOVW K2, SI")
-            if pair:
-                e(f"\tMOVW  SI, {mrow(g)}")
-                e(f"\tVCMP{P} $0x1D, Z{16 + g}, {acc(g, 1)}, K3")
-                e("\tKMOVW K3, SI")
-                e(f"\tMOVW  SI, 2{mrow(g)}")
-                continue
-            if f64:
-                e(f"\tVCMP{P} $0x1D, Z{16 + g}, {acc(g, 1)}, K3")
-                e("\tKMOVW K3, R13")
-                e("\tSHLL  $8, R13")
-                e("\tORL   R13, SI")
-                e("\tLEAQ  (DX)(DX*2), R13")
-            e(f"\tMOVW  SI, {mrow(g)}")
+            for p in range(n):
+                e(f"\tVCMP{P} $0x1D, Z{16 + g}, {acc(g, p)}, {PK[p]} // v >= th (ordered, as Go's >=)")
+            for p in range(n):
+                off, sh = part(p)
+                if sh:
+                    continue
+                e(f"\tKMOVW {PK[p]}, SI")
+                if f64:
+                    e(f"\tKMOVW {PK[p + 1]}, R13")
+                    e("\tSHLL  $8, R13")
+                    e("\tORL   R13, SI")
+                    e("\tLEAQ  (DX)(DX*2), R13")
+                e(f"\tMOVW  SI, {disp(off, mrow(g))}")
 
     e(f"// func lockLayer{bits}x(a *lockArgs)")
     e(f"TEXT ·lockLayer{bits}x(SB), NOSPLIT, $0-8")
@@ -710,9 +714,9 @@ def avx512_layer(bits, G=4):
     e("\tMOVQ 80(AX), R11")
     e(f"\tSHLQ ${shift}, R11       // (in, out) row bytes")
     e("\tMOVQ 0(AX), DI         // v")
-    e(f"\tVBROADCAST{S} 104(AX), Z11 // one")
+    e(f"\tVBROADCAST{S} 104(AX), Z26 // one")
     e(f"\tVBROADCAST{S} 96(AX), Z20  // leak")
-    e(f"\tVXOR{P} Z9, Z9, Z9     // +0")
+    e(f"\tVXOR{P} Z25, Z25, Z25  // +0")
     e("\tXORQ R10, R10          // block offset in a row")
     e("\tXORQ R15, R15          // block offset in a mask row")
     e()
@@ -732,7 +736,7 @@ def avx512_layer(bits, G=4):
     e(f"{L}list:")
     e("\tMOVQ SI, (R13)(R14*8)")
     e("\tMOVQ BX, 8(R13)(R14*8)")
-    e("\tMOVWLZX (SI), CX" if f64 else "\tMOVL (SI), CX          // both blocks")
+    e("\tMOVL (SI), CX          // both blocks")
     e("\tNEGL CX")
     e("\tSBBQ CX, CX            // -1 if any lane fired")
     e("\tANDQ $2, CX")
@@ -761,8 +765,8 @@ def avx512_layer(bits, G=4):
     e("\tADDQ R8, R12")
     e(f"\tJMP  {L}singles")
     e(f"{L}next:")
-    e(f"\tADDQ ${16 * size * (2 if pair else 1)}, R10")
-    e("\tADDQ $4, R15" if pair else "\tADDQ $2, R15")
+    e(f"\tADDQ ${32 * size}, R10")
+    e("\tADDQ $4, R15")
     e("\tCMPQ R10, R8")
     e(f"\tJLT  {L}block")
     e("\tVZEROUPPER")
@@ -1153,7 +1157,7 @@ def lockstep_file():
     first = AVX512_HEADER + avx512_first(64) + "\n" + avx512_first(32)
     parts = re.split(r"(?=// func lock)", first)
     head = parts[0].replace("Layers skip presynaptic rows that are silent\n// in the whole block.",
-        "Layers skip presynaptic rows that are silent\n// in the whole block, and go through them for four neurons at a time\n// (independent chains of additions); the float32 layer kernel takes two\n// blocks per pass (a row is skipped when silent in both).")
+        "Layers skip presynaptic rows that are silent\n// in the whole block, and go through them for four neurons at a time\n// (independent chains of additions); a pass takes both blocks of a\n// 32-lane chunk (a row is skipped when silent in both).")
     enc = [p for p in parts if p.startswith("// func lockEncode")]
     wide = head + avx512_layer(64) + "\n" + enc[0] + "\n" + avx512_layer(32) + "\n" + enc[1]
     avx = AVX_HEADER + avx_kernels("PD", "DD", 8, 3, 64) + avx_kernels("PS", "SS", 4, 2, 32)

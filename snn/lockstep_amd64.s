@@ -544,8 +544,8 @@ e32store:
 // one per (row, block), so a masked-off lane is simply not written and a
 // spike adds the weight itself. Layers skip presynaptic rows that are silent
 // in the whole block, and go through them for four neurons at a time
-// (independent chains of additions); the float32 layer kernel takes two
-// blocks per pass (a row is skipped when silent in both). lockArgs.list (offset 120) is the kernel's scratch of
+// (independent chains of additions); a pass takes both blocks of a
+// 32-lane chunk (a row is skipped when silent in both). lockArgs.list (offset 120) is the kernel's scratch of
 // 2*in words.
 
 // func lockLayer64x(a *lockArgs)
@@ -557,9 +557,9 @@ TEXT ·lockLayer64x(SB), NOSPLIT, $0-8
 	MOVQ 80(AX), R11
 	SHLQ $3, R11       // (in, out) row bytes
 	MOVQ 0(AX), DI         // v
-	VBROADCASTSD 104(AX), Z11 // one
+	VBROADCASTSD 104(AX), Z26 // one
 	VBROADCASTSD 96(AX), Z20  // leak
-	VXORPD Z9, Z9, Z9     // +0
+	VXORPD Z25, Z25, Z25  // +0
 	XORQ R10, R10          // block offset in a row
 	XORQ R15, R15          // block offset in a mask row
 
@@ -579,7 +579,7 @@ x64block:
 x64list:
 	MOVQ SI, (R13)(R14*8)
 	MOVQ BX, 8(R13)(R14*8)
-	MOVWLZX (SI), CX
+	MOVL (SI), CX          // both blocks
 	NEGL CX
 	SBBQ CX, CX            // -1 if any lane fired
 	ANDQ $2, CX
@@ -601,12 +601,20 @@ x64g:
 	ADDQ R12, BX
 	VMOVUPD (BX), Z0
 	VMOVUPD 64(BX), Z1
-	VMOVUPD (BX)(R8*1), Z2
-	VMOVUPD 64(BX)(R8*1), Z3
-	VMOVUPD (BX)(R8*2), Z4
-	VMOVUPD 64(BX)(R8*2), Z5
-	VMOVUPD (BX)(R9*1), Z6
-	VMOVUPD 64(BX)(R9*1), Z7
+	VMOVUPD 128(BX), Z2
+	VMOVUPD 192(BX), Z3
+	VMOVUPD (BX)(R8*1), Z4
+	VMOVUPD 64(BX)(R8*1), Z5
+	VMOVUPD 128(BX)(R8*1), Z6
+	VMOVUPD 192(BX)(R8*1), Z7
+	VMOVUPD (BX)(R8*2), Z8
+	VMOVUPD 64(BX)(R8*2), Z9
+	VMOVUPD 128(BX)(R8*2), Z10
+	VMOVUPD 192(BX)(R8*2), Z11
+	VMOVUPD (BX)(R9*1), Z12
+	VMOVUPD 64(BX)(R9*1), Z13
+	VMOVUPD 128(BX)(R9*1), Z14
+	VMOVUPD 192(BX)(R9*1), Z15
 	TESTQ $32, 112(AX)
 	JZ    x64gdrive
 	VMULPD Z20, Z0, Z0
@@ -617,6 +625,14 @@ x64g:
 	VMULPD Z20, Z5, Z5
 	VMULPD Z20, Z6, Z6
 	VMULPD Z20, Z7, Z7
+	VMULPD Z20, Z8, Z8
+	VMULPD Z20, Z9, Z9
+	VMULPD Z20, Z10, Z10
+	VMULPD Z20, Z11, Z11
+	VMULPD Z20, Z12, Z12
+	VMULPD Z20, Z13, Z13
+	VMULPD Z20, Z14, Z14
+	VMULPD Z20, Z15, Z15
 x64gdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
@@ -624,26 +640,42 @@ x64gdrive:
 	ADDQ  R12, SI
 	VADDPD (SI), Z0, Z0
 	VADDPD 64(SI), Z1, Z1
-	VADDPD (SI)(R8*1), Z2, Z2
-	VADDPD 64(SI)(R8*1), Z3, Z3
-	VADDPD (SI)(R8*2), Z4, Z4
-	VADDPD 64(SI)(R8*2), Z5, Z5
-	VADDPD (SI)(R9*1), Z6, Z6
-	VADDPD 64(SI)(R9*1), Z7, Z7
+	VADDPD 128(SI), Z2, Z2
+	VADDPD 192(SI), Z3, Z3
+	VADDPD (SI)(R8*1), Z4, Z4
+	VADDPD 64(SI)(R8*1), Z5, Z5
+	VADDPD 128(SI)(R8*1), Z6, Z6
+	VADDPD 192(SI)(R8*1), Z7, Z7
+	VADDPD (SI)(R8*2), Z8, Z8
+	VADDPD 64(SI)(R8*2), Z9, Z9
+	VADDPD 128(SI)(R8*2), Z10, Z10
+	VADDPD 192(SI)(R8*2), Z11, Z11
+	VADDPD (SI)(R9*1), Z12, Z12
+	VADDPD 64(SI)(R9*1), Z13, Z13
+	VADDPD 128(SI)(R9*1), Z14, Z14
+	VADDPD 192(SI)(R9*1), Z15, Z15
 	JMP   x64gfire1
 x64gbias:
-	VBROADCASTSD 0(SI)(CX*8), Z8
-	VADDPD Z8, Z0, Z0
-	VADDPD Z8, Z1, Z1
-	VBROADCASTSD 8(SI)(CX*8), Z8
-	VADDPD Z8, Z2, Z2
-	VADDPD Z8, Z3, Z3
-	VBROADCASTSD 16(SI)(CX*8), Z8
-	VADDPD Z8, Z4, Z4
-	VADDPD Z8, Z5, Z5
-	VBROADCASTSD 24(SI)(CX*8), Z8
-	VADDPD Z8, Z6, Z6
-	VADDPD Z8, Z7, Z7
+	VBROADCASTSD 0(SI)(CX*8), Z24
+	VADDPD Z24, Z0, Z0
+	VADDPD Z24, Z1, Z1
+	VADDPD Z24, Z2, Z2
+	VADDPD Z24, Z3, Z3
+	VBROADCASTSD 8(SI)(CX*8), Z24
+	VADDPD Z24, Z4, Z4
+	VADDPD Z24, Z5, Z5
+	VADDPD Z24, Z6, Z6
+	VADDPD Z24, Z7, Z7
+	VBROADCASTSD 16(SI)(CX*8), Z24
+	VADDPD Z24, Z8, Z8
+	VADDPD Z24, Z9, Z9
+	VADDPD Z24, Z10, Z10
+	VADDPD Z24, Z11, Z11
+	VBROADCASTSD 24(SI)(CX*8), Z24
+	VADDPD Z24, Z12, Z12
+	VADDPD Z24, Z13, Z13
+	VADDPD Z24, Z14, Z14
+	VADDPD Z24, Z15, Z15
 x64gfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x64gcolumns
@@ -661,38 +693,70 @@ x64gfire1:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPD $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z16, Z1, K3
-	KMOVW K3, R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)
-	VCMPPD $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z17, Z3, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(DX*1)
-	VCMPPD $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z18, Z5, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPD $0x1D, Z18, Z8, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z9, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z10, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z11, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(DX*2)
-	VCMPPD $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z19, Z7, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*2)
+	VCMPPD $0x1D, Z19, Z12, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z13, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z14, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z15, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(R13*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(R13*1)
 x64gcolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
@@ -703,14 +767,24 @@ x64gpos:
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
 	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
 	VADDPD.BCST 0(BX)(CX*8), Z0, K1, Z0
 	VADDPD.BCST 0(BX)(CX*8), Z1, K4, Z1
-	VADDPD.BCST 8(BX)(CX*8), Z2, K1, Z2
-	VADDPD.BCST 8(BX)(CX*8), Z3, K4, Z3
-	VADDPD.BCST 16(BX)(CX*8), Z4, K1, Z4
-	VADDPD.BCST 16(BX)(CX*8), Z5, K4, Z5
-	VADDPD.BCST 24(BX)(CX*8), Z6, K1, Z6
-	VADDPD.BCST 24(BX)(CX*8), Z7, K4, Z7
+	VADDPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VADDPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VADDPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VADDPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VADDPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VADDPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	VADDPD.BCST 16(BX)(CX*8), Z8, K1, Z8
+	VADDPD.BCST 16(BX)(CX*8), Z9, K4, Z9
+	VADDPD.BCST 16(BX)(CX*8), Z10, K5, Z10
+	VADDPD.BCST 16(BX)(CX*8), Z11, K6, Z11
+	VADDPD.BCST 24(BX)(CX*8), Z12, K1, Z12
+	VADDPD.BCST 24(BX)(CX*8), Z13, K4, Z13
+	VADDPD.BCST 24(BX)(CX*8), Z14, K5, Z14
+	VADDPD.BCST 24(BX)(CX*8), Z15, K6, Z15
 	ADDQ $16, R13
 	DECQ DX
 	JNZ  x64gpos
@@ -726,14 +800,24 @@ x64gnegative:
 x64gneg:
 	KMOVW (SI), K1
 	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
 	VSUBPD.BCST 0(BX)(CX*8), Z0, K1, Z0
 	VSUBPD.BCST 0(BX)(CX*8), Z1, K4, Z1
-	VSUBPD.BCST 8(BX)(CX*8), Z2, K1, Z2
-	VSUBPD.BCST 8(BX)(CX*8), Z3, K4, Z3
-	VSUBPD.BCST 16(BX)(CX*8), Z4, K1, Z4
-	VSUBPD.BCST 16(BX)(CX*8), Z5, K4, Z5
-	VSUBPD.BCST 24(BX)(CX*8), Z6, K1, Z6
-	VSUBPD.BCST 24(BX)(CX*8), Z7, K4, Z7
+	VSUBPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VSUBPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VSUBPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VSUBPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VSUBPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VSUBPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	VSUBPD.BCST 16(BX)(CX*8), Z8, K1, Z8
+	VSUBPD.BCST 16(BX)(CX*8), Z9, K4, Z9
+	VSUBPD.BCST 16(BX)(CX*8), Z10, K5, Z10
+	VSUBPD.BCST 16(BX)(CX*8), Z11, K6, Z11
+	VSUBPD.BCST 24(BX)(CX*8), Z12, K1, Z12
+	VSUBPD.BCST 24(BX)(CX*8), Z13, K4, Z13
+	VSUBPD.BCST 24(BX)(CX*8), Z14, K5, Z14
+	VSUBPD.BCST 24(BX)(CX*8), Z15, K6, Z15
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
@@ -750,38 +834,70 @@ x64gafter:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPD $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z16, Z1, K3
-	KMOVW K3, R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)
-	VCMPPD $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z17, Z3, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(DX*1)
-	VCMPPD $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z18, Z5, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPD $0x1D, Z18, Z8, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z9, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z10, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z11, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(DX*2)
-	VCMPPD $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z19, Z7, K3
-	KMOVW K3, R13
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*2)
+	VCMPPD $0x1D, Z19, Z12, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z13, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z14, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z19, Z15, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)(R13*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(R13*1)
 x64greset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
@@ -792,85 +908,141 @@ x64greset:
 	LEAQ  (DX)(DX*2), R13
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
-	KMOVW (BX), K2
-	KSHIFTRW $8, K2, K3
+	KMOVW (BX), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX), K5
+	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
 	JZ    x64gsub0
-	VMOVAPD Z9, K2, Z0 // v = +0 where fired
-	VMOVAPD Z9, K3, Z1 // v = +0 where fired
+	VMOVAPD Z25, K1, Z0 // v = +0 where fired
+	VMOVAPD Z25, K4, Z1 // v = +0 where fired
+	VMOVAPD Z25, K5, Z2 // v = +0 where fired
+	VMOVAPD Z25, K6, Z3 // v = +0 where fired
 	JMP   x64gcnt0
 x64gsub0:
-	VSUBPD Z16, Z0, K2, Z0
-	VSUBPD Z16, Z1, K3, Z1
+	VSUBPD Z16, Z0, K1, Z0
+	VSUBPD Z16, Z1, K4, Z1
+	VSUBPD Z16, Z2, K5, Z2
+	VSUBPD Z16, Z3, K6, Z3
 x64gcnt0:
-	VMOVUPD (SI), Z12
-	VADDPD Z11, Z12, K2, Z12
-	VMOVUPD Z12, (SI)
-	VMOVUPD 64(SI), Z12
-	VADDPD Z11, Z12, K3, Z12
-	VMOVUPD Z12, 64(SI)
-	KMOVW (BX)(DX*1), K2
-	KSHIFTRW $8, K2, K3
+	VMOVUPD (SI), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)
+	VMOVUPD 64(SI), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)
+	VMOVUPD 128(SI), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)
+	VMOVUPD 192(SI), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)
+	KMOVW (BX)(DX*1), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(DX*1), K5
+	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
 	JZ    x64gsub1
-	VMOVAPD Z9, K2, Z2 // v = +0 where fired
-	VMOVAPD Z9, K3, Z3 // v = +0 where fired
+	VMOVAPD Z25, K1, Z4 // v = +0 where fired
+	VMOVAPD Z25, K4, Z5 // v = +0 where fired
+	VMOVAPD Z25, K5, Z6 // v = +0 where fired
+	VMOVAPD Z25, K6, Z7 // v = +0 where fired
 	JMP   x64gcnt1
 x64gsub1:
-	VSUBPD Z17, Z2, K2, Z2
-	VSUBPD Z17, Z3, K3, Z3
+	VSUBPD Z17, Z4, K1, Z4
+	VSUBPD Z17, Z5, K4, Z5
+	VSUBPD Z17, Z6, K5, Z6
+	VSUBPD Z17, Z7, K6, Z7
 x64gcnt1:
-	VMOVUPD (SI)(R8*1), Z12
-	VADDPD Z11, Z12, K2, Z12
-	VMOVUPD Z12, (SI)(R8*1)
-	VMOVUPD 64(SI)(R8*1), Z12
-	VADDPD Z11, Z12, K3, Z12
-	VMOVUPD Z12, 64(SI)(R8*1)
-	KMOVW (BX)(DX*2), K2
-	KSHIFTRW $8, K2, K3
+	VMOVUPD (SI)(R8*1), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R8*1)
+	VMOVUPD 64(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R8*1)
+	VMOVUPD 128(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R8*1)
+	VMOVUPD 192(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R8*1)
+	KMOVW (BX)(DX*2), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(DX*2), K5
+	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
 	JZ    x64gsub2
-	VMOVAPD Z9, K2, Z4 // v = +0 where fired
-	VMOVAPD Z9, K3, Z5 // v = +0 where fired
+	VMOVAPD Z25, K1, Z8 // v = +0 where fired
+	VMOVAPD Z25, K4, Z9 // v = +0 where fired
+	VMOVAPD Z25, K5, Z10 // v = +0 where fired
+	VMOVAPD Z25, K6, Z11 // v = +0 where fired
 	JMP   x64gcnt2
 x64gsub2:
-	VSUBPD Z18, Z4, K2, Z4
-	VSUBPD Z18, Z5, K3, Z5
+	VSUBPD Z18, Z8, K1, Z8
+	VSUBPD Z18, Z9, K4, Z9
+	VSUBPD Z18, Z10, K5, Z10
+	VSUBPD Z18, Z11, K6, Z11
 x64gcnt2:
-	VMOVUPD (SI)(R8*2), Z12
-	VADDPD Z11, Z12, K2, Z12
-	VMOVUPD Z12, (SI)(R8*2)
-	VMOVUPD 64(SI)(R8*2), Z12
-	VADDPD Z11, Z12, K3, Z12
-	VMOVUPD Z12, 64(SI)(R8*2)
-	KMOVW (BX)(R13*1), K2
-	KSHIFTRW $8, K2, K3
+	VMOVUPD (SI)(R8*2), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R8*2)
+	VMOVUPD 64(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R8*2)
+	VMOVUPD 128(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R8*2)
+	VMOVUPD 192(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R8*2)
+	KMOVW (BX)(R13*1), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(R13*1), K5
+	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
 	JZ    x64gsub3
-	VMOVAPD Z9, K2, Z6 // v = +0 where fired
-	VMOVAPD Z9, K3, Z7 // v = +0 where fired
+	VMOVAPD Z25, K1, Z12 // v = +0 where fired
+	VMOVAPD Z25, K4, Z13 // v = +0 where fired
+	VMOVAPD Z25, K5, Z14 // v = +0 where fired
+	VMOVAPD Z25, K6, Z15 // v = +0 where fired
 	JMP   x64gcnt3
 x64gsub3:
-	VSUBPD Z19, Z6, K2, Z6
-	VSUBPD Z19, Z7, K3, Z7
+	VSUBPD Z19, Z12, K1, Z12
+	VSUBPD Z19, Z13, K4, Z13
+	VSUBPD Z19, Z14, K5, Z14
+	VSUBPD Z19, Z15, K6, Z15
 x64gcnt3:
-	VMOVUPD (SI)(R9*1), Z12
-	VADDPD Z11, Z12, K2, Z12
-	VMOVUPD Z12, (SI)(R9*1)
-	VMOVUPD 64(SI)(R9*1), Z12
-	VADDPD Z11, Z12, K3, Z12
-	VMOVUPD Z12, 64(SI)(R9*1)
+	VMOVUPD (SI)(R9*1), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R9*1)
+	VMOVUPD 64(SI)(R9*1), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R9*1)
+	VMOVUPD 128(SI)(R9*1), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R9*1)
+	VMOVUPD 192(SI)(R9*1), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R9*1)
 x64gstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPD Z0, (BX)
 	VMOVUPD Z1, 64(BX)
-	VMOVUPD Z2, (BX)(R8*1)
-	VMOVUPD Z3, 64(BX)(R8*1)
-	VMOVUPD Z4, (BX)(R8*2)
-	VMOVUPD Z5, 64(BX)(R8*2)
-	VMOVUPD Z6, (BX)(R9*1)
-	VMOVUPD Z7, 64(BX)(R9*1)
+	VMOVUPD Z2, 128(BX)
+	VMOVUPD Z3, 192(BX)
+	VMOVUPD Z4, (BX)(R8*1)
+	VMOVUPD Z5, 64(BX)(R8*1)
+	VMOVUPD Z6, 128(BX)(R8*1)
+	VMOVUPD Z7, 192(BX)(R8*1)
+	VMOVUPD Z8, (BX)(R8*2)
+	VMOVUPD Z9, 64(BX)(R8*2)
+	VMOVUPD Z10, 128(BX)(R8*2)
+	VMOVUPD Z11, 192(BX)(R8*2)
+	VMOVUPD Z12, (BX)(R9*1)
+	VMOVUPD Z13, 64(BX)(R9*1)
+	VMOVUPD Z14, 128(BX)(R9*1)
+	VMOVUPD Z15, 192(BX)(R9*1)
 	ADDQ $4, CX
 	LEAQ (R12)(R8*4), R12
 	JMP  x64groups
@@ -882,10 +1054,14 @@ x64s:
 	ADDQ R12, BX
 	VMOVUPD (BX), Z0
 	VMOVUPD 64(BX), Z1
+	VMOVUPD 128(BX), Z2
+	VMOVUPD 192(BX), Z3
 	TESTQ $32, 112(AX)
 	JZ    x64sdrive
 	VMULPD Z20, Z0, Z0
 	VMULPD Z20, Z1, Z1
+	VMULPD Z20, Z2, Z2
+	VMULPD Z20, Z3, Z3
 x64sdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
@@ -893,11 +1069,15 @@ x64sdrive:
 	ADDQ  R12, SI
 	VADDPD (SI), Z0, Z0
 	VADDPD 64(SI), Z1, Z1
+	VADDPD 128(SI), Z2, Z2
+	VADDPD 192(SI), Z3, Z3
 	JMP   x64sfire1
 x64sbias:
-	VBROADCASTSD 0(SI)(CX*8), Z8
-	VADDPD Z8, Z0, Z0
-	VADDPD Z8, Z1, Z1
+	VBROADCASTSD 0(SI)(CX*8), Z24
+	VADDPD Z24, Z0, Z0
+	VADDPD Z24, Z1, Z1
+	VADDPD Z24, Z2, Z2
+	VADDPD Z24, Z3, Z3
 x64sfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x64scolumns
@@ -912,14 +1092,22 @@ x64sfire1:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPD $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z16, Z1, K3
-	KMOVW K3, R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
 x64scolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
@@ -930,8 +1118,12 @@ x64spos:
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
 	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
 	VADDPD.BCST 0(BX)(CX*8), Z0, K1, Z0
 	VADDPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VADDPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VADDPD.BCST 0(BX)(CX*8), Z3, K6, Z3
 	ADDQ $16, R13
 	DECQ DX
 	JNZ  x64spos
@@ -947,8 +1139,12 @@ x64snegative:
 x64sneg:
 	KMOVW (SI), K1
 	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
 	VSUBPD.BCST 0(BX)(CX*8), Z0, K1, Z0
 	VSUBPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VSUBPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VSUBPD.BCST 0(BX)(CX*8), Z3, K6, Z3
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
@@ -965,14 +1161,22 @@ x64safter:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPD $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
-	VCMPPD $0x1D, Z16, Z1, K3
-	KMOVW K3, R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
 	SHLL  $8, R13
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
 x64sreset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
@@ -983,34 +1187,48 @@ x64sreset:
 	LEAQ  (DX)(DX*2), R13
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
-	KMOVW (BX), K2
-	KSHIFTRW $8, K2, K3
+	KMOVW (BX), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX), K5
+	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
 	JZ    x64ssub0
-	VMOVAPD Z9, K2, Z0 // v = +0 where fired
-	VMOVAPD Z9, K3, Z1 // v = +0 where fired
+	VMOVAPD Z25, K1, Z0 // v = +0 where fired
+	VMOVAPD Z25, K4, Z1 // v = +0 where fired
+	VMOVAPD Z25, K5, Z2 // v = +0 where fired
+	VMOVAPD Z25, K6, Z3 // v = +0 where fired
 	JMP   x64scnt0
 x64ssub0:
-	VSUBPD Z16, Z0, K2, Z0
-	VSUBPD Z16, Z1, K3, Z1
+	VSUBPD Z16, Z0, K1, Z0
+	VSUBPD Z16, Z1, K4, Z1
+	VSUBPD Z16, Z2, K5, Z2
+	VSUBPD Z16, Z3, K6, Z3
 x64scnt0:
-	VMOVUPD (SI), Z12
-	VADDPD Z11, Z12, K2, Z12
-	VMOVUPD Z12, (SI)
-	VMOVUPD 64(SI), Z12
-	VADDPD Z11, Z12, K3, Z12
-	VMOVUPD Z12, 64(SI)
+	VMOVUPD (SI), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)
+	VMOVUPD 64(SI), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)
+	VMOVUPD 128(SI), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)
+	VMOVUPD 192(SI), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)
 x64sstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPD Z0, (BX)
 	VMOVUPD Z1, 64(BX)
+	VMOVUPD Z2, 128(BX)
+	VMOVUPD Z3, 192(BX)
 	INCQ CX
 	ADDQ R8, R12
 	JMP  x64singles
 x64next:
-	ADDQ $128, R10
-	ADDQ $2, R15
+	ADDQ $256, R10
+	ADDQ $4, R15
 	CMPQ R10, R8
 	JLT  x64block
 	VZEROUPPER
@@ -1090,9 +1308,9 @@ TEXT ·lockLayer32x(SB), NOSPLIT, $0-8
 	MOVQ 80(AX), R11
 	SHLQ $2, R11       // (in, out) row bytes
 	MOVQ 0(AX), DI         // v
-	VBROADCASTSS 104(AX), Z11 // one
+	VBROADCASTSS 104(AX), Z26 // one
 	VBROADCASTSS 96(AX), Z20  // leak
-	VXORPS Z9, Z9, Z9     // +0
+	VXORPS Z25, Z25, Z25  // +0
 	XORQ R10, R10          // block offset in a row
 	XORQ R15, R15          // block offset in a mask row
 
@@ -1165,18 +1383,18 @@ x32gdrive:
 	VADDPS 64(SI)(R9*1), Z7, Z7
 	JMP   x32gfire1
 x32gbias:
-	VBROADCASTSS 0(SI)(CX*4), Z8
-	VADDPS Z8, Z0, Z0
-	VADDPS Z8, Z1, Z1
-	VBROADCASTSS 4(SI)(CX*4), Z8
-	VADDPS Z8, Z2, Z2
-	VADDPS Z8, Z3, Z3
-	VBROADCASTSS 8(SI)(CX*4), Z8
-	VADDPS Z8, Z4, Z4
-	VADDPS Z8, Z5, Z5
-	VBROADCASTSS 12(SI)(CX*4), Z8
-	VADDPS Z8, Z6, Z6
-	VADDPS Z8, Z7, Z7
+	VBROADCASTSS 0(SI)(CX*4), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VBROADCASTSS 4(SI)(CX*4), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VBROADCASTSS 8(SI)(CX*4), Z24
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z5, Z5
+	VBROADCASTSS 12(SI)(CX*4), Z24
+	VADDPS Z24, Z6, Z6
+	VADDPS Z24, Z7, Z7
 x32gfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x32gcolumns
@@ -1194,29 +1412,29 @@ x32gfire1:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z16, Z1, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)
-	VCMPPS $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(DX*1)
-	VCMPPS $0x1D, Z17, Z3, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(DX*1)
-	VCMPPS $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z18, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(DX*2)
-	VCMPPS $0x1D, Z18, Z5, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(DX*2)
-	VCMPPS $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z19, Z6, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z19, Z7, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(R13*1)
-	VCMPPS $0x1D, Z19, Z7, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(R13*1)
 x32gcolumns:
 	MOVQ  R14, DX
@@ -1275,29 +1493,29 @@ x32gafter:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z16, Z1, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)
-	VCMPPS $0x1D, Z17, Z2, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(DX*1)
-	VCMPPS $0x1D, Z17, Z3, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(DX*1)
-	VCMPPS $0x1D, Z18, Z4, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z18, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(DX*2)
-	VCMPPS $0x1D, Z18, Z5, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(DX*2)
-	VCMPPS $0x1D, Z19, Z6, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z19, Z6, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z19, Z7, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)(R13*1)
-	VCMPPS $0x1D, Z19, Z7, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)(R13*1)
 x32greset:
 	MOVQ  88(AX), DX
@@ -1309,74 +1527,74 @@ x32greset:
 	LEAQ  (DX)(DX*2), R13
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
-	KMOVW (BX), K2
-	KMOVW 2(BX), K3
+	KMOVW (BX), K1
+	KMOVW 2(BX), K4
 	TESTQ $4, 112(AX)
 	JZ    x32gsub0
-	VMOVAPS Z9, K2, Z0 // v = +0 where fired
-	VMOVAPS Z9, K3, Z1 // v = +0 where fired
+	VMOVAPS Z25, K1, Z0 // v = +0 where fired
+	VMOVAPS Z25, K4, Z1 // v = +0 where fired
 	JMP   x32gcnt0
 x32gsub0:
-	VSUBPS Z16, Z0, K2, Z0
-	VSUBPS Z16, Z1, K3, Z1
+	VSUBPS Z16, Z0, K1, Z0
+	VSUBPS Z16, Z1, K4, Z1
 x32gcnt0:
-	VMOVUPS (SI), Z12
-	VADDPS Z11, Z12, K2, Z12
-	VMOVUPS Z12, (SI)
-	VMOVUPS 64(SI), Z12
-	VADDPS Z11, Z12, K3, Z12
-	VMOVUPS Z12, 64(SI)
-	KMOVW (BX)(DX*1), K2
-	KMOVW 2(BX)(DX*1), K3
+	VMOVUPS (SI), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)
+	VMOVUPS 64(SI), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)
+	KMOVW (BX)(DX*1), K1
+	KMOVW 2(BX)(DX*1), K4
 	TESTQ $4, 112(AX)
 	JZ    x32gsub1
-	VMOVAPS Z9, K2, Z2 // v = +0 where fired
-	VMOVAPS Z9, K3, Z3 // v = +0 where fired
+	VMOVAPS Z25, K1, Z2 // v = +0 where fired
+	VMOVAPS Z25, K4, Z3 // v = +0 where fired
 	JMP   x32gcnt1
 x32gsub1:
-	VSUBPS Z17, Z2, K2, Z2
-	VSUBPS Z17, Z3, K3, Z3
+	VSUBPS Z17, Z2, K1, Z2
+	VSUBPS Z17, Z3, K4, Z3
 x32gcnt1:
-	VMOVUPS (SI)(R8*1), Z12
-	VADDPS Z11, Z12, K2, Z12
-	VMOVUPS Z12, (SI)(R8*1)
-	VMOVUPS 64(SI)(R8*1), Z12
-	VADDPS Z11, Z12, K3, Z12
-	VMOVUPS Z12, 64(SI)(R8*1)
-	KMOVW (BX)(DX*2), K2
-	KMOVW 2(BX)(DX*2), K3
+	VMOVUPS (SI)(R8*1), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R8*1)
+	VMOVUPS 64(SI)(R8*1), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R8*1)
+	KMOVW (BX)(DX*2), K1
+	KMOVW 2(BX)(DX*2), K4
 	TESTQ $4, 112(AX)
 	JZ    x32gsub2
-	VMOVAPS Z9, K2, Z4 // v = +0 where fired
-	VMOVAPS Z9, K3, Z5 // v = +0 where fired
+	VMOVAPS Z25, K1, Z4 // v = +0 where fired
+	VMOVAPS Z25, K4, Z5 // v = +0 where fired
 	JMP   x32gcnt2
 x32gsub2:
-	VSUBPS Z18, Z4, K2, Z4
-	VSUBPS Z18, Z5, K3, Z5
+	VSUBPS Z18, Z4, K1, Z4
+	VSUBPS Z18, Z5, K4, Z5
 x32gcnt2:
-	VMOVUPS (SI)(R8*2), Z12
-	VADDPS Z11, Z12, K2, Z12
-	VMOVUPS Z12, (SI)(R8*2)
-	VMOVUPS 64(SI)(R8*2), Z12
-	VADDPS Z11, Z12, K3, Z12
-	VMOVUPS Z12, 64(SI)(R8*2)
-	KMOVW (BX)(R13*1), K2
-	KMOVW 2(BX)(R13*1), K3
+	VMOVUPS (SI)(R8*2), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R8*2)
+	VMOVUPS 64(SI)(R8*2), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R8*2)
+	KMOVW (BX)(R13*1), K1
+	KMOVW 2(BX)(R13*1), K4
 	TESTQ $4, 112(AX)
 	JZ    x32gsub3
-	VMOVAPS Z9, K2, Z6 // v = +0 where fired
-	VMOVAPS Z9, K3, Z7 // v = +0 where fired
+	VMOVAPS Z25, K1, Z6 // v = +0 where fired
+	VMOVAPS Z25, K4, Z7 // v = +0 where fired
 	JMP   x32gcnt3
 x32gsub3:
-	VSUBPS Z19, Z6, K2, Z6
-	VSUBPS Z19, Z7, K3, Z7
+	VSUBPS Z19, Z6, K1, Z6
+	VSUBPS Z19, Z7, K4, Z7
 x32gcnt3:
-	VMOVUPS (SI)(R9*1), Z12
-	VADDPS Z11, Z12, K2, Z12
-	VMOVUPS Z12, (SI)(R9*1)
-	VMOVUPS 64(SI)(R9*1), Z12
-	VADDPS Z11, Z12, K3, Z12
-	VMOVUPS Z12, 64(SI)(R9*1)
+	VMOVUPS (SI)(R9*1), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R9*1)
+	VMOVUPS 64(SI)(R9*1), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R9*1)
 x32gstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
@@ -1412,9 +1630,9 @@ x32sdrive:
 	VADDPS 64(SI), Z1, Z1
 	JMP   x32sfire1
 x32sbias:
-	VBROADCASTSS 0(SI)(CX*4), Z8
-	VADDPS Z8, Z0, Z0
-	VADDPS Z8, Z1, Z1
+	VBROADCASTSS 0(SI)(CX*4), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
 x32sfire1:
 	TESTQ $2, 112(AX)
 	JNZ   x32scolumns
@@ -1429,11 +1647,11 @@ x32sfire1:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z16, Z1, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)
 x32scolumns:
 	MOVQ  R14, DX
@@ -1480,11 +1698,11 @@ x32safter:
 	ADDQ  56(AX), BX
 	ADDQ  R15, BX          // &fire[o] block mask
 	LEAQ  (DX)(DX*2), R13
-	VCMPPS $0x1D, Z16, Z0, K2 // v >= th (ordered, as Go's >=)
-	KMOVW K2, SI
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
 	MOVW  SI, (BX)
-	VCMPPS $0x1D, Z16, Z1, K3
-	KMOVW K3, SI
+	KMOVW K4, SI
 	MOVW  SI, 2(BX)
 x32sreset:
 	MOVQ  88(AX), DX
@@ -1496,23 +1714,23 @@ x32sreset:
 	LEAQ  (DX)(DX*2), R13
 	MOVQ 64(AX), SI
 	ADDQ R12, SI           // count rows
-	KMOVW (BX), K2
-	KMOVW 2(BX), K3
+	KMOVW (BX), K1
+	KMOVW 2(BX), K4
 	TESTQ $4, 112(AX)
 	JZ    x32ssub0
-	VMOVAPS Z9, K2, Z0 // v = +0 where fired
-	VMOVAPS Z9, K3, Z1 // v = +0 where fired
+	VMOVAPS Z25, K1, Z0 // v = +0 where fired
+	VMOVAPS Z25, K4, Z1 // v = +0 where fired
 	JMP   x32scnt0
 x32ssub0:
-	VSUBPS Z16, Z0, K2, Z0
-	VSUBPS Z16, Z1, K3, Z1
+	VSUBPS Z16, Z0, K1, Z0
+	VSUBPS Z16, Z1, K4, Z1
 x32scnt0:
-	VMOVUPS (SI), Z12
-	VADDPS Z11, Z12, K2, Z12
-	VMOVUPS Z12, (SI)
-	VMOVUPS 64(SI), Z12
-	VADDPS Z11, Z12, K3, Z12
-	VMOVUPS Z12, 64(SI)
+	VMOVUPS (SI), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)
+	VMOVUPS 64(SI), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)
 x32sstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
