@@ -41,6 +41,14 @@ type EmulatorConfig struct {
 	// GradClip > 0 rescales each batch's gradient (of the trained tensors)
 	// to at most this L2 norm before the Adam step. 0 = off.
 	GradClip float64 `json:"grad_clip,omitempty"`
+	// ClipFloor > 0 (rate emulator) trains with quantisation-aware hidden
+	// activations, as ClassifierConfig.ClipFloor: each hidden activation is
+	// clip(z, 0, 1) rounded to ClipFloor levels in the forward pass, with the
+	// gradient of the clip alone (straight through); the validation loss is
+	// the rounded network's. The returned network keeps plain ReLUs: run it
+	// with ClipFloorPredictor, convert it with unit normalisation (threshold
+	// 1 = the clip). 0 = off.
+	ClipFloor int `json:"clip_floor,omitempty"`
 }
 
 // DefaultRateEmulatorConfig: two hidden ReLU layers of 64, batch 64, Adam 1e-3.
@@ -81,6 +89,8 @@ func (cfg EmulatorConfig) check(what string) error {
 		return fmt.Errorf("train: %s: gradient clip %v, want >= 0", what, cfg.GradClip)
 	case cfg.Patience < 0:
 		return fmt.Errorf("train: %s: patience %d, want >= 0", what, cfg.Patience)
+	case cfg.ClipFloor < 0:
+		return fmt.Errorf("train: %s: clip-floor levels %d, want >= 0", what, cfg.ClipFloor)
 	case len(cfg.Hidden) == 0:
 		return fmt.Errorf("train: %s: needs at least one hidden layer", what)
 	}
@@ -182,12 +192,23 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 	if err != nil {
 		return nil, res, err
 	}
-	eg, err := newEmulatorGraph(params, cfg.Batch)
+	eg, err := newEmulatorGraph(params, cfg.Batch, cfg.ClipFloor)
 	if err != nil {
 		return nil, res, err
 	}
 	net := params.network()
 	ws := net.NewWorkspace(1)
+	valLoss := func() float64 {
+		net.Refresh()
+		return MaskedMSE(net, val, ws)
+	}
+	if cfg.ClipFloor > 0 {
+		predict := ClipFloorPredictor(net, cfg.ClipFloor)
+		valLoss = func() float64 {
+			net.Refresh()
+			return MaskedMSEOf(predict, val)
+		}
+	}
 	trainIdx := []int{}
 	for l, n := range names {
 		if !frozen[n] {
@@ -201,10 +222,7 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 		best:     best.tensors(),
 		trainIdx: trainIdx,
 		run:      eg.run,
-		valLoss: func() float64 {
-			net.Refresh()
-			return MaskedMSE(net, val, ws)
-		},
+		valLoss:  valLoss,
 	}, run)
 	if err != nil {
 		return nil, res, fmt.Errorf("train: rate emulator: %w", err)
@@ -420,11 +438,16 @@ func (a *adam) updateSubset(idx []int, params, grads [][]float32, lr float64) {
 // MaskedMSE is the mean of (net(x) - y)² over the non-NaN targets of s, in
 // float64: the loss the emulators minimise (missing targets count nothing).
 func MaskedMSE(net *model.Network, s *replay.Samples, ws *model.Workspace) float64 {
+	return MaskedMSEOf(func(dst, x []float32) { net.Forward(dst, x, ws) }, s)
+}
+
+// MaskedMSEOf is MaskedMSE of any predictor (dst, x) of s's sizes.
+func MaskedMSEOf(predict func(dst, x []float32), s *replay.Samples) float64 {
 	pred := make([]float32, s.Out)
 	sum, n := 0.0, 0
 	for r := 0; r < s.Rows; r++ {
 		x, y := s.Row(r)
-		net.Forward(pred, x, ws)
+		predict(pred, x)
 		for i, v := range y {
 			if math.IsNaN(float64(v)) {
 				continue
@@ -445,8 +468,18 @@ func MaskedMSE(net *model.Network, s *replay.Samples, ws *model.Workspace) float
 // the weights shared with qParams. Missing targets enter as y = 0, mask = 0,
 // so they add nothing to the loss or to any gradient; the divisor counts
 // only present targets, so the loss equals the mean over the samples left.
+//
+// With clip-floor levels > 0 every hidden activation is
+// relu(z) − relu(z − 1) + res, where res = round(clip) − clip is computed in
+// plain Go (params.forwardRows) and enters as a constant, so the forward
+// pass is the rounded network and the gradient the clip's (straight through).
 type emulatorGraph struct {
 	batch, in, out int
+	params         *qParams
+	levels         int
+	resTV          []*tensor.Dense // per hidden layer (out, batch), clip-floor only
+	resid          [][]float32     // the resTV backings
+	acts           [][]float32     // plain-Go forward scratch (batch, out) per layer
 	vm             G.VM
 	xTV, yTV, mTV  *tensor.Dense
 	scaleV         *tensor.Dense
@@ -455,11 +488,12 @@ type emulatorGraph struct {
 	gradBuf        [][]float32
 }
 
-func newEmulatorGraph(params *qParams, batch int) (*emulatorGraph, error) {
+func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error) {
 	sizes := params.sizes
 	in, out := sizes[0], sizes[len(sizes)-1]
-	eg := &emulatorGraph{batch: batch, in: in, out: out}
+	eg := &emulatorGraph{batch: batch, in: in, out: out, params: params, levels: levels}
 	g := G.NewGraph()
+	one := G.NewConstant(float32(1), G.WithName("emu_one"))
 	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
 	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
 	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
@@ -485,10 +519,33 @@ func newEmulatorGraph(params *qParams, batch int) (*emulatorGraph, error) {
 		if h, err = G.BroadcastAdd(z, b, nil, []byte{1}); err != nil {
 			return nil, fmt.Errorf("train: emulator graph layer %d: + b: %w", l+1, err)
 		}
-		if l < nLayers-1 {
-			if h, err = G.Rectify(h); err != nil {
-				return nil, fmt.Errorf("train: emulator graph layer %d: relu: %w", l+1, err)
-			}
+		eg.acts = append(eg.acts, make([]float32, batch*o))
+		if l == nLayers-1 {
+			break
+		}
+		pre := h
+		if h, err = G.Rectify(pre); err != nil {
+			return nil, fmt.Errorf("train: emulator graph layer %d: relu: %w", l+1, err)
+		}
+		if levels == 0 {
+			continue
+		}
+		above, err := G.Sub(pre, one)
+		if err == nil {
+			above, err = G.Rectify(above)
+		}
+		if err == nil {
+			h, err = G.Sub(h, above)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("train: emulator graph layer %d: clip: %w", l+1, err)
+		}
+		rv := tensor.New(tensor.WithShape(o, batch), tensor.WithBacking(make([]float32, o*batch)))
+		eg.resTV = append(eg.resTV, rv)
+		eg.resid = append(eg.resid, rv.Data().([]float32))
+		res := G.NewMatrix(g, tensor.Float32, G.WithShape(o, batch), G.WithName(fmt.Sprintf("emu_res%d", l+1)), G.WithValue(rv))
+		if h, err = G.Add(h, res); err != nil {
+			return nil, fmt.Errorf("train: emulator graph layer %d: floor: %w", l+1, err)
 		}
 	}
 	loss, err := maskedSquaredError(h, yT, mT, scale)
@@ -566,6 +623,9 @@ func (eg *emulatorGraph) setBatch(x, y []float32) bool {
 func (eg *emulatorGraph) run(x, y []float32) (loss float32, grads [][]float32, ok bool, err error) {
 	if !eg.setBatch(x, y) {
 		return 0, nil, false, nil
+	}
+	if eg.levels > 0 {
+		eg.params.forwardRows(x, eg.batch, eg.levels, eg.acts, eg.resid)
 	}
 	eg.vm.Reset()
 	if err := eg.vm.RunAll(); err != nil {

@@ -67,11 +67,11 @@ func TestMaskedLossIgnoresNaNTargets(t *testing.T) {
 
 	params := newQParams([]int{in, 5, out})
 	params.initTorchDefault(rand.New(rand.NewPCG(1, 2)))
-	gFull, err := newEmulatorGraph(params, full.Rows)
+	gFull, err := newEmulatorGraph(params, full.Rows, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gKept, err := newEmulatorGraph(params, kept.Rows)
+	gKept, err := newEmulatorGraph(params, kept.Rows, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

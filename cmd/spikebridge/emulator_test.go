@@ -50,6 +50,8 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 		{"rate sequence", arm, []string{"--task", "sequence", "--window", "20", "--hidden", "16", "--epochs", "3"}},
 		{"spiking sequence", arm, []string{"--task", "sequence", "--kind", "spiking", "--window", "20", "--hidden", "12", "--epochs", "2", "--batch", "8"}},
 		{"spiking feedback sequence", arm, []string{"--task", "sequence", "--kind", "spiking", "--feedback", "--window", "20", "--hidden", "12", "--epochs", "2", "--batch", "8"}},
+		{"rate clip-floor forward", vdp, []string{"--task", "forward", "--hidden", "16,16", "--epochs", "3", "--clip-floor", "8"}},
+		{"spiking forward", vdp, []string{"--task", "forward", "--kind", "spiking", "--hidden", "12,12", "--timesteps", "8", "--epochs", "2", "--batch", "16"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
@@ -75,8 +77,19 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 			if !slices.Equal(ev.Results[0].OneStep, trained.ValNRMSE) {
 				t.Errorf("reloaded NRMSE %v, at training %v", ev.Results[0].OneStep, trained.ValNRMSE)
 			}
-			if strings.HasPrefix(tc.name, "rate") && (len(ev.Results) != 2 || ev.Results[1].Network != "snn" || ev.Results[1].Timesteps != 32) {
-				t.Errorf("results %+v, want the ANN and its SNN at T=32", ev.Results)
+			switch {
+			case tc.name == "rate clip-floor forward":
+				if len(ev.Results) != 3 || ev.Results[1].Levels != 8 || ev.Results[2].Network != "snn" || ev.Results[2].Timesteps != 32 {
+					t.Errorf("results %+v, want the clipped ANN, the ANN at 8 levels and its SNN at T=32", ev.Results)
+				}
+			case strings.HasPrefix(tc.name, "rate"):
+				if len(ev.Results) != 2 || ev.Results[1].Network != "snn" || ev.Results[1].Timesteps != 32 {
+					t.Errorf("results %+v, want the ANN and its SNN at T=32", ev.Results)
+				}
+			case tc.name == "spiking forward":
+				if len(ev.Results) != 1 || ev.Results[0].Network != "spiking" || ev.Results[0].Timesteps != 8 || ev.Results[0].WindowRollout == nil {
+					t.Errorf("results %+v, want the spiking forward model at T=8 with window rollouts", ev.Results)
+				}
 			}
 		})
 	}
@@ -134,8 +147,10 @@ func TestEmulatorBadInput(t *testing.T) {
 			`input "u" of trial 0, step 1 is +Inf`},
 		{"ragged trials", []string{"train", "emulator", "--data", ragged, "--window", "2", "--out", filepath.Join(dir, "d")}, 1,
 			"trial 2 has 1 steps but trial 1 has 2"},
-		{"spiking forward", []string{"train", "emulator", "--data", vdp, "--kind", "spiking", "--out", filepath.Join(dir, "e")}, 2,
-			"--kind spiking needs --task sequence"},
+		{"spiking forward T=0", []string{"train", "emulator", "--data", vdp, "--window", "20", "--kind", "spiking", "--timesteps", "0", "--out", filepath.Join(dir, "e")}, 2,
+			"needs --timesteps T > 0"},
+		{"spiking clip-floor", []string{"train", "emulator", "--data", vdp, "--window", "20", "--kind", "spiking", "--task", "sequence", "--clip-floor", "8", "--out", filepath.Join(dir, "e")}, 2,
+			"--clip-floor applies to --kind rate"},
 		{"unknown task", []string{"train", "emulator", "--data", vdp, "--task", "inverse", "--out", filepath.Join(dir, "f")}, 2, `--task "inverse"`},
 		{"unknown system", []string{"probe", "generate", "--system", "pendulum", "-o", filepath.Join(dir, "p.npz")}, 2, `--system "pendulum"`},
 		{"bad dt", []string{"probe", "generate", "--dt", "-1", "-o", filepath.Join(dir, "p.npz")}, 2, "dt -1"},

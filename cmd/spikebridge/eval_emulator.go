@@ -16,6 +16,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/replay"
 	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/train"
 )
 
 // EvalEmulatorOptions holds the flags of `spikebridge eval-emulator`.
@@ -54,7 +55,10 @@ model) and report NRMSE per target dimension (RMSE / std of the true values):
 
 A rate emulator is also converted to a spiking network (layer-wise 99.9th percentile
 normalisation on its training features, membrane readout) and evaluated at every
---timesteps T. One table (or one --json document) and, with --plot, one PNG.`,
+--timesteps T. A clip-floor emulator (train emulator --clip-floor L) is evaluated with
+its activations clipped (row ann, the SNN's T → ∞ limit) and clipped and rounded to L
+levels (row ann L=…, the network it was trained as), and converted with unit scales
+(threshold 1 = the clip). One table (or one --json document) and, with --plot, one PNG.`,
 		Example: "  spikebridge eval-emulator --model runs/vdp/model.safetensors --data vdp.npz --rollout 20 --system vanderpol",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,7 +78,7 @@ normalisation on its training features, membrane readout) and evaluated at every
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128}, "T of the converted SNN (empty = no conversion)")
 	f.StringVar(&opts.System, "system", "", "built-in system for reference free runs: vanderpol or arm")
 	f.StringVar(&opts.Plot, "plot", "", "write the NRMSE plot to this PNG")
-	f.StringVar(&opts.Norm, "norm", "layer", "SNN conversion: layer or neuron normalisation")
+	f.StringVar(&opts.Norm, "norm", "auto", "SNN conversion: layer, neuron or unit normalisation; auto = unit for a --clip-floor emulator, layer otherwise")
 	f.Float64Var(&opts.Percentile, "percentile", 99.9, "SNN conversion: activation percentile mapped to the threshold")
 	f.IntVar(&opts.Calibration, "calibrate", 0, "SNN conversion: bias calibration rounds at the first --timesteps T on the training features")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON document")
@@ -83,11 +87,14 @@ normalisation on its training features, membrane readout) and evaluated at every
 
 // EmulatorEval is one row of the table: one network on one model file.
 type EmulatorEval struct {
-	Model     string    `json:"model"`
-	Network   string    `json:"network"` // "ann", "snn", "spiking"
-	Task      string    `json:"task"`
-	Timesteps int       `json:"timesteps,omitempty"`
-	OneStep   []float64 `json:"one_step_nrmse"`
+	Model     string `json:"model"`
+	Network   string `json:"network"` // "ann", "snn", "spiking"
+	Task      string `json:"task"`
+	Timesteps int    `json:"timesteps,omitempty"`
+	// Levels: a clip-floor ANN evaluated with its activations rounded to
+	// this many levels (its training mode); 0 = clipped only or plain.
+	Levels  int       `json:"levels,omitempty"`
+	OneStep []float64 `json:"one_step_nrmse"`
 	// WindowRollout (forward tasks): the model run free over every
 	// validation window from the window's first state under the recorded
 	// inputs, NRMSE of the targets over the window (RMSE / std of the true
@@ -137,15 +144,37 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 		type candidate struct {
 			name    string
 			T       int
+			levels  int
 			predict replay.Predictor
 			spikes  func() float64
 		}
 		cands := []candidate{{name: m.Doc.Kind, predict: m.predictor()}}
-		if m.Rate != nil {
+		if m.spikingForward() {
+			r, err := m.spikingForwardRegressor()
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			cands[0] = candidate{name: emulatorSpiking, T: m.Doc.Timesteps, predict: r.Predict, spikes: func() float64 {
+				c := r.Counters()
+				return float64(c.TotalSpikes()) / max(float64(c.Decisions), 1)
+			}}
+		} else if m.Rate != nil {
 			cands[0].name = "ann"
+			levels := m.Doc.Config.ClipFloor
+			if levels > 0 {
+				q := train.ClipFloorPredictor(m.Rate, levels)
+				cands = append(cands, candidate{name: "ann", levels: levels, predict: func(dst, x []float32) error { q(dst, x); return nil }})
+			}
 			if len(opts.Timesteps) > 0 {
 				copts := convert.BaselineOptions(opts.Timesteps[0])
-				copts.Normalization = convert.Normalization(opts.Norm)
+				norm := opts.Norm
+				if norm == "auto" || norm == "" {
+					norm = string(convert.LayerWise)
+					if levels > 0 {
+						norm = string(convert.Unit)
+					}
+				}
+				copts.Normalization = convert.Normalization(norm)
 				copts.Percentile = opts.Percentile
 				copts.CalibrationRounds = opts.Calibration
 				s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: data.Train.X, Width: data.Train.In}, copts)
@@ -178,7 +207,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			cands[0].spikes = func() float64 { return spikes / max(runs, 1) }
 		}
 		for _, c := range cands {
-			ev := EmulatorEval{Model: path, Network: c.name, Task: string(task.Kind), Timesteps: c.T}
+			ev := EmulatorEval{Model: path, Network: c.name, Task: string(task.Kind), Timesteps: c.T, Levels: c.levels}
 			if ev.OneStep, err = task.NRMSE(data.Val, c.predict); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
@@ -211,6 +240,9 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			label := r.Network
 			if r.Timesteps > 0 {
 				label += " T=" + strconv.Itoa(r.Timesteps)
+			}
+			if r.Levels > 0 {
+				label += " L=" + strconv.Itoa(r.Levels)
 			}
 			if len(opts.Models) > 1 {
 				label = filepath.Base(filepath.Dir(r.Model)) + " " + label
@@ -399,6 +431,9 @@ func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
 		name := r.Network
 		if r.Timesteps > 0 {
 			name += " T=" + strconv.Itoa(r.Timesteps)
+		}
+		if r.Levels > 0 {
+			name += " L=" + strconv.Itoa(r.Levels)
 		}
 		what := "sequence"
 		if r.Task == string(replay.ForwardTask) {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/replay"
@@ -57,13 +58,37 @@ type emulatorDoc struct {
 	TraceDecay float32 `json:"trace_decay,omitempty"`
 	Threshold  float32 `json:"threshold,omitempty"`
 	Feedback   bool    `json:"feedback,omitempty"`
+	// Timesteps is T of a spiking forward model (kind spiking, forward
+	// task): an MLP's weights run as integrate-and-fire layers for T steps
+	// per prediction (train.SpikingForwardPredictor), stored as a model file.
+	Timesteps int `json:"timesteps,omitempty"`
 }
 
 // emulatorModel is a loaded emulator file.
 type emulatorModel struct {
 	Doc     emulatorDoc
-	Rate    *model.Network
+	Rate    *model.Network // a rate emulator, or a spiking forward model's weights
 	Spiking *train.SpikingEmulator
+}
+
+// spikingForward reports whether m is a spiking forward model: Rate holds
+// its weights, run as a spiking network at Doc.Timesteps.
+func (m *emulatorModel) spikingForward() bool {
+	return m.Rate != nil && m.Doc.Kind == emulatorSpiking
+}
+
+// spikingForwardRegressor is m's spiking forward model in snn/: the network
+// convert builds with unit scales (the one train.TrainSpikingForward
+// simulates), run at Doc.Timesteps steps per prediction.
+func (m *emulatorModel) spikingForwardRegressor() (*convert.Regressor, error) {
+	copts := convert.BaselineOptions(m.Doc.Timesteps)
+	copts.Normalization = convert.Unit
+	calib := make([]float32, m.Rate.InputSize()) // unit scales need no statistics
+	s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: calib, Width: len(calib)}, copts)
+	if err != nil {
+		return nil, fmt.Errorf("spiking forward model: %w", err)
+	}
+	return convert.NewRegressor(s, m.Doc.Timesteps)
 }
 
 const emulatorSettingsKey = "emulator"
@@ -145,8 +170,21 @@ func loadEmulator(path string) (*emulatorModel, error) {
 	return m, nil
 }
 
-// predictor returns the emulator's standardised predictor.
+// predictor returns the emulator's standardised predictor. A clip-floor
+// rate emulator runs with its hidden activations clipped to [0, 1] (not
+// rounded): the T → ∞ limit of its SNN with unit scales.
 func (m *emulatorModel) predictor() replay.Predictor {
+	if m.spikingForward() {
+		r, err := m.spikingForwardRegressor()
+		if err != nil {
+			return func(dst, x []float32) error { return err }
+		}
+		return r.Predict
+	}
+	if m.Rate != nil && m.Doc.Config.ClipFloor > 0 {
+		f := train.ClipFloorPredictor(m.Rate, 0)
+		return func(dst, x []float32) error { f(dst, x); return nil }
+	}
 	if m.Rate != nil {
 		ws := m.Rate.NewWorkspace(1)
 		return func(dst, x []float32) error { m.Rate.Forward(dst, x, ws); return nil }
@@ -199,6 +237,8 @@ type TrainEmulatorOptions struct {
 	Force   bool
 	Resume  bool
 	JSON    bool
+	// Timesteps is T of a spiking forward model (--kind spiking --task forward).
+	Timesteps int
 	// CheckpointEvery is the number of epochs between checkpoints (0 = only
 	// on interruption and at the end).
 	CheckpointEvery int
@@ -225,7 +265,11 @@ targets must be the system state; eval-emulator runs it free); sequence — a wh
 the inputs over --window steps plus the targets at the window's first step -> the targets
 at every step of the window.
 Kinds: rate — an MLP (Dense+ReLU) on the time-delay window; spiking — a recurrent LIF
-network (sequence task) trained with surrogate-gradient backpropagation through time.
+network (sequence task) trained with surrogate-gradient backpropagation through time,
+or, with --task forward, a spiking forward model: --hidden integrate-and-fire layers
+run for --timesteps T steps per prediction (analog input, membrane readout), trained by
+surrogate-gradient BPTT through the T steps and rolled over windows like the rate
+forward model (it is exactly the network snn/ runs; --init may be a rate emulator).
 Both use the NaN-masked MSE on standardised values, Adam, keep the network of the best
 validation epoch and stop after --patience epochs without improvement. Windows are split
 into training and validation by trial (--val, --seed).
@@ -269,6 +313,8 @@ on a terminal and a line every few seconds otherwise.`,
 	f.IntVar(&c.Patience, "patience", c.Patience, "stop after this many epochs without a better validation loss (0 = never)")
 	f.BoolVar(&c.Feedback, "feedback", false, "spiking, experimental: a forward model rolled over the window (integrating readout fed back as input; unstable on the arm so far)")
 	f.Float64Var(&c.GradClip, "grad-clip", 0, "rescale each batch's gradient to at most this L2 norm (0 = off)")
+	f.IntVar(&opts.Timesteps, "timesteps", 32, "spiking forward model (--kind spiking --task forward): steps per prediction")
+	f.IntVar(&c.ClipFloor, "clip-floor", 0, "rate: quantisation-aware hidden activations clip(z,0,1) rounded to this many levels (straight-through gradient), for conversion with unit scales; 0 = plain ReLU")
 	f.StringVar(&freeze, "freeze", "", "comma-separated layers kept fixed (rate: fc1,fc2,...; spiking: input,recurrent,readout); with --init to fine-tune")
 	f.StringVar(&opts.Init, "init", "", "start from this emulator file (same task and sizes)")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the split, the initialisation and the shuffling")
@@ -321,6 +367,7 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 			"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
 			"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
 			"feedback": func() { c.Feedback = cfg.Feedback }, "grad-clip": func() { c.GradClip = cfg.GradClip },
+			"clip-floor": func() { c.ClipFloor = cfg.ClipFloor },
 		}
 		for name := range opts.changed {
 			if f, ok := set[name]; ok {
@@ -341,11 +388,18 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 	if kind != replay.ForwardTask && kind != replay.SequenceTask {
 		return emulatorDoc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
 	}
-	if kindFlag == emulatorSpiking && kind != replay.SequenceTask {
-		return emulatorDoc{}, usageErrorf("--kind spiking needs --task sequence (it runs over whole windows)")
+	spikingForward := kindFlag == emulatorSpiking && kind == replay.ForwardTask
+	if spikingForward && (opts.Timesteps <= 0 || cfg.Feedback) {
+		return emulatorDoc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
+	}
+	if kindFlag == emulatorSpiking && cfg.ClipFloor > 0 {
+		return emulatorDoc{}, usageErrorf("--clip-floor applies to --kind rate")
 	}
 	if kindFlag == emulatorSpiking && !opts.changed["hidden"] {
 		cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
+		if spikingForward {
+			cfg.Hidden = []int{128, 128}
+		}
 	}
 	windows := opts.Windows
 	windows.Seed = cfg.Seed
@@ -369,13 +423,17 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 		if err != nil {
 			return emulatorDoc{}, err
 		}
-		if (init.Rate != nil) != (kindFlag == emulatorRate) || init.Doc.Task.Kind != kind {
+		if (init.Rate != nil) != (kindFlag == emulatorRate || spikingForward) || init.Doc.Task.Kind != kind {
 			return emulatorDoc{}, fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, kindFlag, kind)
 		}
 		// Fine-tuning keeps the initial network's standardisation.
 		task.Norm = init.Doc.Task.Norm
 	}
-	return emulatorDoc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}, nil
+	doc := emulatorDoc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}
+	if spikingForward {
+		doc.Timesteps = opts.Timesteps
+	}
+	return doc, nil
 }
 
 func runTrainEmulator(opts *TrainEmulatorOptions) error {
@@ -416,12 +474,16 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	start := time.Now()
 	m := &emulatorModel{Doc: doc}
 	var res train.EmulatorResult
-	if doc.Kind == emulatorRate {
+	if doc.Kind == emulatorRate || doc.Timesteps > 0 {
 		var initNet *model.Network
 		if init != nil {
 			initNet = init.Rate
 		}
-		m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, run)
+		if doc.Kind == emulatorRate {
+			m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, run)
+		} else {
+			m.Rate, res, err = train.TrainSpikingForward(data.Train, data.Val, initNet, doc.Timesteps, cfg, run)
+		}
 	} else {
 		var initNet *train.SpikingEmulator
 		if init != nil {

@@ -1,0 +1,295 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/replay"
+)
+
+// A spiking forward model is an MLP's weights run as a feed-forward
+// network of integrate-and-fire neurons for T steps per prediction, the
+// network convert.ConvertRegression builds from it with unit scales (so
+// snn/ runs it unchanged):
+//
+//	analog input: layer 1's current is the constant W1 x + b1
+//	hidden layer l, step t: v += W_l s_{l−1,t} + b_l (v(0) = 1/2), s = [v >= 1], v −= s
+//	readout: y = W_out (Σ_t s_{L,t}) / T + b_out (a membrane integrator over T steps)
+//
+// TrainSpikingForward trains it directly: the T steps are unrolled in
+// Gorgonia and the spikes differentiated through the fast-sigmoid surrogate
+// (surrogate-gradient backpropagation through time), with the NaN-masked
+// MSE on the standardised one-step change of a replay.ForwardTask. It is
+// rolled over a window like the rate forward model.
+
+// spikingForwardInitialMembrane is v(0) of every hidden neuron, a fraction
+// of the threshold 1 (convert's default).
+const spikingForwardInitialMembrane = 0.5
+
+// SpikingForwardPredictor returns a predictor (dst, x) that simulates net as
+// a spiking forward model for T steps (plain Go, float32, event-driven). It
+// reads net's layers at every call and allocates nothing per call; it is not
+// safe for concurrent use.
+func SpikingForwardPredictor(net *model.Network, T int) func(dst, x []float32) {
+	var dense []model.Layer
+	for _, l := range net.Layers() {
+		if l.Kind == model.Dense {
+			dense = append(dense, l)
+		}
+	}
+	hidden := dense[:len(dense)-1]
+	v := make([][]float32, len(hidden))
+	drive := make([]float32, hidden[0].Out)
+	counts := make([]float32, hidden[len(hidden)-1].Out)
+	spikes := make([][]int, len(hidden))
+	for l, d := range hidden {
+		v[l] = make([]float32, d.Out)
+		spikes[l] = make([]int, 0, d.Out)
+	}
+	return func(dst, x []float32) {
+		first := hidden[0]
+		for o := range drive {
+			sum := float32(0)
+			for i, w := range first.Weights[o*first.In : (o+1)*first.In] {
+				sum += w * x[i]
+			}
+			if first.Bias != nil {
+				sum += first.Bias[o]
+			}
+			drive[o] = sum
+		}
+		for l := range v {
+			for o := range v[l] {
+				v[l][o] = spikingForwardInitialMembrane
+			}
+		}
+		clear(counts)
+		for t := 0; t < T; t++ {
+			for l, d := range hidden {
+				vl := v[l]
+				if l == 0 {
+					for o := range vl {
+						vl[o] += drive[o]
+					}
+				} else {
+					if d.Bias != nil {
+						for o := range vl {
+							vl[o] += d.Bias[o]
+						}
+					}
+					for _, i := range spikes[l-1] {
+						for o := range vl {
+							vl[o] += d.Weights[o*d.In+i]
+						}
+					}
+				}
+				s := spikes[l][:0]
+				for o, u := range vl {
+					if u >= 1 {
+						s = append(s, o)
+						vl[o] = u - 1
+					}
+				}
+				spikes[l] = s
+			}
+			for _, i := range spikes[len(hidden)-1] {
+				counts[i]++
+			}
+		}
+		out := dense[len(dense)-1]
+		for o := 0; o < out.Out; o++ {
+			sum := float32(0)
+			for i, w := range out.Weights[o*out.In : (o+1)*out.In] {
+				sum += w * (counts[i] / float32(T))
+			}
+			if out.Bias != nil {
+				sum += out.Bias[o]
+			}
+			dst[o] = sum
+		}
+	}
+}
+
+// spikingForwardGraph is the Gorgonia graph of the NaN-masked MSE of one
+// batch of a spiking forward model unrolled over T steps, in the transposed
+// layout of emulatorGraph, with the weights shared with qParams.
+type spikingForwardGraph struct {
+	emulatorGraph
+}
+
+func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spikingForwardGraph, error) {
+	sizes := params.sizes
+	in, out := sizes[0], sizes[len(sizes)-1]
+	sg := &spikingForwardGraph{emulatorGraph{batch: batch, in: in, out: out, params: params}}
+	eg := &sg.emulatorGraph
+	g := G.NewGraph()
+	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
+	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
+	xT := G.NewMatrix(g, tensor.Float32, G.WithShape(in, batch), G.WithName("sff_xT"), G.WithValue(eg.xTV))
+	yT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("sff_yT"), G.WithValue(eg.yTV))
+	mT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("sff_maskT"), G.WithValue(eg.mTV))
+	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("sff_inv_count"), G.WithValue(eg.scaleV))
+	v0 := G.NewConstant(float32(spikingForwardInitialMembrane), G.WithName("sff_v0"))
+	invT := G.NewConstant(1/float32(T), G.WithName("sff_inv_T"))
+	spike := spikeOp{threshold: 1, slope: slope}
+	nLayers := len(sizes) - 1
+	var learnables G.Nodes
+	ws, bs := make(G.Nodes, nLayers), make(G.Nodes, nLayers)
+	for l := 0; l < nLayers; l++ {
+		o, i := sizes[l+1], sizes[l]
+		wv := tensor.New(tensor.WithShape(o, i), tensor.WithBacking(params.weights[l]))
+		bv := tensor.New(tensor.WithShape(o, 1), tensor.WithBacking(params.biases[l]))
+		ws[l] = G.NewMatrix(g, tensor.Float32, G.WithShape(o, i), G.WithName(fmt.Sprintf("sff_W%d", l+1)), G.WithValue(wv))
+		bs[l] = G.NewMatrix(g, tensor.Float32, G.WithShape(o, 1), G.WithName(fmt.Sprintf("sff_b%d", l+1)), G.WithValue(bv))
+		learnables = append(learnables, ws[l], bs[l])
+	}
+	wrap := func(t, l int, what string, err error) error {
+		return fmt.Errorf("train: spiking forward graph step %d, layer %d: %s: %w", t, l+1, what, err)
+	}
+	drive, err := G.Mul(ws[0], xT)
+	if err == nil {
+		drive, err = G.BroadcastAdd(drive, bs[0], nil, []byte{1})
+	}
+	if err != nil {
+		return nil, wrap(0, 0, "input current", err)
+	}
+	v := make(G.Nodes, nLayers-1)
+	var acc *G.Node
+	for t := 0; t < T; t++ {
+		var prev *G.Node
+		for l := 0; l < nLayers-1; l++ {
+			cur := drive
+			if l > 0 {
+				if cur, err = G.Mul(ws[l], prev); err == nil {
+					cur, err = G.BroadcastAdd(cur, bs[l], nil, []byte{1})
+				}
+				if err != nil {
+					return nil, wrap(t, l, "current", err)
+				}
+			}
+			if t == 0 {
+				v[l], err = G.Add(cur, v0)
+			} else {
+				v[l], err = G.Add(v[l], cur)
+			}
+			if err != nil {
+				return nil, wrap(t, l, "membrane", err)
+			}
+			s, err := G.ApplyOp(spike, v[l])
+			if err != nil {
+				return nil, wrap(t, l, "spike", err)
+			}
+			if v[l], err = G.Sub(v[l], s); err != nil {
+				return nil, wrap(t, l, "reset", err)
+			}
+			prev = s
+		}
+		if t == 0 {
+			acc = prev
+		} else if acc, err = G.Add(acc, prev); err != nil {
+			return nil, wrap(t, nLayers-1, "readout", err)
+		}
+	}
+	rate, err := G.Mul(acc, invT)
+	if err != nil {
+		return nil, wrap(T, nLayers-1, "rate", err)
+	}
+	h, err := G.Mul(ws[nLayers-1], rate)
+	if err == nil {
+		h, err = G.BroadcastAdd(h, bs[nLayers-1], nil, []byte{1})
+	}
+	if err != nil {
+		return nil, wrap(T, nLayers-1, "readout", err)
+	}
+	loss, err := maskedSquaredError(h, yT, mT, scale)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(loss, &eg.lossVal)
+	if eg.grads, err = G.Grad(loss, learnables...); err != nil {
+		return nil, fmt.Errorf("train: spiking forward graph gradients: %w", err)
+	}
+	eg.vm = G.NewTapeMachine(g)
+	eg.gradBuf = make([][]float32, len(eg.grads))
+	return sg, nil
+}
+
+// TrainSpikingForward trains a spiking forward model (see
+// SpikingForwardPredictor) of cfg.Hidden integrate-and-fire layers at T
+// steps per prediction by surrogate-gradient BPTT, with the rate
+// emulator's loop: NaN-masked MSE, Adam, keep-best on the validation loss
+// (the plain-Go simulation's), early stopping, frozen layers ("fc1", …),
+// checkpoints. init, when given, is the starting network (e.g. a clip-floor
+// rate emulator; not modified).
+func TrainSpikingForward(trainSet, val *replay.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
+	var res EmulatorResult
+	if err := cfg.check("spiking forward model"); err != nil {
+		return nil, res, err
+	}
+	if T <= 0 {
+		return nil, res, fmt.Errorf("train: spiking forward model: %d timesteps, want > 0", T)
+	}
+	if err := checkSamples("spiking forward model: training set", trainSet); err != nil {
+		return nil, res, err
+	}
+	if err := checkSamples("spiking forward model: validation set", val); err != nil {
+		return nil, res, err
+	}
+	if val.In != trainSet.In || val.Out != trainSet.Out {
+		return nil, res, fmt.Errorf("train: spiking forward model: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
+	}
+	slope := float32(cfg.SurrogateSlope)
+	if slope == 0 {
+		slope = defaultSurrogate
+	}
+	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
+	params := newQParams(sizes)
+	pcg := rand.NewPCG(cfg.Seed, 0x5f0a7d)
+	if init != nil {
+		if err := params.copyFromNetwork(init); err != nil {
+			return nil, res, err
+		}
+	} else {
+		params.initTorchDefault(rand.New(pcg))
+	}
+	names := make([]string, 0, len(sizes)-1)
+	for l := 1; l < len(sizes); l++ {
+		names = append(names, fmt.Sprintf("fc%d", l))
+	}
+	frozen, err := frozenSet(cfg.Freeze, names)
+	if err != nil {
+		return nil, res, err
+	}
+	sg, err := newSpikingForwardGraph(params, cfg.Batch, T, slope)
+	if err != nil {
+		return nil, res, err
+	}
+	net := params.network()
+	predict := SpikingForwardPredictor(net, T)
+	trainIdx := []int{}
+	for l, n := range names {
+		if !frozen[n] {
+			trainIdx = append(trainIdx, 2*l, 2*l+1)
+		}
+	}
+	best := params.snapshot()
+	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
+		kind:     "spiking-forward",
+		params:   params.tensors(),
+		best:     best.tensors(),
+		trainIdx: trainIdx,
+		run:      sg.run,
+		valLoss:  func() float64 { return MaskedMSEOf(predict, val) },
+	}, run)
+	if err != nil {
+		return nil, res, fmt.Errorf("train: spiking forward model: %w", err)
+	}
+	res.ValSamples = val.Rows
+	return best.network(), res, nil
+}
