@@ -1047,44 +1047,84 @@ x64gstore:
 	LEAQ (R12)(R8*4), R12
 	JMP  x64groups
 x64singles:
-	CMPQ CX, 80(AX)
-	JGE  x64next
-x64s:
+	// the last out%4 neurons, in one group of that size
+	MOVQ 80(AX), DX
+	SUBQ CX, DX
+	CMPQ DX, $2
+	JLT  x64r1
+	JEQ  x64r2
+x64r3g:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPD (BX), Z0
 	VMOVUPD 64(BX), Z1
 	VMOVUPD 128(BX), Z2
 	VMOVUPD 192(BX), Z3
+	VMOVUPD (BX)(R8*1), Z4
+	VMOVUPD 64(BX)(R8*1), Z5
+	VMOVUPD 128(BX)(R8*1), Z6
+	VMOVUPD 192(BX)(R8*1), Z7
+	VMOVUPD (BX)(R8*2), Z8
+	VMOVUPD 64(BX)(R8*2), Z9
+	VMOVUPD 128(BX)(R8*2), Z10
+	VMOVUPD 192(BX)(R8*2), Z11
 	TESTQ $32, 112(AX)
-	JZ    x64sdrive
+	JZ    x64r3gdrive
 	VMULPD Z20, Z0, Z0
 	VMULPD Z20, Z1, Z1
 	VMULPD Z20, Z2, Z2
 	VMULPD Z20, Z3, Z3
-x64sdrive:
+	VMULPD Z20, Z4, Z4
+	VMULPD Z20, Z5, Z5
+	VMULPD Z20, Z6, Z6
+	VMULPD Z20, Z7, Z7
+	VMULPD Z20, Z8, Z8
+	VMULPD Z20, Z9, Z9
+	VMULPD Z20, Z10, Z10
+	VMULPD Z20, Z11, Z11
+x64r3gdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
-	JZ    x64sbias
+	JZ    x64r3gbias
 	ADDQ  R12, SI
 	VADDPD (SI), Z0, Z0
 	VADDPD 64(SI), Z1, Z1
 	VADDPD 128(SI), Z2, Z2
 	VADDPD 192(SI), Z3, Z3
-	JMP   x64sfire1
-x64sbias:
+	VADDPD (SI)(R8*1), Z4, Z4
+	VADDPD 64(SI)(R8*1), Z5, Z5
+	VADDPD 128(SI)(R8*1), Z6, Z6
+	VADDPD 192(SI)(R8*1), Z7, Z7
+	VADDPD (SI)(R8*2), Z8, Z8
+	VADDPD 64(SI)(R8*2), Z9, Z9
+	VADDPD 128(SI)(R8*2), Z10, Z10
+	VADDPD 192(SI)(R8*2), Z11, Z11
+	JMP   x64r3gfire1
+x64r3gbias:
 	VBROADCASTSD 0(SI)(CX*8), Z24
 	VADDPD Z24, Z0, Z0
 	VADDPD Z24, Z1, Z1
 	VADDPD Z24, Z2, Z2
 	VADDPD Z24, Z3, Z3
-x64sfire1:
+	VBROADCASTSD 8(SI)(CX*8), Z24
+	VADDPD Z24, Z4, Z4
+	VADDPD Z24, Z5, Z5
+	VADDPD Z24, Z6, Z6
+	VADDPD Z24, Z7, Z7
+	VBROADCASTSD 16(SI)(CX*8), Z24
+	VADDPD Z24, Z8, Z8
+	VADDPD Z24, Z9, Z9
+	VADDPD Z24, Z10, Z10
+	VADDPD Z24, Z11, Z11
+x64r3gfire1:
 	TESTQ $2, 112(AX)
-	JNZ   x64scolumns
+	JNZ   x64r3gcolumns
 	MOVQ  16(AX), SI
 	VBROADCASTSD 0(SI)(CX*8), Z16 // threshold
+	VBROADCASTSD 8(SI)(CX*8), Z17 // threshold
+	VBROADCASTSD 16(SI)(CX*8), Z18 // threshold
 	TESTQ $8, 112(AX)
-	JNZ   x64scolumns
+	JNZ   x64r3gcolumns
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1108,12 +1148,44 @@ x64sfire1:
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, 2(BX)
-x64scolumns:
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPD $0x1D, Z18, Z8, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z9, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z10, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z11, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*2)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*2)
+x64r3gcolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
-	JZ    x64snegative
+	JZ    x64r3gnegative
 	MOVQ  120(AX), R13
-x64spos:
+x64r3gpos:
 	MOVQ (R13), SI
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
@@ -1124,19 +1196,27 @@ x64spos:
 	VADDPD.BCST 0(BX)(CX*8), Z1, K4, Z1
 	VADDPD.BCST 0(BX)(CX*8), Z2, K5, Z2
 	VADDPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VADDPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VADDPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VADDPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VADDPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	VADDPD.BCST 16(BX)(CX*8), Z8, K1, Z8
+	VADDPD.BCST 16(BX)(CX*8), Z9, K4, Z9
+	VADDPD.BCST 16(BX)(CX*8), Z10, K5, Z10
+	VADDPD.BCST 16(BX)(CX*8), Z11, K6, Z11
 	ADDQ $16, R13
 	DECQ DX
-	JNZ  x64spos
-x64snegative:
+	JNZ  x64r3gpos
+x64r3gnegative:
 	TESTQ $16, 112(AX)
-	JZ    x64safter
+	JZ    x64r3gafter
 	MOVQ  72(AX), DX
 	MOVQ  32(AX), BX       // W^T row 0
 	MOVQ  48(AX), SI
 	ADDQ  R15, SI          // nm[0] block mask
 	MOVQ  88(AX), R13
 	SHRQ  $3, R13
-x64sneg:
+x64r3gneg:
 	KMOVW (SI), K1
 	KSHIFTRW $8, K1, K4
 	KMOVW 2(SI), K5
@@ -1145,15 +1225,23 @@ x64sneg:
 	VSUBPD.BCST 0(BX)(CX*8), Z1, K4, Z1
 	VSUBPD.BCST 0(BX)(CX*8), Z2, K5, Z2
 	VSUBPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VSUBPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VSUBPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VSUBPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VSUBPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	VSUBPD.BCST 16(BX)(CX*8), Z8, K1, Z8
+	VSUBPD.BCST 16(BX)(CX*8), Z9, K4, Z9
+	VSUBPD.BCST 16(BX)(CX*8), Z10, K5, Z10
+	VSUBPD.BCST 16(BX)(CX*8), Z11, K6, Z11
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
-	JNZ  x64sneg
-x64safter:
+	JNZ  x64r3gneg
+x64r3gafter:
 	TESTQ $2, 112(AX)
-	JNZ   x64sstore
+	JNZ   x64r3gstore
 	TESTQ $8, 112(AX)
-	JZ    x64sreset
+	JZ    x64r3greset
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1177,7 +1265,39 @@ x64safter:
 	ORL   R13, SI
 	LEAQ  (DX)(DX*2), R13
 	MOVW  SI, 2(BX)
-x64sreset:
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPD $0x1D, Z18, Z8, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z9, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z10, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z18, Z11, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*2)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*2)
+x64r3greset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1192,18 +1312,18 @@ x64sreset:
 	KMOVW 2(BX), K5
 	KSHIFTRW $8, K5, K6
 	TESTQ $4, 112(AX)
-	JZ    x64ssub0
+	JZ    x64r3gsub0
 	VMOVAPD Z25, K1, Z0 // v = +0 where fired
 	VMOVAPD Z25, K4, Z1 // v = +0 where fired
 	VMOVAPD Z25, K5, Z2 // v = +0 where fired
 	VMOVAPD Z25, K6, Z3 // v = +0 where fired
-	JMP   x64scnt0
-x64ssub0:
+	JMP   x64r3gcnt0
+x64r3gsub0:
 	VSUBPD Z16, Z0, K1, Z0
 	VSUBPD Z16, Z1, K4, Z1
 	VSUBPD Z16, Z2, K5, Z2
 	VSUBPD Z16, Z3, K6, Z3
-x64scnt0:
+x64r3gcnt0:
 	VMOVUPD (SI), Z27
 	VADDPD Z26, Z27, K1, Z27
 	VMOVUPD Z27, (SI)
@@ -1216,16 +1336,524 @@ x64scnt0:
 	VMOVUPD 192(SI), Z27
 	VADDPD Z26, Z27, K6, Z27
 	VMOVUPD Z27, 192(SI)
-x64sstore:
+	KMOVW (BX)(DX*1), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(DX*1), K5
+	KSHIFTRW $8, K5, K6
+	TESTQ $4, 112(AX)
+	JZ    x64r3gsub1
+	VMOVAPD Z25, K1, Z4 // v = +0 where fired
+	VMOVAPD Z25, K4, Z5 // v = +0 where fired
+	VMOVAPD Z25, K5, Z6 // v = +0 where fired
+	VMOVAPD Z25, K6, Z7 // v = +0 where fired
+	JMP   x64r3gcnt1
+x64r3gsub1:
+	VSUBPD Z17, Z4, K1, Z4
+	VSUBPD Z17, Z5, K4, Z5
+	VSUBPD Z17, Z6, K5, Z6
+	VSUBPD Z17, Z7, K6, Z7
+x64r3gcnt1:
+	VMOVUPD (SI)(R8*1), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R8*1)
+	VMOVUPD 64(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R8*1)
+	VMOVUPD 128(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R8*1)
+	VMOVUPD 192(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R8*1)
+	KMOVW (BX)(DX*2), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(DX*2), K5
+	KSHIFTRW $8, K5, K6
+	TESTQ $4, 112(AX)
+	JZ    x64r3gsub2
+	VMOVAPD Z25, K1, Z8 // v = +0 where fired
+	VMOVAPD Z25, K4, Z9 // v = +0 where fired
+	VMOVAPD Z25, K5, Z10 // v = +0 where fired
+	VMOVAPD Z25, K6, Z11 // v = +0 where fired
+	JMP   x64r3gcnt2
+x64r3gsub2:
+	VSUBPD Z18, Z8, K1, Z8
+	VSUBPD Z18, Z9, K4, Z9
+	VSUBPD Z18, Z10, K5, Z10
+	VSUBPD Z18, Z11, K6, Z11
+x64r3gcnt2:
+	VMOVUPD (SI)(R8*2), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R8*2)
+	VMOVUPD 64(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R8*2)
+	VMOVUPD 128(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R8*2)
+	VMOVUPD 192(SI)(R8*2), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R8*2)
+x64r3gstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPD Z0, (BX)
 	VMOVUPD Z1, 64(BX)
 	VMOVUPD Z2, 128(BX)
 	VMOVUPD Z3, 192(BX)
-	INCQ CX
-	ADDQ R8, R12
-	JMP  x64singles
+	VMOVUPD Z4, (BX)(R8*1)
+	VMOVUPD Z5, 64(BX)(R8*1)
+	VMOVUPD Z6, 128(BX)(R8*1)
+	VMOVUPD Z7, 192(BX)(R8*1)
+	VMOVUPD Z8, (BX)(R8*2)
+	VMOVUPD Z9, 64(BX)(R8*2)
+	VMOVUPD Z10, 128(BX)(R8*2)
+	VMOVUPD Z11, 192(BX)(R8*2)
+	JMP  x64next
+x64r2:
+x64r2g:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPD (BX), Z0
+	VMOVUPD 64(BX), Z1
+	VMOVUPD 128(BX), Z2
+	VMOVUPD 192(BX), Z3
+	VMOVUPD (BX)(R8*1), Z4
+	VMOVUPD 64(BX)(R8*1), Z5
+	VMOVUPD 128(BX)(R8*1), Z6
+	VMOVUPD 192(BX)(R8*1), Z7
+	TESTQ $32, 112(AX)
+	JZ    x64r2gdrive
+	VMULPD Z20, Z0, Z0
+	VMULPD Z20, Z1, Z1
+	VMULPD Z20, Z2, Z2
+	VMULPD Z20, Z3, Z3
+	VMULPD Z20, Z4, Z4
+	VMULPD Z20, Z5, Z5
+	VMULPD Z20, Z6, Z6
+	VMULPD Z20, Z7, Z7
+x64r2gdrive:
+	MOVQ  8(AX), SI
+	TESTQ $1, 112(AX)
+	JZ    x64r2gbias
+	ADDQ  R12, SI
+	VADDPD (SI), Z0, Z0
+	VADDPD 64(SI), Z1, Z1
+	VADDPD 128(SI), Z2, Z2
+	VADDPD 192(SI), Z3, Z3
+	VADDPD (SI)(R8*1), Z4, Z4
+	VADDPD 64(SI)(R8*1), Z5, Z5
+	VADDPD 128(SI)(R8*1), Z6, Z6
+	VADDPD 192(SI)(R8*1), Z7, Z7
+	JMP   x64r2gfire1
+x64r2gbias:
+	VBROADCASTSD 0(SI)(CX*8), Z24
+	VADDPD Z24, Z0, Z0
+	VADDPD Z24, Z1, Z1
+	VADDPD Z24, Z2, Z2
+	VADDPD Z24, Z3, Z3
+	VBROADCASTSD 8(SI)(CX*8), Z24
+	VADDPD Z24, Z4, Z4
+	VADDPD Z24, Z5, Z5
+	VADDPD Z24, Z6, Z6
+	VADDPD Z24, Z7, Z7
+x64r2gfire1:
+	TESTQ $2, 112(AX)
+	JNZ   x64r2gcolumns
+	MOVQ  16(AX), SI
+	VBROADCASTSD 0(SI)(CX*8), Z16 // threshold
+	VBROADCASTSD 8(SI)(CX*8), Z17 // threshold
+	TESTQ $8, 112(AX)
+	JNZ   x64r2gcolumns
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+x64r2gcolumns:
+	MOVQ  R14, DX
+	TESTQ DX, DX
+	JZ    x64r2gnegative
+	MOVQ  120(AX), R13
+x64r2gpos:
+	MOVQ (R13), SI
+	MOVQ 8(R13), BX
+	KMOVW (SI), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
+	VADDPD.BCST 0(BX)(CX*8), Z0, K1, Z0
+	VADDPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VADDPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VADDPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VADDPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VADDPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VADDPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VADDPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	ADDQ $16, R13
+	DECQ DX
+	JNZ  x64r2gpos
+x64r2gnegative:
+	TESTQ $16, 112(AX)
+	JZ    x64r2gafter
+	MOVQ  72(AX), DX
+	MOVQ  32(AX), BX       // W^T row 0
+	MOVQ  48(AX), SI
+	ADDQ  R15, SI          // nm[0] block mask
+	MOVQ  88(AX), R13
+	SHRQ  $3, R13
+x64r2gneg:
+	KMOVW (SI), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
+	VSUBPD.BCST 0(BX)(CX*8), Z0, K1, Z0
+	VSUBPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VSUBPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VSUBPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	VSUBPD.BCST 8(BX)(CX*8), Z4, K1, Z4
+	VSUBPD.BCST 8(BX)(CX*8), Z5, K4, Z5
+	VSUBPD.BCST 8(BX)(CX*8), Z6, K5, Z6
+	VSUBPD.BCST 8(BX)(CX*8), Z7, K6, Z7
+	ADDQ R13, SI
+	ADDQ R11, BX
+	DECQ DX
+	JNZ  x64r2gneg
+x64r2gafter:
+	TESTQ $2, 112(AX)
+	JNZ   x64r2gstore
+	TESTQ $8, 112(AX)
+	JZ    x64r2greset
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+	VCMPPD $0x1D, Z17, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z5, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z6, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z17, Z7, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)(DX*1)
+x64r2greset:
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	MOVQ 64(AX), SI
+	ADDQ R12, SI           // count rows
+	KMOVW (BX), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX), K5
+	KSHIFTRW $8, K5, K6
+	TESTQ $4, 112(AX)
+	JZ    x64r2gsub0
+	VMOVAPD Z25, K1, Z0 // v = +0 where fired
+	VMOVAPD Z25, K4, Z1 // v = +0 where fired
+	VMOVAPD Z25, K5, Z2 // v = +0 where fired
+	VMOVAPD Z25, K6, Z3 // v = +0 where fired
+	JMP   x64r2gcnt0
+x64r2gsub0:
+	VSUBPD Z16, Z0, K1, Z0
+	VSUBPD Z16, Z1, K4, Z1
+	VSUBPD Z16, Z2, K5, Z2
+	VSUBPD Z16, Z3, K6, Z3
+x64r2gcnt0:
+	VMOVUPD (SI), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)
+	VMOVUPD 64(SI), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)
+	VMOVUPD 128(SI), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)
+	VMOVUPD 192(SI), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)
+	KMOVW (BX)(DX*1), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX)(DX*1), K5
+	KSHIFTRW $8, K5, K6
+	TESTQ $4, 112(AX)
+	JZ    x64r2gsub1
+	VMOVAPD Z25, K1, Z4 // v = +0 where fired
+	VMOVAPD Z25, K4, Z5 // v = +0 where fired
+	VMOVAPD Z25, K5, Z6 // v = +0 where fired
+	VMOVAPD Z25, K6, Z7 // v = +0 where fired
+	JMP   x64r2gcnt1
+x64r2gsub1:
+	VSUBPD Z17, Z4, K1, Z4
+	VSUBPD Z17, Z5, K4, Z5
+	VSUBPD Z17, Z6, K5, Z6
+	VSUBPD Z17, Z7, K6, Z7
+x64r2gcnt1:
+	VMOVUPD (SI)(R8*1), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)(R8*1)
+	VMOVUPD 64(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)(R8*1)
+	VMOVUPD 128(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)(R8*1)
+	VMOVUPD 192(SI)(R8*1), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)(R8*1)
+x64r2gstore:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPD Z0, (BX)
+	VMOVUPD Z1, 64(BX)
+	VMOVUPD Z2, 128(BX)
+	VMOVUPD Z3, 192(BX)
+	VMOVUPD Z4, (BX)(R8*1)
+	VMOVUPD Z5, 64(BX)(R8*1)
+	VMOVUPD Z6, 128(BX)(R8*1)
+	VMOVUPD Z7, 192(BX)(R8*1)
+	JMP  x64next
+x64r1:
+	TESTQ DX, DX
+	JZ   x64next
+x64r1g:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPD (BX), Z0
+	VMOVUPD 64(BX), Z1
+	VMOVUPD 128(BX), Z2
+	VMOVUPD 192(BX), Z3
+	TESTQ $32, 112(AX)
+	JZ    x64r1gdrive
+	VMULPD Z20, Z0, Z0
+	VMULPD Z20, Z1, Z1
+	VMULPD Z20, Z2, Z2
+	VMULPD Z20, Z3, Z3
+x64r1gdrive:
+	MOVQ  8(AX), SI
+	TESTQ $1, 112(AX)
+	JZ    x64r1gbias
+	ADDQ  R12, SI
+	VADDPD (SI), Z0, Z0
+	VADDPD 64(SI), Z1, Z1
+	VADDPD 128(SI), Z2, Z2
+	VADDPD 192(SI), Z3, Z3
+	JMP   x64r1gfire1
+x64r1gbias:
+	VBROADCASTSD 0(SI)(CX*8), Z24
+	VADDPD Z24, Z0, Z0
+	VADDPD Z24, Z1, Z1
+	VADDPD Z24, Z2, Z2
+	VADDPD Z24, Z3, Z3
+x64r1gfire1:
+	TESTQ $2, 112(AX)
+	JNZ   x64r1gcolumns
+	MOVQ  16(AX), SI
+	VBROADCASTSD 0(SI)(CX*8), Z16 // threshold
+	TESTQ $8, 112(AX)
+	JNZ   x64r1gcolumns
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+x64r1gcolumns:
+	MOVQ  R14, DX
+	TESTQ DX, DX
+	JZ    x64r1gnegative
+	MOVQ  120(AX), R13
+x64r1gpos:
+	MOVQ (R13), SI
+	MOVQ 8(R13), BX
+	KMOVW (SI), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
+	VADDPD.BCST 0(BX)(CX*8), Z0, K1, Z0
+	VADDPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VADDPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VADDPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	ADDQ $16, R13
+	DECQ DX
+	JNZ  x64r1gpos
+x64r1gnegative:
+	TESTQ $16, 112(AX)
+	JZ    x64r1gafter
+	MOVQ  72(AX), DX
+	MOVQ  32(AX), BX       // W^T row 0
+	MOVQ  48(AX), SI
+	ADDQ  R15, SI          // nm[0] block mask
+	MOVQ  88(AX), R13
+	SHRQ  $3, R13
+x64r1gneg:
+	KMOVW (SI), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(SI), K5
+	KSHIFTRW $8, K5, K6
+	VSUBPD.BCST 0(BX)(CX*8), Z0, K1, Z0
+	VSUBPD.BCST 0(BX)(CX*8), Z1, K4, Z1
+	VSUBPD.BCST 0(BX)(CX*8), Z2, K5, Z2
+	VSUBPD.BCST 0(BX)(CX*8), Z3, K6, Z3
+	ADDQ R13, SI
+	ADDQ R11, BX
+	DECQ DX
+	JNZ  x64r1gneg
+x64r1gafter:
+	TESTQ $2, 112(AX)
+	JNZ   x64r1gstore
+	TESTQ $8, 112(AX)
+	JZ    x64r1greset
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPD $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z2, K5 // v >= th (ordered, as Go's >=)
+	VCMPPD $0x1D, Z16, Z3, K6 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	KMOVW K4, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, (BX)
+	KMOVW K5, SI
+	KMOVW K6, R13
+	SHLL  $8, R13
+	ORL   R13, SI
+	LEAQ  (DX)(DX*2), R13
+	MOVW  SI, 2(BX)
+x64r1greset:
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	MOVQ 64(AX), SI
+	ADDQ R12, SI           // count rows
+	KMOVW (BX), K1
+	KSHIFTRW $8, K1, K4
+	KMOVW 2(BX), K5
+	KSHIFTRW $8, K5, K6
+	TESTQ $4, 112(AX)
+	JZ    x64r1gsub0
+	VMOVAPD Z25, K1, Z0 // v = +0 where fired
+	VMOVAPD Z25, K4, Z1 // v = +0 where fired
+	VMOVAPD Z25, K5, Z2 // v = +0 where fired
+	VMOVAPD Z25, K6, Z3 // v = +0 where fired
+	JMP   x64r1gcnt0
+x64r1gsub0:
+	VSUBPD Z16, Z0, K1, Z0
+	VSUBPD Z16, Z1, K4, Z1
+	VSUBPD Z16, Z2, K5, Z2
+	VSUBPD Z16, Z3, K6, Z3
+x64r1gcnt0:
+	VMOVUPD (SI), Z27
+	VADDPD Z26, Z27, K1, Z27
+	VMOVUPD Z27, (SI)
+	VMOVUPD 64(SI), Z27
+	VADDPD Z26, Z27, K4, Z27
+	VMOVUPD Z27, 64(SI)
+	VMOVUPD 128(SI), Z27
+	VADDPD Z26, Z27, K5, Z27
+	VMOVUPD Z27, 128(SI)
+	VMOVUPD 192(SI), Z27
+	VADDPD Z26, Z27, K6, Z27
+	VMOVUPD Z27, 192(SI)
+x64r1gstore:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPD Z0, (BX)
+	VMOVUPD Z1, 64(BX)
+	VMOVUPD Z2, 128(BX)
+	VMOVUPD Z3, 192(BX)
 x64next:
 	ADDQ $256, R10
 	ADDQ $4, R15
@@ -1610,36 +2238,60 @@ x32gstore:
 	LEAQ (R12)(R8*4), R12
 	JMP  x32groups
 x32singles:
-	CMPQ CX, 80(AX)
-	JGE  x32next
-x32s:
+	// the last out%4 neurons, in one group of that size
+	MOVQ 80(AX), DX
+	SUBQ CX, DX
+	CMPQ DX, $2
+	JLT  x32r1
+	JEQ  x32r2
+x32r3g:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS (BX), Z0
 	VMOVUPS 64(BX), Z1
+	VMOVUPS (BX)(R8*1), Z2
+	VMOVUPS 64(BX)(R8*1), Z3
+	VMOVUPS (BX)(R8*2), Z4
+	VMOVUPS 64(BX)(R8*2), Z5
 	TESTQ $32, 112(AX)
-	JZ    x32sdrive
+	JZ    x32r3gdrive
 	VMULPS Z20, Z0, Z0
 	VMULPS Z20, Z1, Z1
-x32sdrive:
+	VMULPS Z20, Z2, Z2
+	VMULPS Z20, Z3, Z3
+	VMULPS Z20, Z4, Z4
+	VMULPS Z20, Z5, Z5
+x32r3gdrive:
 	MOVQ  8(AX), SI
 	TESTQ $1, 112(AX)
-	JZ    x32sbias
+	JZ    x32r3gbias
 	ADDQ  R12, SI
 	VADDPS (SI), Z0, Z0
 	VADDPS 64(SI), Z1, Z1
-	JMP   x32sfire1
-x32sbias:
+	VADDPS (SI)(R8*1), Z2, Z2
+	VADDPS 64(SI)(R8*1), Z3, Z3
+	VADDPS (SI)(R8*2), Z4, Z4
+	VADDPS 64(SI)(R8*2), Z5, Z5
+	JMP   x32r3gfire1
+x32r3gbias:
 	VBROADCASTSS 0(SI)(CX*4), Z24
 	VADDPS Z24, Z0, Z0
 	VADDPS Z24, Z1, Z1
-x32sfire1:
+	VBROADCASTSS 4(SI)(CX*4), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+	VBROADCASTSS 8(SI)(CX*4), Z24
+	VADDPS Z24, Z4, Z4
+	VADDPS Z24, Z5, Z5
+x32r3gfire1:
 	TESTQ $2, 112(AX)
-	JNZ   x32scolumns
+	JNZ   x32r3gcolumns
 	MOVQ  16(AX), SI
 	VBROADCASTSS 0(SI)(CX*4), Z16 // threshold
+	VBROADCASTSS 4(SI)(CX*4), Z17 // threshold
+	VBROADCASTSS 8(SI)(CX*4), Z18 // threshold
 	TESTQ $8, 112(AX)
-	JNZ   x32scolumns
+	JNZ   x32r3gcolumns
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1653,44 +2305,64 @@ x32sfire1:
 	MOVW  SI, (BX)
 	KMOVW K4, SI
 	MOVW  SI, 2(BX)
-x32scolumns:
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPS $0x1D, Z18, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*2)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*2)
+x32r3gcolumns:
 	MOVQ  R14, DX
 	TESTQ DX, DX
-	JZ    x32snegative
+	JZ    x32r3gnegative
 	MOVQ  120(AX), R13
-x32spos:
+x32r3gpos:
 	MOVQ (R13), SI
 	MOVQ 8(R13), BX
 	KMOVW (SI), K1
 	KMOVW 2(SI), K4
 	VADDPS.BCST 0(BX)(CX*4), Z0, K1, Z0
 	VADDPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VADDPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VADDPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	VADDPS.BCST 8(BX)(CX*4), Z4, K1, Z4
+	VADDPS.BCST 8(BX)(CX*4), Z5, K4, Z5
 	ADDQ $16, R13
 	DECQ DX
-	JNZ  x32spos
-x32snegative:
+	JNZ  x32r3gpos
+x32r3gnegative:
 	TESTQ $16, 112(AX)
-	JZ    x32safter
+	JZ    x32r3gafter
 	MOVQ  72(AX), DX
 	MOVQ  32(AX), BX       // W^T row 0
 	MOVQ  48(AX), SI
 	ADDQ  R15, SI          // nm[0] block mask
 	MOVQ  88(AX), R13
 	SHRQ  $3, R13
-x32sneg:
+x32r3gneg:
 	KMOVW (SI), K1
 	KMOVW 2(SI), K4
 	VSUBPS.BCST 0(BX)(CX*4), Z0, K1, Z0
 	VSUBPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VSUBPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VSUBPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	VSUBPS.BCST 8(BX)(CX*4), Z4, K1, Z4
+	VSUBPS.BCST 8(BX)(CX*4), Z5, K4, Z5
 	ADDQ R13, SI
 	ADDQ R11, BX
 	DECQ DX
-	JNZ  x32sneg
-x32safter:
+	JNZ  x32r3gneg
+x32r3gafter:
 	TESTQ $2, 112(AX)
-	JNZ   x32sstore
+	JNZ   x32r3gstore
 	TESTQ $8, 112(AX)
-	JZ    x32sreset
+	JZ    x32r3greset
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1704,7 +2376,19 @@ x32safter:
 	MOVW  SI, (BX)
 	KMOVW K4, SI
 	MOVW  SI, 2(BX)
-x32sreset:
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*1)
+	VCMPPS $0x1D, Z18, Z4, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z18, Z5, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*2)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*2)
+x32r3greset:
 	MOVQ  88(AX), DX
 	SHRQ  $3, DX           // mask row bytes
 	MOVQ  DX, BX
@@ -1717,28 +2401,362 @@ x32sreset:
 	KMOVW (BX), K1
 	KMOVW 2(BX), K4
 	TESTQ $4, 112(AX)
-	JZ    x32ssub0
+	JZ    x32r3gsub0
 	VMOVAPS Z25, K1, Z0 // v = +0 where fired
 	VMOVAPS Z25, K4, Z1 // v = +0 where fired
-	JMP   x32scnt0
-x32ssub0:
+	JMP   x32r3gcnt0
+x32r3gsub0:
 	VSUBPS Z16, Z0, K1, Z0
 	VSUBPS Z16, Z1, K4, Z1
-x32scnt0:
+x32r3gcnt0:
 	VMOVUPS (SI), Z27
 	VADDPS Z26, Z27, K1, Z27
 	VMOVUPS Z27, (SI)
 	VMOVUPS 64(SI), Z27
 	VADDPS Z26, Z27, K4, Z27
 	VMOVUPS Z27, 64(SI)
-x32sstore:
+	KMOVW (BX)(DX*1), K1
+	KMOVW 2(BX)(DX*1), K4
+	TESTQ $4, 112(AX)
+	JZ    x32r3gsub1
+	VMOVAPS Z25, K1, Z2 // v = +0 where fired
+	VMOVAPS Z25, K4, Z3 // v = +0 where fired
+	JMP   x32r3gcnt1
+x32r3gsub1:
+	VSUBPS Z17, Z2, K1, Z2
+	VSUBPS Z17, Z3, K4, Z3
+x32r3gcnt1:
+	VMOVUPS (SI)(R8*1), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R8*1)
+	VMOVUPS 64(SI)(R8*1), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R8*1)
+	KMOVW (BX)(DX*2), K1
+	KMOVW 2(BX)(DX*2), K4
+	TESTQ $4, 112(AX)
+	JZ    x32r3gsub2
+	VMOVAPS Z25, K1, Z4 // v = +0 where fired
+	VMOVAPS Z25, K4, Z5 // v = +0 where fired
+	JMP   x32r3gcnt2
+x32r3gsub2:
+	VSUBPS Z18, Z4, K1, Z4
+	VSUBPS Z18, Z5, K4, Z5
+x32r3gcnt2:
+	VMOVUPS (SI)(R8*2), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R8*2)
+	VMOVUPS 64(SI)(R8*2), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R8*2)
+x32r3gstore:
 	MOVQ DI, BX
 	ADDQ R12, BX
 	VMOVUPS Z0, (BX)
 	VMOVUPS Z1, 64(BX)
-	INCQ CX
-	ADDQ R8, R12
-	JMP  x32singles
+	VMOVUPS Z2, (BX)(R8*1)
+	VMOVUPS Z3, 64(BX)(R8*1)
+	VMOVUPS Z4, (BX)(R8*2)
+	VMOVUPS Z5, 64(BX)(R8*2)
+	JMP  x32next
+x32r2:
+x32r2g:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	VMOVUPS (BX)(R8*1), Z2
+	VMOVUPS 64(BX)(R8*1), Z3
+	TESTQ $32, 112(AX)
+	JZ    x32r2gdrive
+	VMULPS Z20, Z0, Z0
+	VMULPS Z20, Z1, Z1
+	VMULPS Z20, Z2, Z2
+	VMULPS Z20, Z3, Z3
+x32r2gdrive:
+	MOVQ  8(AX), SI
+	TESTQ $1, 112(AX)
+	JZ    x32r2gbias
+	ADDQ  R12, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	VADDPS (SI)(R8*1), Z2, Z2
+	VADDPS 64(SI)(R8*1), Z3, Z3
+	JMP   x32r2gfire1
+x32r2gbias:
+	VBROADCASTSS 0(SI)(CX*4), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+	VBROADCASTSS 4(SI)(CX*4), Z24
+	VADDPS Z24, Z2, Z2
+	VADDPS Z24, Z3, Z3
+x32r2gfire1:
+	TESTQ $2, 112(AX)
+	JNZ   x32r2gcolumns
+	MOVQ  16(AX), SI
+	VBROADCASTSS 0(SI)(CX*4), Z16 // threshold
+	VBROADCASTSS 4(SI)(CX*4), Z17 // threshold
+	TESTQ $8, 112(AX)
+	JNZ   x32r2gcolumns
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*1)
+x32r2gcolumns:
+	MOVQ  R14, DX
+	TESTQ DX, DX
+	JZ    x32r2gnegative
+	MOVQ  120(AX), R13
+x32r2gpos:
+	MOVQ (R13), SI
+	MOVQ 8(R13), BX
+	KMOVW (SI), K1
+	KMOVW 2(SI), K4
+	VADDPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VADDPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VADDPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VADDPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	ADDQ $16, R13
+	DECQ DX
+	JNZ  x32r2gpos
+x32r2gnegative:
+	TESTQ $16, 112(AX)
+	JZ    x32r2gafter
+	MOVQ  72(AX), DX
+	MOVQ  32(AX), BX       // W^T row 0
+	MOVQ  48(AX), SI
+	ADDQ  R15, SI          // nm[0] block mask
+	MOVQ  88(AX), R13
+	SHRQ  $3, R13
+x32r2gneg:
+	KMOVW (SI), K1
+	KMOVW 2(SI), K4
+	VSUBPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VSUBPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	VSUBPS.BCST 4(BX)(CX*4), Z2, K1, Z2
+	VSUBPS.BCST 4(BX)(CX*4), Z3, K4, Z3
+	ADDQ R13, SI
+	ADDQ R11, BX
+	DECQ DX
+	JNZ  x32r2gneg
+x32r2gafter:
+	TESTQ $2, 112(AX)
+	JNZ   x32r2gstore
+	TESTQ $8, 112(AX)
+	JZ    x32r2greset
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)
+	VCMPPS $0x1D, Z17, Z2, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z17, Z3, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)(DX*1)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)(DX*1)
+x32r2greset:
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	MOVQ 64(AX), SI
+	ADDQ R12, SI           // count rows
+	KMOVW (BX), K1
+	KMOVW 2(BX), K4
+	TESTQ $4, 112(AX)
+	JZ    x32r2gsub0
+	VMOVAPS Z25, K1, Z0 // v = +0 where fired
+	VMOVAPS Z25, K4, Z1 // v = +0 where fired
+	JMP   x32r2gcnt0
+x32r2gsub0:
+	VSUBPS Z16, Z0, K1, Z0
+	VSUBPS Z16, Z1, K4, Z1
+x32r2gcnt0:
+	VMOVUPS (SI), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)
+	VMOVUPS 64(SI), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)
+	KMOVW (BX)(DX*1), K1
+	KMOVW 2(BX)(DX*1), K4
+	TESTQ $4, 112(AX)
+	JZ    x32r2gsub1
+	VMOVAPS Z25, K1, Z2 // v = +0 where fired
+	VMOVAPS Z25, K4, Z3 // v = +0 where fired
+	JMP   x32r2gcnt1
+x32r2gsub1:
+	VSUBPS Z17, Z2, K1, Z2
+	VSUBPS Z17, Z3, K4, Z3
+x32r2gcnt1:
+	VMOVUPS (SI)(R8*1), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)(R8*1)
+	VMOVUPS 64(SI)(R8*1), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)(R8*1)
+x32r2gstore:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, (BX)(R8*1)
+	VMOVUPS Z3, 64(BX)(R8*1)
+	JMP  x32next
+x32r1:
+	TESTQ DX, DX
+	JZ   x32next
+x32r1g:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	TESTQ $32, 112(AX)
+	JZ    x32r1gdrive
+	VMULPS Z20, Z0, Z0
+	VMULPS Z20, Z1, Z1
+x32r1gdrive:
+	MOVQ  8(AX), SI
+	TESTQ $1, 112(AX)
+	JZ    x32r1gbias
+	ADDQ  R12, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	JMP   x32r1gfire1
+x32r1gbias:
+	VBROADCASTSS 0(SI)(CX*4), Z24
+	VADDPS Z24, Z0, Z0
+	VADDPS Z24, Z1, Z1
+x32r1gfire1:
+	TESTQ $2, 112(AX)
+	JNZ   x32r1gcolumns
+	MOVQ  16(AX), SI
+	VBROADCASTSS 0(SI)(CX*4), Z16 // threshold
+	TESTQ $8, 112(AX)
+	JNZ   x32r1gcolumns
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)
+x32r1gcolumns:
+	MOVQ  R14, DX
+	TESTQ DX, DX
+	JZ    x32r1gnegative
+	MOVQ  120(AX), R13
+x32r1gpos:
+	MOVQ (R13), SI
+	MOVQ 8(R13), BX
+	KMOVW (SI), K1
+	KMOVW 2(SI), K4
+	VADDPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VADDPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	ADDQ $16, R13
+	DECQ DX
+	JNZ  x32r1gpos
+x32r1gnegative:
+	TESTQ $16, 112(AX)
+	JZ    x32r1gafter
+	MOVQ  72(AX), DX
+	MOVQ  32(AX), BX       // W^T row 0
+	MOVQ  48(AX), SI
+	ADDQ  R15, SI          // nm[0] block mask
+	MOVQ  88(AX), R13
+	SHRQ  $3, R13
+x32r1gneg:
+	KMOVW (SI), K1
+	KMOVW 2(SI), K4
+	VSUBPS.BCST 0(BX)(CX*4), Z0, K1, Z0
+	VSUBPS.BCST 0(BX)(CX*4), Z1, K4, Z1
+	ADDQ R13, SI
+	ADDQ R11, BX
+	DECQ DX
+	JNZ  x32r1gneg
+x32r1gafter:
+	TESTQ $2, 112(AX)
+	JNZ   x32r1gstore
+	TESTQ $8, 112(AX)
+	JZ    x32r1greset
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	VCMPPS $0x1D, Z16, Z0, K1 // v >= th (ordered, as Go's >=)
+	VCMPPS $0x1D, Z16, Z1, K4 // v >= th (ordered, as Go's >=)
+	KMOVW K1, SI
+	MOVW  SI, (BX)
+	KMOVW K4, SI
+	MOVW  SI, 2(BX)
+x32r1greset:
+	MOVQ  88(AX), DX
+	SHRQ  $3, DX           // mask row bytes
+	MOVQ  DX, BX
+	IMULQ CX, BX
+	ADDQ  56(AX), BX
+	ADDQ  R15, BX          // &fire[o] block mask
+	LEAQ  (DX)(DX*2), R13
+	MOVQ 64(AX), SI
+	ADDQ R12, SI           // count rows
+	KMOVW (BX), K1
+	KMOVW 2(BX), K4
+	TESTQ $4, 112(AX)
+	JZ    x32r1gsub0
+	VMOVAPS Z25, K1, Z0 // v = +0 where fired
+	VMOVAPS Z25, K4, Z1 // v = +0 where fired
+	JMP   x32r1gcnt0
+x32r1gsub0:
+	VSUBPS Z16, Z0, K1, Z0
+	VSUBPS Z16, Z1, K4, Z1
+x32r1gcnt0:
+	VMOVUPS (SI), Z27
+	VADDPS Z26, Z27, K1, Z27
+	VMOVUPS Z27, (SI)
+	VMOVUPS 64(SI), Z27
+	VADDPS Z26, Z27, K4, Z27
+	VMOVUPS Z27, 64(SI)
+x32r1gstore:
+	MOVQ DI, BX
+	ADDQ R12, BX
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
 x32next:
 	ADDQ $128, R10
 	ADDQ $4, R15
