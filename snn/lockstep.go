@@ -191,15 +191,26 @@ func (n *NetworkOf[F]) runLockstep(s *StateOf[F], x []F, batch, T int, dst []F, 
 	for start := 0; start < batch; start += L {
 		m := min(L, batch-start)
 		negative := false
+		if !s.CarryMembrane {
+			k.initMembranes(n)
+		}
 		for lane := range L {
 			sample := start + lane
 			if lane >= m {
 				k.padLane(n, lane)
 				continue
 			}
-			n.begin(s, sample, x[sample*in:(sample+1)*in])
+			xs := x[sample*in : (sample+1)*in]
+			if s.CarryMembrane {
+				n.begin(s, sample, xs)
+				k.gatherMembranes(n, s, sample, lane)
+			} else {
+				// Membranes start at v(0), set for all lanes above; the
+				// state's membranes and counts are written by scatter.
+				n.prepareInput(s, xs)
+			}
 			negative = negative || s.negativeInput
-			k.gather(n, s, sample, lane)
+			k.gatherInput(n, s, lane)
 		}
 		for l := range k.count {
 			clear(k.count[l])
@@ -234,8 +245,27 @@ func (n *NetworkOf[F]) runLockstep(s *StateOf[F], x []F, batch, T int, dst []F, 
 	}
 }
 
-// gather copies sample's starting membranes and constant input into lane.
-func (k *lockstepOf[F]) gather(n *NetworkOf[F], s *StateOf[F], sample, lane int) {
+// initMembranes puts every lane at v(0), as StateOf.initMembranes.
+func (k *lockstepOf[F]) initMembranes(n *NetworkOf[F]) {
+	const L = lockLanes
+	for l := range n.layers {
+		rows := k.v[l]
+		for o, v0 := range n.layers[l].initial {
+			row := rows[o*L : (o+1)*L]
+			for i := range row {
+				row[i] = v0
+			}
+		}
+	}
+	v0 := n.Input.InitialMembrane * n.Input.Threshold
+	for i := range k.encV {
+		k.encV[i] = v0
+	}
+}
+
+// gatherMembranes copies sample's starting membranes (carried, or at v(0))
+// into lane.
+func (k *lockstepOf[F]) gatherMembranes(n *NetworkOf[F], s *StateOf[F], sample, lane int) {
 	const L = lockLanes
 	for l := range n.layers {
 		v := n.sampleMembrane(s, l, sample)
@@ -245,16 +275,23 @@ func (k *lockstepOf[F]) gather(n *NetworkOf[F], s *StateOf[F], sample, lane int)
 		}
 	}
 	in := n.InputSize()
+	enc := s.input[sample*in : (sample+1)*in]
+	for j := range in {
+		k.encV[j*L+lane] = enc[j]
+	}
+}
+
+// gatherInput copies the constant input that prepareInput left in s into lane.
+func (k *lockstepOf[F]) gatherInput(n *NetworkOf[F], s *StateOf[F], lane int) {
+	const L = lockLanes
 	switch n.Input.Encoding {
 	case Analog:
 		for o, x := range s.drive {
 			k.drive[o*L+lane] = x
 		}
 	case Rate:
-		enc := s.input[sample*in : (sample+1)*in]
-		for j := range in {
-			k.encV[j*L+lane] = enc[j]
-			k.cur[j*L+lane] = s.current[j]
+		for j, x := range s.current {
+			k.cur[j*L+lane] = x
 		}
 	}
 }
