@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spikebridge/spikebridge/formats"
 )
@@ -189,20 +190,69 @@ func readProbeNPZ(path string) (*Probe, error) {
 	}
 	p := &Probe{Trials: in.Shape[0], Steps: in.Shape[1], InputSize: in.Shape[2], TargetSize: tg.Shape[2],
 		Dt: dt.Data[0], Inputs: in.Data, Targets: tg.Data}
+	for _, n := range []struct {
+		array string
+		dst   *[]string
+		want  int
+	}{{"input_names", &p.InputNames, p.InputSize}, {"target_names", &p.TargetNames, p.TargetSize}} {
+		a, ok := arrays[n.array]
+		if !ok {
+			continue
+		}
+		names, err := decodeNames(a)
+		if err != nil {
+			return nil, fmt.Errorf("array %q: %w", n.array, err)
+		}
+		if len(names) != n.want {
+			return nil, fmt.Errorf("array %q holds %d names %q for %d columns", n.array, len(names), names, n.want)
+		}
+		*n.dst = names
+	}
 	p.fillNames()
 	return p, nil
 }
 
+// Column names in an .npz: a uint8 array holding the UTF-8 names joined by
+// newlines (in numpy: bytes(f["target_names"]).decode().split("\n")).
+
+func encodeNames(name string, names []string) *formats.Array {
+	b := []byte(strings.Join(names, "\n"))
+	data := make([]float64, len(b))
+	for i, c := range b {
+		data[i] = float64(c)
+	}
+	return &formats.Array{Name: name, Shape: []int{len(b)}, DType: "|u1", Data: data}
+}
+
+func decodeNames(a *formats.Array) ([]string, error) {
+	if a.DType != "|u1" && a.DType != "<u1" || len(a.Shape) != 1 {
+		return nil, fmt.Errorf("dtype %s, shape %v: want a 1-D uint8 array of newline-separated UTF-8 names", a.DType, a.Shape)
+	}
+	b := make([]byte, len(a.Data))
+	for i, v := range a.Data {
+		b[i] = byte(v)
+	}
+	if !utf8.Valid(b) {
+		return nil, errors.New("names are not valid UTF-8")
+	}
+	return strings.Split(string(b), "\n"), nil
+}
+
 // WriteProbeNPZ writes p as an .npz (inputs and targets as float64 "<f8",
-// dt as a 0-d float64), atomically.
+// dt as a 0-d float64, input_names and target_names as newline-separated
+// UTF-8 in uint8 arrays), atomically.
 func WriteProbeNPZ(path string, p *Probe) error {
 	if err := p.Check(); err != nil {
 		return fmt.Errorf("replay: %s: %w", path, err)
 	}
+	q := *p
+	q.fillNames()
 	return formats.WriteNPZ(path, []*formats.Array{
 		formats.NewFloat64Array("inputs", []int{p.Trials, p.Steps, p.InputSize}, p.Inputs),
 		formats.NewFloat64Array("targets", []int{p.Trials, p.Steps, p.TargetSize}, p.Targets),
 		formats.NewFloat64Array("dt", nil, []float64{p.Dt}),
+		encodeNames("input_names", q.InputNames),
+		encodeNames("target_names", q.TargetNames),
 	})
 }
 

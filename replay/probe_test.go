@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ func sameFloats(a, b []float64) bool {
 func TestProbeNPZRoundTrip(t *testing.T) {
 	p := testProbe(4, 30)
 	p.Targets[7] = math.NaN()
+	p.InputNames, p.TargetNames = []string{"torque"}, []string{"q1", "dq1 (rad/s)"}
 	path := filepath.Join(t.TempDir(), "probe.npz")
 	if err := WriteProbeNPZ(path, p); err != nil {
 		t.Fatal(err)
@@ -56,6 +58,9 @@ func TestProbeNPZRoundTrip(t *testing.T) {
 	}
 	if !sameFloats(p.Inputs, q.Inputs) || !sameFloats(p.Targets, q.Targets) {
 		t.Error("values differ after the round trip")
+	}
+	if !slices.Equal(q.InputNames, p.InputNames) || !slices.Equal(q.TargetNames, p.TargetNames) {
+		t.Errorf("names %q %q after the round trip, want %q %q", q.InputNames, q.TargetNames, p.InputNames, p.TargetNames)
 	}
 }
 
@@ -141,6 +146,12 @@ func TestProbeBadInputs(t *testing.T) {
 		{"csv NaN input", csvPath("trial,u,target:x\n0,nan,2\n"), `input "u" of trial 0, step 0 is NaN`},
 		{"csv short row", csvPath("trial,u,target:x\n0,1\n"), "line 2 has 2 fields, the header 3"},
 		{"unknown type", filepath.Join(t.TempDir(), "probe.txt"), `unknown probe file type ".txt"`},
+		{"too few names", writeNPZ(t, formats.NewFloat64Array("inputs", []int{3, 10, 1}, ones(30)),
+			formats.NewFloat64Array("targets", []int{3, 10, 2}, ones(60)), dt, encodeNames("target_names", []string{"q1"})),
+			`"target_names" holds 1 names ["q1"] for 2 columns`},
+		{"names as floats", writeNPZ(t, formats.NewFloat64Array("inputs", []int{3, 10, 1}, ones(30)),
+			formats.NewFloat64Array("targets", []int{3, 10, 2}, ones(60)), dt, formats.NewFloat64Array("input_names", []int{1}, []float64{65})),
+			`"input_names": dtype <f8`},
 	} {
 		_, err := LoadProbe(tc.path)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -50,8 +50,10 @@ func NewCmdProbeGenerate(ios *IOStreams, runF func(*ProbeGenerateOptions) error)
 		Long: `Simulate trials of a built-in dynamical system from seeded initial states under
 seeded filtered-noise inputs (an Ornstein-Uhlenbeck process held constant over each dt),
 integrated with RK4 at dt/--substeps and sampled every dt. The file holds inputs
-(trials, steps, d_in), targets (trials, steps, d_out: the state) and dt; .csv gives
-one row per step with a trial column instead.
+(trials, steps, d_in), targets (trials, steps, d_out: the state), dt, and the column
+names input_names and target_names (uint8 arrays of newline-separated UTF-8; numpy:
+bytes(f["target_names"]).decode().split("\n")); .csv gives one row per step with a
+trial column and named columns instead.
 
   vanderpol: input u, state (x, y); x' = y, y' = mu (1 - x^2) y - x + u, mu = 1.
              Defaults: 60 trials of 20 s at dt 0.05, input std 0.5, tau 0.5 s.
