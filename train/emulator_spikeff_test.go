@@ -1,8 +1,13 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -131,5 +136,32 @@ func TestTrainSpikingForwardLearns(t *testing.T) {
 	}
 	if _, _, err := TrainSpikingForward(trainSet, val, nil, 0, cfg, EmulatorRun{}); err == nil {
 		t.Error("T = 0 accepted")
+	}
+}
+
+// A spiking forward model interrupted mid-epoch and resumed ends bit for
+// bit as an uninterrupted run.
+func TestSpikingForwardResumeIsExact(t *testing.T) {
+	trainSet, val := linearSamples(96, 3, 2, 4), linearSamples(32, 3, 2, 5)
+	cfg := EmulatorConfig{Hidden: []int{10, 10}, Epochs: 3, Batch: 16, LR: 5e-3, Seed: 2}
+	want, wantRes, err := TrainSpikingForward(trainSet, val, nil, 5, cfg, EmulatorRun{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ckpt.bin")
+	if _, _, err := TrainSpikingForward(trainSet, val, nil, 5, cfg, interruptAt(path, 2, 3)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: error %v, want context.Canceled", err)
+	}
+	got, gotRes, err := TrainSpikingForward(trainSet, val, nil, 5, cfg, EmulatorRun{CheckpointPath: path, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range got.Layers() {
+		if !slices.Equal(l.Weights, want.Layers()[i].Weights) || !slices.Equal(l.Bias, want.Layers()[i].Bias) {
+			t.Errorf("layer %s differs from the uninterrupted run's", l.Name)
+		}
+	}
+	if !reflect.DeepEqual(gotRes, wantRes) {
+		t.Errorf("result\n%+v\nwant\n%+v", gotRes, wantRes)
 	}
 }

@@ -374,6 +374,9 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 				f()
 			}
 		}
+		if opts.changed["timesteps"] && opts.Timesteps != doc.Timesteps {
+			return doc, usageErrorf("--resume: the run in %s trains at --timesteps %d; T cannot change in a run under way", opts.Out, doc.Timesteps)
+		}
 		for _, name := range []string{"window", "stride", "val", "init"} {
 			if opts.changed[name] {
 				return doc, usageErrorf("--resume: --%s cannot change in a run under way (it changes the samples)", name)
