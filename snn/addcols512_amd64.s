@@ -745,3 +745,409 @@ rc64xskip7:
 rc64xdone:
 	VZEROUPPER
 	RET
+
+// func stepNext32x(v, drive, threshold, wt []float32, leak float32, pos, neg, counts, spikes []int32, zero bool) int
+// integrateAndFire, addColumns(pos), subtractColumns(neg) and resetAndCount
+// in one pass. The reset is prepared before the columns (th or +0 to
+// subtract, or a keep mask for reset to zero), so no mask register has to
+// live across them.
+TEXT ·stepNext32x(SB), NOSPLIT, $0-216
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ drive_base+24(FP), SI
+	MOVQ threshold_base+48(FP), R8
+	MOVQ wt_base+72(FP), R9
+	VBROADCASTSS leak+96(FP), Z20
+	MOVQ counts_base+152(FP), R14
+	MOVQ spikes_base+176(FP), DX
+	MOVBLZX zero+200(FP), R15
+	MOVQ CX, R12
+	SHLQ $2, R12         // column stride in bytes
+	XORQ R11, R11          // spikes so far
+	XORQ R10, R10          // first neuron of the block
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X1
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X1, X1
+	VPMOVZXBD X1, Z31      // neuron indices of the next register
+	MOVL $16, AX
+	VPBROADCASTD AX, Z30
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPS Z25, Z25, Z25  // +0
+ns32xblock:
+	MOVQ CX, AX
+	SUBQ R10, AX
+	JLE  ns32xdone
+	MOVQ $64, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX         // lanes of this block inside v
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	MOVQ BX, AX
+	KMOVW AX, K1
+	MOVQ BX, AX
+	SHRQ $16, AX
+	KMOVW AX, K2
+	MOVQ BX, AX
+	SHRQ $32, AX
+	KMOVW AX, K3
+	MOVQ BX, AX
+	SHRQ $48, AX
+	KMOVW AX, K4
+	VMOVUPS.Z (DI)(R10*4), K1, Z0
+	VMULPS Z20, Z0, Z0      // leak*v (exact when leak = 1)
+	VADDPS (SI)(R10*4), Z0, K1, Z0
+	VCMPPS $0x1D, (R8)(R10*4), Z0, K1, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z (R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, (R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns32xth0
+	VPTERNLOGD $0xff, Z4, Z4, Z4
+	VMOVAPS Z25, K5, Z4   // keep mask: 0 where fired
+	JMP  ns32xr0
+ns32xth0:
+	VMOVUPS.Z (R8)(R10*4), K5, Z4  // th where fired, else +0
+ns32xr0:
+	VMOVUPS.Z 64(DI)(R10*4), K2, Z1
+	VMULPS Z20, Z1, Z1      // leak*v (exact when leak = 1)
+	VADDPS 64(SI)(R10*4), Z1, K2, Z1
+	VCMPPS $0x1D, 64(R8)(R10*4), Z1, K2, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 64(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 64(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns32xth1
+	VPTERNLOGD $0xff, Z5, Z5, Z5
+	VMOVAPS Z25, K5, Z5   // keep mask: 0 where fired
+	JMP  ns32xr1
+ns32xth1:
+	VMOVUPS.Z 64(R8)(R10*4), K5, Z5  // th where fired, else +0
+ns32xr1:
+	VMOVUPS.Z 128(DI)(R10*4), K3, Z2
+	VMULPS Z20, Z2, Z2      // leak*v (exact when leak = 1)
+	VADDPS 128(SI)(R10*4), Z2, K3, Z2
+	VCMPPS $0x1D, 128(R8)(R10*4), Z2, K3, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 128(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 128(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns32xth2
+	VPTERNLOGD $0xff, Z6, Z6, Z6
+	VMOVAPS Z25, K5, Z6   // keep mask: 0 where fired
+	JMP  ns32xr2
+ns32xth2:
+	VMOVUPS.Z 128(R8)(R10*4), K5, Z6  // th where fired, else +0
+ns32xr2:
+	VMOVUPS.Z 192(DI)(R10*4), K4, Z3
+	VMULPS Z20, Z3, Z3      // leak*v (exact when leak = 1)
+	VADDPS 192(SI)(R10*4), Z3, K4, Z3
+	VCMPPS $0x1D, 192(R8)(R10*4), Z3, K4, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 192(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 192(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns32xth3
+	VPTERNLOGD $0xff, Z7, Z7, Z7
+	VMOVAPS Z25, K5, Z7   // keep mask: 0 where fired
+	JMP  ns32xr3
+ns32xth3:
+	VMOVUPS.Z 192(R8)(R10*4), K5, Z7  // th where fired, else +0
+ns32xr3:
+	MOVQ pos_base+104(FP), BX
+	MOVQ pos_len+112(FP), R13
+	TESTQ R13, R13
+	JZ   ns32xposdone
+ns32xpos:
+	MOVLQSX (BX), AX
+	IMULQ R12, AX
+	ADDQ R9, AX
+	VADDPS (AX)(R10*4), Z0, K1, Z0
+	VADDPS 64(AX)(R10*4), Z1, K2, Z1
+	VADDPS 128(AX)(R10*4), Z2, K3, Z2
+	VADDPS 192(AX)(R10*4), Z3, K4, Z3
+	ADDQ $4, BX
+	DECQ R13
+	JNZ  ns32xpos
+ns32xposdone:
+	MOVQ neg_base+128(FP), BX
+	MOVQ neg_len+136(FP), R13
+	TESTQ R13, R13
+	JZ   ns32xnegdone
+ns32xneg:
+	MOVLQSX (BX), AX
+	IMULQ R12, AX
+	ADDQ R9, AX
+	VSUBPS (AX)(R10*4), Z0, K1, Z0
+	VSUBPS 64(AX)(R10*4), Z1, K2, Z1
+	VSUBPS 128(AX)(R10*4), Z2, K3, Z2
+	VSUBPS 192(AX)(R10*4), Z3, K4, Z3
+	ADDQ $4, BX
+	DECQ R13
+	JNZ  ns32xneg
+ns32xnegdone:
+	TESTQ R15, R15
+	JZ   ns32xsubtract
+	VANDPS Z4, Z0, Z0
+	VANDPS Z5, Z1, Z1
+	VANDPS Z6, Z2, Z2
+	VANDPS Z7, Z3, Z3
+	JMP  ns32xstore
+ns32xsubtract:
+	VSUBPS Z4, Z0, Z0
+	VSUBPS Z5, Z1, Z1
+	VSUBPS Z6, Z2, Z2
+	VSUBPS Z7, Z3, Z3
+ns32xstore:
+	VMOVUPS Z0, K1, (DI)(R10*4)
+	VMOVUPS Z1, K2, 64(DI)(R10*4)
+	VMOVUPS Z2, K3, 128(DI)(R10*4)
+	VMOVUPS Z3, K4, 192(DI)(R10*4)
+	ADDQ $64, R10
+	JMP  ns32xblock
+ns32xdone:
+	MOVQ R11, ret+208(FP)
+	VZEROUPPER
+	RET
+
+// func stepNext64x(v, drive, threshold, wt []float64, leak float64, pos, neg, counts, spikes []int32, zero bool) int
+// integrateAndFire, addColumns(pos), subtractColumns(neg) and resetAndCount
+// in one pass. The reset is prepared before the columns (th or +0 to
+// subtract, or a keep mask for reset to zero), so no mask register has to
+// live across them.
+TEXT ·stepNext64x(SB), NOSPLIT, $0-216
+	MOVQ v_base+0(FP), DI
+	MOVQ v_len+8(FP), CX
+	MOVQ drive_base+24(FP), SI
+	MOVQ threshold_base+48(FP), R8
+	MOVQ wt_base+72(FP), R9
+	VBROADCASTSD leak+96(FP), Z20
+	MOVQ counts_base+152(FP), R14
+	MOVQ spikes_base+176(FP), DX
+	MOVBLZX zero+200(FP), R15
+	MOVQ CX, R12
+	SHLQ $3, R12         // column stride in bytes
+	XORQ R11, R11          // spikes so far
+	XORQ R10, R10          // first neuron of the block
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X1
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X1, X1
+	VPMOVZXBD X1, Z31      // neuron indices of the next register
+	MOVL $8, AX
+	VPBROADCASTD AX, Z30
+	MOVL $1, AX
+	VPBROADCASTD AX, Z28   // int32 ones
+	VXORPD Z25, Z25, Z25  // +0
+ns64xblock:
+	MOVQ CX, AX
+	SUBQ R10, AX
+	JLE  ns64xdone
+	MOVQ $32, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX         // lanes of this block inside v
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	MOVQ BX, AX
+	ANDL $0xff, AX
+	KMOVW AX, K1
+	MOVQ BX, AX
+	SHRQ $8, AX
+	ANDL $0xff, AX
+	KMOVW AX, K2
+	MOVQ BX, AX
+	SHRQ $16, AX
+	ANDL $0xff, AX
+	KMOVW AX, K3
+	MOVQ BX, AX
+	SHRQ $24, AX
+	ANDL $0xff, AX
+	KMOVW AX, K4
+	VMOVUPD.Z (DI)(R10*8), K1, Z0
+	VMULPD Z20, Z0, Z0      // leak*v (exact when leak = 1)
+	VADDPD (SI)(R10*8), Z0, K1, Z0
+	VCMPPD $0x1D, (R8)(R10*8), Z0, K1, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z (R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, (R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns64xth0
+	VPTERNLOGD $0xff, Z4, Z4, Z4
+	VMOVAPD Z25, K5, Z4   // keep mask: 0 where fired
+	JMP  ns64xr0
+ns64xth0:
+	VMOVUPD.Z (R8)(R10*8), K5, Z4  // th where fired, else +0
+ns64xr0:
+	VMOVUPD.Z 64(DI)(R10*8), K2, Z1
+	VMULPD Z20, Z1, Z1      // leak*v (exact when leak = 1)
+	VADDPD 64(SI)(R10*8), Z1, K2, Z1
+	VCMPPD $0x1D, 64(R8)(R10*8), Z1, K2, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 32(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 32(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns64xth1
+	VPTERNLOGD $0xff, Z5, Z5, Z5
+	VMOVAPD Z25, K5, Z5   // keep mask: 0 where fired
+	JMP  ns64xr1
+ns64xth1:
+	VMOVUPD.Z 64(R8)(R10*8), K5, Z5  // th where fired, else +0
+ns64xr1:
+	VMOVUPD.Z 128(DI)(R10*8), K3, Z2
+	VMULPD Z20, Z2, Z2      // leak*v (exact when leak = 1)
+	VADDPD 128(SI)(R10*8), Z2, K3, Z2
+	VCMPPD $0x1D, 128(R8)(R10*8), Z2, K3, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 64(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 64(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns64xth2
+	VPTERNLOGD $0xff, Z6, Z6, Z6
+	VMOVAPD Z25, K5, Z6   // keep mask: 0 where fired
+	JMP  ns64xr2
+ns64xth2:
+	VMOVUPD.Z 128(R8)(R10*8), K5, Z6  // th where fired, else +0
+ns64xr2:
+	VMOVUPD.Z 192(DI)(R10*8), K4, Z3
+	VMULPD Z20, Z3, Z3      // leak*v (exact when leak = 1)
+	VADDPD 192(SI)(R10*8), Z3, K4, Z3
+	VCMPPD $0x1D, 192(R8)(R10*8), Z3, K4, K5 // v >= th (ordered, as Go's >=)
+	VPCOMPRESSD Z31, K5, Z8
+	KMOVW K5, AX
+	POPCNTL AX, AX
+	MOVQ $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVW BX, K6
+	VMOVDQU32 Z8, K6, (DX)(R11*4)
+	ADDQ AX, R11
+	VPADDD Z30, Z31, Z31
+	VMOVDQU32.Z 96(R14)(R10*4), K5, Z9
+	VPADDD Z28, Z9, K5, Z9
+	VMOVDQU32 Z9, K5, 96(R14)(R10*4)
+	TESTQ R15, R15
+	JZ   ns64xth3
+	VPTERNLOGD $0xff, Z7, Z7, Z7
+	VMOVAPD Z25, K5, Z7   // keep mask: 0 where fired
+	JMP  ns64xr3
+ns64xth3:
+	VMOVUPD.Z 192(R8)(R10*8), K5, Z7  // th where fired, else +0
+ns64xr3:
+	MOVQ pos_base+104(FP), BX
+	MOVQ pos_len+112(FP), R13
+	TESTQ R13, R13
+	JZ   ns64xposdone
+ns64xpos:
+	MOVLQSX (BX), AX
+	IMULQ R12, AX
+	ADDQ R9, AX
+	VADDPD (AX)(R10*8), Z0, K1, Z0
+	VADDPD 64(AX)(R10*8), Z1, K2, Z1
+	VADDPD 128(AX)(R10*8), Z2, K3, Z2
+	VADDPD 192(AX)(R10*8), Z3, K4, Z3
+	ADDQ $4, BX
+	DECQ R13
+	JNZ  ns64xpos
+ns64xposdone:
+	MOVQ neg_base+128(FP), BX
+	MOVQ neg_len+136(FP), R13
+	TESTQ R13, R13
+	JZ   ns64xnegdone
+ns64xneg:
+	MOVLQSX (BX), AX
+	IMULQ R12, AX
+	ADDQ R9, AX
+	VSUBPD (AX)(R10*8), Z0, K1, Z0
+	VSUBPD 64(AX)(R10*8), Z1, K2, Z1
+	VSUBPD 128(AX)(R10*8), Z2, K3, Z2
+	VSUBPD 192(AX)(R10*8), Z3, K4, Z3
+	ADDQ $4, BX
+	DECQ R13
+	JNZ  ns64xneg
+ns64xnegdone:
+	TESTQ R15, R15
+	JZ   ns64xsubtract
+	VANDPD Z4, Z0, Z0
+	VANDPD Z5, Z1, Z1
+	VANDPD Z6, Z2, Z2
+	VANDPD Z7, Z3, Z3
+	JMP  ns64xstore
+ns64xsubtract:
+	VSUBPD Z4, Z0, Z0
+	VSUBPD Z5, Z1, Z1
+	VSUBPD Z6, Z2, Z2
+	VSUBPD Z7, Z3, Z3
+ns64xstore:
+	VMOVUPD Z0, K1, (DI)(R10*8)
+	VMOVUPD Z1, K2, 64(DI)(R10*8)
+	VMOVUPD Z2, K3, 128(DI)(R10*8)
+	VMOVUPD Z3, K4, 192(DI)(R10*8)
+	ADDQ $32, R10
+	JMP  ns64xblock
+ns64xdone:
+	MOVQ R11, ret+208(FP)
+	VZEROUPPER
+	RET

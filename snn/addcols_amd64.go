@@ -187,3 +187,37 @@ func resetCountWide64(v, threshold []float64, spikes, counts []int32, zero bool)
 	checkReset(len(v), len(threshold), len(counts), spikes)
 	resetCount64x(v, threshold, spikes, counts, zero)
 }
+
+//go:noescape
+func stepNext32x(v, drive, threshold, wt []float32, leak float32, pos, neg, counts, spikes []int32, zero bool) int
+
+//go:noescape
+func stepNext64x(v, drive, threshold, wt []float64, leak float64, pos, neg, counts, spikes []int32, zero bool) int
+
+// checkStep panics unless the buffers hold a layer of len(v) neurons and the
+// ascending spike lists index columns of wt.
+func checkStep(n, ndrive, nth, nwt, ncounts, nspikes int, pos, neg []int32) {
+	if ndrive < n || nth < n || ncounts < n || nspikes < n || n == 0 {
+		panic("snn: stepNext: buffers shorter than the layer")
+	}
+	in := uint32(nwt / n)
+	if k := len(pos); k > 0 && (uint32(pos[k-1]) >= in || uint32(pos[0]) >= in) {
+		panic("snn: stepNext: spike index outside the weight matrix")
+	}
+	if k := len(neg); k > 0 && (uint32(neg[k-1]) >= in || uint32(neg[0]) >= in) {
+		panic("snn: stepNext: spike index outside the weight matrix")
+	}
+}
+
+// stepNextWide32 is one next-step layer of one sample in AVX-512: as
+// integrateAndFire, addColumns(pos), subtractColumns(neg), resetAndCount.
+func stepNextWide32(v, drive, threshold, wt []float32, leak float32, pos, neg, counts, spikes []int32, zero bool) int {
+	checkStep(len(v), len(drive), len(threshold), len(wt), len(counts), len(spikes), pos, neg)
+	return stepNext32x(v, drive, threshold, wt, leak, pos, neg, counts, spikes, zero)
+}
+
+// stepNextWide64 is stepNextWide32 for float64.
+func stepNextWide64(v, drive, threshold, wt []float64, leak float64, pos, neg, counts, spikes []int32, zero bool) int {
+	checkStep(len(v), len(drive), len(threshold), len(wt), len(counts), len(spikes), pos, neg)
+	return stepNext64x(v, drive, threshold, wt, leak, pos, neg, counts, spikes, zero)
+}

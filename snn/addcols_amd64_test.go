@@ -159,3 +159,78 @@ func checkWide[F Float](t *testing.T, add func(v, wt []F, spikes []int32),
 		}
 	}
 }
+
+// TestStepNextKernelBitIdentical compares the AVX-512 next-step layer kernel
+// with stepNext (the generic loops in sequence): membranes bit for bit, spike
+// lists, counts, for widths around its 32- and 64-neuron blocks, both resets,
+// leaks 1 and < 1, negative columns, and nothing written past the ends.
+func TestStepNextKernelBitIdentical(t *testing.T) {
+	if _, avx512 := lockstepKernels(); !avx512 {
+		t.Skip("no AVX-512 here")
+	}
+	checkStepNext[float32](t, stepNextWide32)
+	checkStepNext[float64](t, stepNextWide64)
+}
+
+func checkStepNext[F Float](t *testing.T, kernel func(v, drive, threshold, wt []F, leak F, pos, neg, counts, spikes []int32, zero bool) int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, out := range []int{1, 2, 5, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 130} {
+		const in = 23
+		wt := make([]F, in*out)
+		for i := range wt {
+			wt[i] = F(rng.NormFloat64() * 0.4)
+		}
+		for trial := range 12 {
+			leak, zero := F(1), trial%2 == 1
+			if trial%3 == 2 {
+				leak = 0.9
+			}
+			v := make([]F, out+20)
+			drive, th := make([]F, out), make([]F, out)
+			for i := range v {
+				v[i] = F(rng.NormFloat64())
+			}
+			for i := range drive {
+				drive[i] = F(rng.NormFloat64() * 0.5)
+				th[i] = F(0.5 + rng.Float64())
+				if trial%4 == 0 && i%3 == 0 { // exactly at threshold
+					v[i], drive[i] = th[i], 0
+					if leak != 1 {
+						v[i] = th[i] / leak
+					}
+				}
+			}
+			v[out-1] = F(math.Copysign(0, -1))
+			var pos, neg []int32
+			for j := range in {
+				switch rng.IntN(4) {
+				case 0:
+					pos = append(pos, int32(j))
+				case 1:
+					if trial >= 6 {
+						neg = append(neg, int32(j))
+					}
+				}
+			}
+			want := slices.Clone(v)
+			gotS, wantS := make([]int32, out+20), make([]int32, out+20)
+			gotC, wantC := make([]int32, out+20), make([]int32, out+20)
+			for i := range gotS {
+				gotS[i], wantS[i] = -5, -5
+				gotC[i], wantC[i] = int32(i%4), int32(i%4)
+			}
+			kw := stepNext(want[:out], drive, th, wt, leak, pos, neg, wantC[:out], wantS[:out], zero)
+			kg := kernel(v[:out], drive, th, wt, leak, pos, neg, gotC[:out], gotS[:out], zero)
+			if kg != kw || !slices.Equal(gotS[:kg], wantS[:kw]) || !slices.Equal(gotS[out:], wantS[out:]) {
+				t.Fatalf("%T out=%d trial %d: spikes %v, generic %v", F(0), out, trial, gotS, wantS)
+			}
+			if !slices.Equal(gotC, wantC) {
+				t.Fatalf("%T out=%d trial %d: counts %v, generic %v", F(0), out, trial, gotC, wantC)
+			}
+			if i := firstBitDiff(v, want); i >= 0 {
+				t.Fatalf("%T out=%d trial %d: v[%d] = %v, generic %v", F(0), out, trial, i, v[i], want[i])
+			}
+		}
+	}
+}

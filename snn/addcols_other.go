@@ -41,3 +41,11 @@ func resetCountWide32(v, threshold []float32, spikes, counts []int32, zero bool)
 func resetCountWide64(v, threshold []float64, spikes, counts []int32, zero bool) {
 	resetAndCount(v, threshold, zero, spikes, counts)
 }
+
+func stepNextWide32(v, drive, threshold, wt []float32, leak float32, pos, neg, counts, spikes []int32, zero bool) int {
+	return stepNext(v, drive, threshold, wt, leak, pos, neg, counts, spikes, zero)
+}
+
+func stepNextWide64(v, drive, threshold, wt []float64, leak float64, pos, neg, counts, spikes []int32, zero bool) int {
+	return stepNext(v, drive, threshold, wt, leak, pos, neg, counts, spikes, zero)
+}

@@ -992,6 +992,130 @@ def reset_kernels(bits):
     return "\n".join(o) + "\n"
 
 
+def next_step_kernel(bits):
+    # One next-step layer of one sample: integrate, threshold (spike list),
+    # add the presynaptic columns, reset and count; v stays in four registers
+    # per block of 64 (float32) or 32 (float64) neurons.
+    f64 = bits == 64
+    P = "PD" if f64 else "PS"
+    S = "SD" if f64 else "SS"
+    M = "VMOVUPD" if f64 else "VMOVUPS"
+    size = 8 if f64 else 4
+    lanes = 8 if f64 else 16
+    block = 4 * lanes
+    L = f"ns{bits}x"
+    o = []
+    e = o.append
+    e(f"// func stepNext{bits}x(v, drive, threshold, wt []float{bits}, leak float{bits}, pos, neg, counts, spikes []int32, zero bool) int")
+    e("// integrateAndFire, addColumns(pos), subtractColumns(neg) and resetAndCount")
+    e("// in one pass. The reset is prepared before the columns (th or +0 to")
+    e("// subtract, or a keep mask for reset to zero), so no mask register has to")
+    e("// live across them.")
+    e(f"TEXT ·stepNext{bits}x(SB), NOSPLIT, $0-216")
+    e("\tMOVQ v_base+0(FP), DI")
+    e("\tMOVQ v_len+8(FP), CX")
+    e("\tMOVQ drive_base+24(FP), SI")
+    e("\tMOVQ threshold_base+48(FP), R8")
+    e("\tMOVQ wt_base+72(FP), R9")
+    e(f"\tVBROADCAST{S} leak+96(FP), Z20")
+    e("\tMOVQ counts_base+152(FP), R14")
+    e("\tMOVQ spikes_base+176(FP), DX")
+    e("\tMOVBLZX zero+200(FP), R15")
+    e("\tMOVQ CX, R12")
+    e(f"\tSHLQ ${3 if f64 else 2}, R12         // column stride in bytes")
+    e("\tXORQ R11, R11          // spikes so far")
+    e("\tXORQ R10, R10          // first neuron of the block")
+    e("\tMOVQ $0x0706050403020100, AX")
+    e("\tVMOVQ AX, X1")
+    e("\tMOVQ $0x0f0e0d0c0b0a0908, AX")
+    e("\tVPINSRQ $1, AX, X1, X1")
+    e("\tVPMOVZXBD X1, Z31      // neuron indices of the next register")
+    e(f"\tMOVL ${lanes}, AX")
+    e("\tVPBROADCASTD AX, Z30")
+    e("\tMOVL $1, AX")
+    e("\tVPBROADCASTD AX, Z28   // int32 ones")
+    e(f"\tVXOR{P} Z25, Z25, Z25  // +0")
+    e(f"{L}block:")
+    e("\tMOVQ CX, AX")
+    e("\tSUBQ R10, AX")
+    e(f"\tJLE  {L}done")
+    e(f"\tMOVQ ${block}, BX")
+    e("\tCMPQ AX, BX")
+    e("\tCMOVQGT BX, AX         // lanes of this block inside v")
+    e("\tMOVQ $-1, BX")
+    e("\tBZHIQ AX, BX, BX")
+    for i in range(4):
+        e("\tMOVQ BX, AX")
+        if i:
+            e(f"\tSHRQ ${i * lanes}, AX")
+        if f64:
+            e("\tANDL $0xff, AX")
+        e(f"\tKMOVW AX, K{i + 1}")
+    for i in range(4):
+        d = f"{64 * i}" if i else ""
+        c = f"{lanes * 4 * i}" if i else ""
+        e(f"\t{M}.Z {d}(DI)(R10*{size}), K{i + 1}, Z{i}")
+        e(f"\tVMUL{P} Z20, Z{i}, Z{i}      // leak*v (exact when leak = 1)")
+        e(f"\tVADD{P} {d}(SI)(R10*{size}), Z{i}, K{i + 1}, Z{i}")
+        e(f"\tVCMP{P} $0x1D, {d}(R8)(R10*{size}), Z{i}, K{i + 1}, K5 // v >= th (ordered, as Go's >=)")
+        e("\tVPCOMPRESSD Z31, K5, Z8")
+        e("\tKMOVW K5, AX")
+        e("\tPOPCNTL AX, AX")
+        e("\tMOVQ $-1, BX")
+        e("\tBZHIQ AX, BX, BX")
+        e("\tKMOVW BX, K6")
+        e("\tVMOVDQU32 Z8, K6, (DX)(R11*4)")
+        e("\tADDQ AX, R11")
+        e("\tVPADDD Z30, Z31, Z31")
+        e(f"\tVMOVDQU32.Z {c}(R14)(R10*4), K5, Z9")
+        e("\tVPADDD Z28, Z9, K5, Z9")
+        e(f"\tVMOVDQU32 Z9, K5, {c}(R14)(R10*4)")
+        e("\tTESTQ R15, R15")
+        e(f"\tJZ   {L}th{i}")
+        e(f"\tVPTERNLOGD $0xff, Z{4 + i}, Z{4 + i}, Z{4 + i}")
+        e(f"\tVMOVAP{P[1]} Z25, K5, Z{4 + i}   // keep mask: 0 where fired")
+        e(f"\tJMP  {L}r{i}")
+        e(f"{L}th{i}:")
+        e(f"\t{M}.Z {d}(R8)(R10*{size}), K5, Z{4 + i}  // th where fired, else +0")
+        e(f"{L}r{i}:")
+    for sign, name, op in (("pos", "pos", "VADD"), ("neg", "neg", "VSUB")):
+        off = 104 if sign == "pos" else 128
+        e(f"\tMOVQ {name}_base+{off}(FP), BX")
+        e(f"\tMOVQ {name}_len+{off + 8}(FP), R13")
+        e("\tTESTQ R13, R13")
+        e(f"\tJZ   {L}{sign}done")
+        e(f"{L}{sign}:")
+        e("\tMOVLQSX (BX), AX")
+        e("\tIMULQ R12, AX")
+        e("\tADDQ R9, AX")
+        for i in range(4):
+            d = f"{64 * i}" if i else ""
+            e(f"\t{op}{P} {d}(AX)(R10*{size}), Z{i}, K{i + 1}, Z{i}")
+        e("\tADDQ $4, BX")
+        e("\tDECQ R13")
+        e(f"\tJNZ  {L}{sign}")
+        e(f"{L}{sign}done:")
+    e("\tTESTQ R15, R15")
+    e(f"\tJZ   {L}subtract")
+    for i in range(4):
+        e(f"\tVAND{P} Z{4 + i}, Z{i}, Z{i}")
+    e(f"\tJMP  {L}store")
+    e(f"{L}subtract:")
+    for i in range(4):
+        e(f"\tVSUB{P} Z{4 + i}, Z{i}, Z{i}")
+    e(f"{L}store:")
+    for i in range(4):
+        d = f"{64 * i}" if i else ""
+        e(f"\t{M} Z{i}, K{i + 1}, {d}(DI)(R10*{size})")
+    e(f"\tADDQ ${block}, R10")
+    e(f"\tJMP  {L}block")
+    e(f"{L}done:")
+    e("\tMOVQ R11, ret+208(FP)")
+    e("\tVZEROUPPER")
+    e("\tRET")
+    return "\n".join(o) + "\n"
+
+
 AVX512_HEADER = '''
 // AVX-512 kernels: the same computation with merge masking. A block is 16
 // lanes (2 ZMM of float64, 1 of float32); spike masks are uint16 lane bits,
@@ -1029,6 +1153,8 @@ def sample_file():
     s = SAMPLE_HEADER + addcols(32) + "\n" + addcols(64) + "\n" + fire(32) + "\n" + fire(64)
     for b in (32, 64):
         s += "\n" + split(b, "integrate") + "\n" + reset_kernels(b)
+    for b in (32, 64):
+        s += "\n" + next_step_kernel(b)
     return s
 
 

@@ -103,6 +103,22 @@ type compiledLayer[F Float] struct {
 	integrate  func(v, drive []F, leak F)
 	fireReset  func(v, threshold []F, spikes, counts []int32, zero bool) int
 	resetCount func(v, threshold []F, spikes, counts []int32, zero bool)
+	// stepNext, where non-nil, is a next-step layer in one kernel (AVX-512).
+	stepNext func(v, drive, threshold, wt []F, leak F, pos, neg, counts, spikes []int32, zero bool) int
+}
+
+// nextStepKernel returns the AVX-512 next-step layer kernel for F, or nil.
+func nextStepKernel[F Float]() func(v, drive, threshold, wt []F, leak F, pos, neg, counts, spikes []int32, zero bool) int {
+	type kernel = func(v, drive, threshold, wt []F, leak F, pos, neg, counts, spikes []int32, zero bool) int
+	if _, avx512 := lockstepKernels(); avx512 {
+		if k, ok := any(stepNextWide32).(kernel); ok {
+			return k
+		}
+		if k, ok := any(stepNextWide64).(kernel); ok {
+			return k
+		}
+	}
+	return nil
 }
 
 // sampleKernels picks integrate, fireReset and resetCount for F: AVX-512
@@ -255,6 +271,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 		transposed: make([]F, l.In*l.Out), negTransposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
 		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F](), integrateAndFire: fireKernel[F]()}
 	c.integrate, c.fireReset, c.resetCount = sampleKernels[F]()
+	c.stepNext = nextStepKernel[F]()
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]

@@ -73,6 +73,19 @@ func (n *NetworkOf[F]) simulateNextStep(s *StateOf[F], sample, T int) int64 {
 			if l == 0 && analog {
 				drive = s.drive
 			}
+			if c.stepNext != nil && !c.integrator {
+				// The whole layer in one kernel (AVX-512).
+				cols, negCols := prev, []int32(nil)
+				if l == 0 {
+					cols, negCols = pos, neg
+				}
+				k := c.stepNext(v, drive, c.threshold, c.transposed, c.leak, cols, negCols, counts[l], s.spikes[l], c.resetZero)
+				prev = s.spikes[l][:k]
+				if rec != nil {
+					record(rec, prev, sample, t, l)
+				}
+				continue
+			}
 			k := 0
 			if c.integrator {
 				integrate(v, drive, c.leak)
@@ -261,6 +274,17 @@ func resetAndCount[F Float](v, threshold []F, resetZero bool, spikes, counts []i
 		v[i] -= threshold[i]
 		counts[i]++
 	}
+}
+
+// stepNext is one next-step layer of one sample: integrateAndFire, the
+// columns of the positive and negative presynaptic spikes, resetAndCount (the
+// reference for the AVX-512 kernel).
+func stepNext[F Float](v, drive, threshold, wt []F, leak F, pos, neg, counts, spikes []int32, zero bool) int {
+	k := integrateAndFire(v, drive, leak, threshold, spikes)
+	addColumns(v, wt, pos)
+	subtractColumns(v, wt, neg)
+	resetAndCount(v, threshold, zero, spikes[:k], counts)
+	return k
 }
 
 // fireReset is fire followed by resetAndCount of the neurons that fired.
