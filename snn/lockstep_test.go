@@ -372,3 +372,48 @@ func benchVariant[F Float](b *testing.B, net *NetworkOf[F], x []F, n int, varian
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(state.Counters.Decisions), "ns/decision")
 }
+
+// TestBrian2FFPathsAgree runs the Brian2 ff fixture (which RunBatch takes in
+// lockstep) through the per-sample path as well, in both precisions, and
+// wants the same decisions, counts and membranes bit for bit; with
+// TestBrian2FFExact this holds both paths to Brian2.
+func TestBrian2FFPathsAgree(t *testing.T) {
+	d := loadBrian2FF(t)
+	t.Run("float64", func(t *testing.T) { checkPathsAgree(t, brian2Network[float64](t, d), d.X, d.N) })
+	x32 := make([]float32, len(d.X))
+	for i, v := range d.X {
+		x32[i] = float32(v)
+	}
+	t.Run("float32", func(t *testing.T) { checkPathsAgree(t, brian2Network[float32](t, d), x32, d.N) })
+}
+
+func checkPathsAgree[F Float](t *testing.T, net *NetworkOf[F], x []F, n int) {
+	fast, slow := net.NewState(n), net.NewState(n)
+	slow.lock = nil
+	af, as := make([]int, n), make([]int, n)
+	if err := net.RunBatch(fast, x, n, 0, nil, af); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.RunBatch(slow, x, n, 0, nil, as); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(af, as) {
+		t.Fatal("decisions differ between the lockstep and per-sample paths")
+	}
+	for l := range net.layers {
+		if !slices.Equal(fast.counts[l], slow.counts[l]) {
+			t.Fatalf("layer %d counts differ between the paths", l)
+		}
+		if i := firstBitDiff(fast.membrane[l], slow.membrane[l]); i >= 0 {
+			t.Fatalf("layer %d membrane [%d]: %v (lockstep), %v (per-sample)", l, i, fast.membrane[l][i], slow.membrane[l][i])
+		}
+	}
+	if fast.lock == nil && lockstepFitsHere() {
+		t.Error("the fixture did not take the lockstep path")
+	}
+}
+
+func lockstepFitsHere() bool {
+	avx, avx512 := lockstepKernels()
+	return avx || avx512
+}
