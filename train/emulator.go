@@ -16,7 +16,7 @@ import (
 
 // EmulatorConfig holds the settings of the emulator trainers.
 type EmulatorConfig struct {
-	Hidden []int   `json:"hidden"` // hidden widths (rate: one per layer; spiking: one recurrent layer)
+	Hidden []int   `json:"hidden"` // hidden widths (rate and spiking forward: one per layer; spiking: one recurrent layer)
 	Epochs int     `json:"epochs"` // most passes over the training samples
 	Batch  int     `json:"batch"`  // mini-batch size (fixed; the last batch is padded with masked rows)
 	LR     float64 `json:"lr"`     // Adam learning rate
@@ -24,14 +24,16 @@ type EmulatorConfig struct {
 	// Patience stops training after this many epochs without a lower
 	// validation loss; the network of the best epoch is returned. 0 = off.
 	Patience int `json:"patience"`
-	// Freeze names layers whose parameters stay fixed (rate: the Dense
-	// layers "fc1", "fc2", ..., the last being the readout; spiking:
+	// Freeze names layers whose parameters stay fixed (rate and spiking
+	// forward: the Dense layers "fc1", "fc2", ..., the last being the readout; spiking:
 	// "input", "recurrent", "readout").
 	Freeze []string `json:"freeze,omitempty"`
 	// LRFinal, when > 0, is reached by a cosine decay at the last epoch.
 	LRFinal float64 `json:"lr_final,omitempty"`
 	// Spiking emulator only (0 = default): membrane leak and synaptic
-	// trace decay per step, and the slope of the surrogate gradient.
+	// trace decay per step, and the slope of the surrogate gradient (also
+	// the spiking forward model's, whose neurons never leak: Leak and
+	// TraceDecay must stay 0 there).
 	Leak           float64 `json:"leak,omitempty"`
 	TraceDecay     float64 `json:"trace_decay,omitempty"`
 	SurrogateSlope float64 `json:"surrogate_slope,omitempty"`

@@ -235,6 +235,9 @@ func TrainSpikingForward(trainSet, val *replay.Samples, init *model.Network, T i
 	if T <= 0 {
 		return nil, res, fmt.Errorf("train: spiking forward model: %d timesteps, want > 0", T)
 	}
+	if cfg.Leak != 0 || cfg.TraceDecay != 0 || cfg.Feedback || cfg.ClipFloor != 0 {
+		return nil, res, fmt.Errorf("train: spiking forward model: leak %v, trace decay %v, feedback %v, clip-floor %d: its integrate-and-fire layers have none of these", cfg.Leak, cfg.TraceDecay, cfg.Feedback, cfg.ClipFloor)
+	}
 	if err := checkSamples("spiking forward model: training set", trainSet); err != nil {
 		return nil, res, err
 	}

@@ -137,6 +137,11 @@ func TestTrainSpikingForwardLearns(t *testing.T) {
 	if _, _, err := TrainSpikingForward(trainSet, val, nil, 0, cfg, EmulatorRun{}); err == nil {
 		t.Error("T = 0 accepted")
 	}
+	leaky := cfg
+	leaky.Leak = 0.9
+	if _, _, err := TrainSpikingForward(trainSet, val, nil, T, leaky, EmulatorRun{}); err == nil {
+		t.Error("a leak (which the model does not have) accepted")
+	}
 }
 
 // A spiking forward model interrupted mid-epoch and resumed ends bit for
