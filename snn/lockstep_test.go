@@ -92,8 +92,8 @@ func lockCases() []lockCase {
 	return cases
 }
 
-// lockNetwork builds a 5-24-19-3 or 3-17-6-1 network (widths that are not
-// multiples of a vector) for c.
+// lockNetwork builds a 5-24-19-3, 3-17-6-1 or 5-70-40-3 network (widths that
+// are not multiples of a vector) for c.
 func lockNetwork[F Float](t testing.TB, c lockCase, seed uint64) *NetworkOf[F] {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -104,8 +104,11 @@ func lockNetwork[F Float](t testing.TB, c lockCase, seed uint64) *NetworkOf[F] {
 	spec := NetworkOf[F]{Input: InputOf[F]{Encoding: c.enc, Gain: 0.8, Threshold: 1, InitialMembrane: v0},
 		Timesteps: 40, Propagation: c.prop, Readout: c.readout, OutputScale: 1.5}
 	sizes := []int{5, 24, 19, 3}
-	if c.carry || c.perNeuron {
+	switch {
+	case c.carry || c.perNeuron:
 		sizes = []int{3, 17, 6, 1} // every remainder of four-neuron groups
+	case c.negStart:
+		sizes = []int{5, 70, 40, 3} // wide enough for the per-sample next-step kernel
 	}
 	for l := 0; l+1 < len(sizes); l++ {
 		in, out := sizes[l], sizes[l+1]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Propagation says when a spike reaches the next layer. "" means SameStep.
@@ -271,7 +272,12 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 		transposed: make([]F, l.In*l.Out), negTransposed: make([]F, l.In*l.Out), bias: make([]F, l.Out),
 		threshold: make([]F, l.Out), initial: make([]F, l.Out), addColumns: columnAdder[F](), integrateAndFire: fireKernel[F]()}
 	c.integrate, c.fireReset, c.resetCount = sampleKernels[F]()
-	c.stepNext = nextStepKernel[F]()
+	// The next-step kernel works on blocks of four 64-byte registers; on
+	// narrower layers most of a block would be masked off, and the separate
+	// kernels are faster.
+	if l.Out*int(unsafe.Sizeof(F(0))) >= 4*64 {
+		c.stepNext = nextStepKernel[F]()
+	}
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.transposed[i*l.Out+o] = l.Weights[o*l.In+i]
