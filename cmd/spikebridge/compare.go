@@ -263,6 +263,22 @@ func writeComparePlots(opts *CompareOptions, c *convert.Comparison, ann *model.N
 	return writeScatterAndRaster(opts, c, ann)
 }
 
+// writeScatterAndRaster draws compare's Q scatter and spike raster into opts.Out.
+func writeScatterAndRaster(opts *CompareOptions, c *convert.Comparison, ann *model.Network) error {
+	xLabel := "ANN output (Q, ANN units)"
+	what := "ANN"
+	if c.ScatterSource {
+		what, xLabel = "its source network ("+filepath.Base(opts.Source)+")", "source network output (its units)"
+	}
+	if err := writeFile(filepath.Join(opts.Out, compareQScatterPNG), func(w io.Writer) error {
+		return report.WriteQScatter(w, fmt.Sprintf("SNN %s vs %s, %d states, T=%d", filepath.Base(opts.SNN), what, c.FixedStates, c.ScatterT),
+			xLabel, c.ScatterANN, c.ScatterSNN, ann.OutputSize(), []string{"push left (0)", "push right (1)"})
+	}); err != nil {
+		return err
+	}
+	return writeRaster(opts, c)
+}
+
 // writeRaster records one decision (the first fixed state) at the scatter T.
 func writeRaster(opts *CompareOptions, c *convert.Comparison) error {
 	s, _, err := formats.LoadSNN(opts.SNN)

@@ -18,7 +18,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/spikebridge/spikebridge/convert"
-	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
 )
@@ -475,22 +474,6 @@ func (r *pipelineRun) fileNotes(methods []*pipelineMethod) []report.FileNote {
 		report.FileNote{Name: compareJSONFile, What: "every figure of the table (DESIGN.md's compare fields for " + r.res.BestMethod + " at the top, all methods under `methods`)"},
 		report.FileNote{Name: compareCSVFile, What: "the same, one row per method and T"})
 	return notes
-}
-
-// writeScatterAndRaster draws compare's Q scatter and spike raster into opts.Out.
-func writeScatterAndRaster(opts *CompareOptions, c *convert.Comparison, ann *model.Network) error {
-	xLabel := "ANN output (Q, ANN units)"
-	what := "ANN"
-	if c.ScatterSource {
-		what, xLabel = "its source network ("+filepath.Base(opts.Source)+")", "source network output (its units)"
-	}
-	if err := writeFile(filepath.Join(opts.Out, compareQScatterPNG), func(w io.Writer) error {
-		return report.WriteQScatter(w, fmt.Sprintf("SNN %s vs %s, %d states, T=%d", filepath.Base(opts.SNN), what, c.FixedStates, c.ScatterT),
-			xLabel, c.ScatterANN, c.ScatterSNN, ann.OutputSize(), []string{"push left (0)", "push right (1)"})
-	}); err != nil {
-		return err
-	}
-	return writeRaster(opts, c)
 }
 
 var pipelineCSVHeader = append([]string{"method"}, compareCSVHeader...)
