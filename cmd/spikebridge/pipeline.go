@@ -278,16 +278,11 @@ func runPipeline(opts *PipelineOptions) error {
 			return err
 		}
 	}
-	var best *pipelineMethod
-	for _, m := range methods {
-		if m.Method == methodDistill {
-			best = m
-		}
-	}
+	best := methods[1] // distill: convert's default, the best method we have
 	r.res.BestMethod = best.Method
 	r.res.Compare = &pipelineCompareDoc{ANNFile: r.res.ModelFile, Env: opts.Env, BestMethod: best.Method, SNNFile: best.SNNFile,
 		Comparison: best.comparison, Methods: methods}
-	if err := r.stage("report", "(pipeline only)", func() error { return r.writeReport(methods, best, start) }); err != nil {
+	if err := r.stage("report", "(pipeline only)", func() error { return r.writeReport(methods, best) }); err != nil {
 		return err
 	}
 	r.res.WallS = time.Since(start).Seconds()
@@ -364,7 +359,7 @@ var methodDescriptions = map[string]string{
 }
 
 // writeReport writes compare.json, compare.csv, the plots and report.md.
-func (r *pipelineRun) writeReport(methods []*pipelineMethod, best *pipelineMethod, start time.Time) error {
+func (r *pipelineRun) writeReport(methods []*pipelineMethod, best *pipelineMethod) error {
 	opts := r.opts
 	data, err := json.MarshalIndent(r.res.Compare, "", "  ")
 	if err != nil {
