@@ -427,6 +427,20 @@ func hasNaN64(v []float64) bool {
 
 func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
 	fmt.Fprintf(w, "validation trials %v of %s; NRMSE per target (%s)\n", res.ValTrials, res.Data, strings.Join(res.TargetNames, ", "))
+	multi := false
+	for _, r := range res.Results {
+		multi = multi || r.Model != res.Results[0].Model
+	}
+	label := func(path string) string {
+		if multi { // several runs' model.safetensors
+			return filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path))
+		}
+		return filepath.Base(path)
+	}
+	width := 22
+	for _, r := range res.Results {
+		width = max(width, len(label(r.Model)))
+	}
 	for _, r := range res.Results {
 		name := r.Network
 		if r.Timesteps > 0 {
@@ -439,7 +453,7 @@ func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
 		if r.Task == string(replay.ForwardTask) {
 			what = "one-step (change)"
 		}
-		line := fmt.Sprintf("%-22s %-11s %s %s", filepath.Base(r.Model), name, what, fmtVec(r.OneStep))
+		line := fmt.Sprintf("%-*s %-12s %s %s", width, label(r.Model), name, what, fmtVec(r.OneStep))
 		if r.WindowRollout != nil {
 			line += "  window rollout " + fmtVec(r.WindowRollout)
 		}
