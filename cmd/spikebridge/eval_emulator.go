@@ -55,7 +55,7 @@ model) and report NRMSE per target dimension (RMSE / std of the true values):
 
 A rate emulator is also converted to a spiking network (layer-wise 99.9th percentile
 normalisation on its training features, membrane readout) and evaluated at every
---timesteps T. A clip-floor emulator (train emulator --clip-floor L) is evaluated with
+--timesteps T. The plot shows forward models' window rollouts. A clip-floor emulator (train emulator --clip-floor L) is evaluated with
 its activations clipped (row ann, the SNN's T → ∞ limit) and clipped and rounded to L
 levels (row ann L=…, the network it was trained as), and converted with unit scales
 (threshold 1 = the clip). One table (or one --json document) and, with --plot, one PNG.`,
@@ -236,6 +236,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 	}
 	if opts.Plot != "" {
 		var series []report.NRMSESeries
+		rolled := false
 		for _, r := range res.Results {
 			label := r.Network
 			if r.Timesteps > 0 {
@@ -247,9 +248,19 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			if len(opts.Models) > 1 {
 				label = filepath.Base(filepath.Dir(r.Model)) + " " + label
 			}
-			series = append(series, report.NRMSESeries{Label: label, Values: r.OneStep})
+			// A forward model's sequence figure is its rollout over the
+			// windows; the one-step change error stays in the table.
+			values := r.OneStep
+			if r.WindowRollout != nil {
+				values = r.WindowRollout
+				rolled = true
+			}
+			series = append(series, report.NRMSESeries{Label: label, Values: values})
 		}
 		title := "validation NRMSE per target (" + opts.Data + ")"
+		if rolled {
+			title = "validation NRMSE per target, forward models rolled over each window (" + opts.Data + ")"
+		}
 		if err := formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
 			return report.WriteNRMSEPlot(w, title, res.TargetNames, series, 0.1)
 		}); err != nil {
