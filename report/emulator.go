@@ -106,14 +106,18 @@ func WriteNRMSEPlot(w io.Writer, title string, names []string, series []NRMSESer
 	p.Title.Text = title
 	p.Y.Label.Text = "NRMSE (RMSE / std of the target)"
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
 	width := vg.Points(math.Max(4, 60/float64(len(series))))
+	// Ten distinct colours (matplotlib's tab10) before any repeats, and the
+	// legend in a column of its own beside the plot, so no bar hides behind it.
 	palette := []color.Color{
-		color.RGBA{R: 20, G: 60, B: 160, A: 255}, color.RGBA{R: 210, G: 60, B: 20, A: 255},
-		color.RGBA{R: 40, G: 150, B: 60, A: 255}, color.RGBA{R: 150, G: 60, B: 170, A: 255},
-		color.RGBA{R: 220, G: 160, B: 20, A: 255}, color.RGBA{R: 30, G: 160, B: 170, A: 255},
-		color.RGBA{R: 120, G: 120, B: 120, A: 255}, color.RGBA{R: 170, G: 100, B: 40, A: 255},
+		color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255},
+		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255},
+		color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255},
+		color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
+		color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
 	}
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
 	for i, s := range series {
 		if len(s.Values) != len(names) {
 			return fmt.Errorf("report: NRMSE plot: series %q has %d values for %d dimensions", s.Label, len(s.Values), len(names))
@@ -133,7 +137,7 @@ func WriteNRMSEPlot(w io.Writer, title string, names []string, series []NRMSESer
 		bars.LineStyle.Width = 0
 		bars.Offset = width * vg.Length(float64(i)-float64(len(series)-1)/2)
 		p.Add(bars)
-		p.Legend.Add(s.Label, bars)
+		legend.Add(s.Label, bars)
 	}
 	if limit > 0 {
 		line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: limit}, {X: float64(len(names)) - 0.5, Y: limit}})
@@ -143,11 +147,15 @@ func WriteNRMSEPlot(w io.Writer, title string, names []string, series []NRMSESer
 		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		line.Color = color.Gray{Y: 90}
 		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("target %.2g", limit), line)
+		legend.Add(fmt.Sprintf("target %.2g", limit), line)
 	}
 	p.NominalX(names...)
-	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(18*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
-	p.Draw(draw.New(canvas))
+	p.Y.Min, p.Y.Max = 0, 1.06*p.Y.Max // headroom above the tallest bar
+	const legendWidth = 6 * vg.Centimeter
+	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(24*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
+	dc := draw.New(canvas)
+	p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
+	legend.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-legendWidth+vg.Points(6), 0, 0, -vg.Points(20)))
 	if _, err := canvas.WriteTo(w); err != nil {
 		return fmt.Errorf("report: NRMSE plot: write PNG: %w", err)
 	}
