@@ -336,9 +336,40 @@ func (k *lockstepOf[F]) scatter(n *NetworkOf[F], s *StateOf[F], sample, lane int
 	return inputSpikes
 }
 
+// lockstepAVXMaxWidth is the widest layer for which the AVX (not AVX-512)
+// lockstep kernel beats the per-sample path. Its masked adds touch every
+// weight, the event-driven per-sample path only those of spiking neurons:
+// measured (BenchmarkLockstepKernels, ns/decision) AVX 2,527 vs per-sample
+// 9,351 on ff (16-wide layers), but 6,655 vs 6,181 on 4-64-64-2. The
+// threshold between those two is a judgement, not a measurement.
+const lockstepAVXMaxWidth = 32
+
+// lockstepPays reports whether RunBatch should use a lockstep kernel for n
+// on this machine: always with AVX-512, with AVX only for narrow networks.
+func lockstepPays[F Float](n *NetworkOf[F]) bool {
+	avx, avx512 := lockstepKernels()
+	return lockstepPaysOn(n, avx, avx512)
+}
+
+func lockstepPaysOn[F Float](n *NetworkOf[F], avx, avx512 bool) bool {
+	if avx512 {
+		return true
+	}
+	if !avx {
+		return false
+	}
+	for _, l := range n.layers {
+		if l.out > lockstepAVXMaxWidth {
+			return false
+		}
+	}
+	return true
+}
+
 // BatchKernel names what RunBatch runs on this machine for batches of 16 or
 // more samples (Analog or Rate input, no Recorder): "avx512" or "avx" for the
-// lockstep kernels, "per-sample" where neither runs.
+// lockstep kernels, "per-sample" where neither runs. Without AVX-512, networks
+// with a layer wider than 32 neurons also run per sample (see lockstepPays).
 func BatchKernel() string {
 	switch avx, avx512 := lockstepKernels(); {
 	case avx512:

@@ -420,3 +420,25 @@ func lockstepFitsHere() bool {
 	avx, avx512 := lockstepKernels()
 	return avx || avx512
 }
+
+func TestLockstepPaysOn(t *testing.T) {
+	narrow := randomNetwork(t, []int{4, 16, 16, 2}, 1, NextStep, Membrane, Analog)
+	wide := randomNetwork(t, []int{4, 64, 64, 2}, 1, NextStep, Membrane, Analog)
+	for _, tc := range []struct {
+		name        string
+		net         *Network
+		avx, avx512 bool
+		want        bool
+	}{
+		{"narrow, AVX-512", narrow, true, true, true},
+		{"wide, AVX-512", wide, true, true, true},
+		{"narrow, AVX only", narrow, true, false, true},
+		// BenchmarkLockstepKernels: 6,655 (AVX) vs 6,181 ns (per sample).
+		{"wide, AVX only", wide, true, false, false},
+		{"no vector kernels", narrow, false, false, false},
+	} {
+		if got := lockstepPaysOn(tc.net, tc.avx, tc.avx512); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

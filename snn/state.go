@@ -111,7 +111,7 @@ func (n *NetworkOf[F]) NewState(batch int) *StateOf[F] {
 	s.views = make([][]F, len(n.layers))
 	s.countViews = make([][]int32, len(n.layers))
 	s.Counters.Spikes = make([]int64, len(n.layers))
-	if batch >= lockMinBatch && n.Input.Encoding != Poisson {
+	if batch >= lockMinBatch && n.Input.Encoding != Poisson && lockstepPays(n) {
 		s.lock = newLockstep(n, true)
 	}
 	s.Reset()
