@@ -437,7 +437,12 @@ func hasNaN64(v []float64) bool {
 }
 
 func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
-	fmt.Fprintf(w, "validation trials %v of %s; NRMSE per target (%s)\n", res.ValTrials, res.Data, strings.Join(res.TargetNames, ", "))
+	trials := fmt.Sprint(res.ValTrials)
+	if len(res.ValTrials) > 12 {
+		// The whole list is in --json; a table header needs only its size.
+		trials = fmt.Sprintf("%s ...] (%d trials)", strings.TrimSuffix(fmt.Sprint(res.ValTrials[:6]), "]"), len(res.ValTrials))
+	}
+	fmt.Fprintf(w, "validation trials %s of %s; NRMSE per target (%s)\n", trials, res.Data, strings.Join(res.TargetNames, ", "))
 	multi := false
 	for _, r := range res.Results {
 		multi = multi || r.Model != res.Results[0].Model
