@@ -109,9 +109,16 @@ func saveCheckpoint[C any, P paramSet[P]](path, magic string, cfg C, q *qLearnin
 		return fmt.Errorf("train: checkpoint %s: replay buffer: %w", path, err)
 	}
 	st.Replay = rb.Bytes()
+	return writeFramed(path, magic, "checkpoint", &st)
+}
+
+// writeFramed writes v, gob-encoded, to path atomically in the checkpoint
+// frame: magic, payload length (uint64 LE), payload, CRC-32 (IEEE, LE) of
+// the payload. what names the file in errors ("checkpoint").
+func writeFramed(path, magic, what string, v any) error {
 	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(&st); err != nil {
-		return fmt.Errorf("train: checkpoint %s: encode: %w", path, err)
+	if err := gob.NewEncoder(&payload).Encode(v); err != nil {
+		return fmt.Errorf("train: %s %s: encode: %w", what, path, err)
 	}
 	return formats.WriteFileAtomic(path, func(w io.Writer) error {
 		hdr := binary.LittleEndian.AppendUint64([]byte(magic), uint64(payload.Len()))
@@ -129,43 +136,54 @@ func saveCheckpoint[C any, P paramSet[P]](path, magic string, cfg C, q *qLearnin
 // readCheckpoint reads and verifies a checkpoint file of the given magic
 // (kind names it in errors).
 func readCheckpoint[C any](path, magic, kind string) (*checkpointOf[C], error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint: %w", err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w", path, err)
-	}
-	hdr := make([]byte, len(magic)+8)
-	if _, err := io.ReadFull(f, hdr); err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: header: %v", path, ErrCorruptCheckpoint, err)
-	}
-	if string(hdr[:len(magic)]) != magic {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: not a spikebridge %s checkpoint (magic %q)", path, ErrCorruptCheckpoint, kind, hdr[:len(magic)])
-	}
-	n := binary.LittleEndian.Uint64(hdr[len(magic):])
-	if n > maxCheckpointBytes || int64(n) != info.Size()-int64(len(hdr))-4 {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: payload length %d does not fit the file size %d", path, ErrCorruptCheckpoint, n, info.Size())
-	}
-	payload := make([]byte, n+4)
-	if _, err := io.ReadFull(f, payload); err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: %v", path, ErrCorruptCheckpoint, err)
-	}
-	sum := binary.LittleEndian.Uint32(payload[n:])
-	payload = payload[:n]
-	if crc32.ChecksumIEEE(payload) != sum {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: checksum mismatch", path, ErrCorruptCheckpoint)
-	}
 	var st checkpointOf[C]
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&st); err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: %w: decode: %v", path, ErrCorruptCheckpoint, err)
+	if err := readFramed(path, magic, "checkpoint", kind, &st); err != nil {
+		return nil, err
 	}
 	if st.FormatVersion != 1 {
 		return nil, fmt.Errorf("train: checkpoint %s: format version %d, this build reads 1", path, st.FormatVersion)
 	}
 	return &st, nil
+}
+
+// readFramed reads a file written by writeFramed and decodes its payload
+// into v. The sizes are checked against the file's length and the CRC
+// before anything is decoded. what and kind name the file in errors
+// ("checkpoint", "not a spikebridge DQN checkpoint").
+func readFramed(path, magic, what, kind string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", what, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("train: %s %s: %w", what, path, err)
+	}
+	hdr := make([]byte, len(magic)+8)
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		return fmt.Errorf("train: %s %s: %w: header: %v", what, path, ErrCorruptCheckpoint, err)
+	}
+	if string(hdr[:len(magic)]) != magic {
+		return fmt.Errorf("train: %s %s: %w: not a spikebridge %s checkpoint (magic %q)", what, path, ErrCorruptCheckpoint, kind, hdr[:len(magic)])
+	}
+	n := binary.LittleEndian.Uint64(hdr[len(magic):])
+	if n > maxCheckpointBytes || int64(n) != info.Size()-int64(len(hdr))-4 {
+		return fmt.Errorf("train: %s %s: %w: payload length %d does not fit the file size %d", what, path, ErrCorruptCheckpoint, n, info.Size())
+	}
+	payload := make([]byte, n+4)
+	if _, err := io.ReadFull(f, payload); err != nil {
+		return fmt.Errorf("train: %s %s: %w: %v", what, path, ErrCorruptCheckpoint, err)
+	}
+	sum := binary.LittleEndian.Uint32(payload[n:])
+	payload = payload[:n]
+	if crc32.ChecksumIEEE(payload) != sum {
+		return fmt.Errorf("train: %s %s: %w: checksum mismatch", what, path, ErrCorruptCheckpoint)
+	}
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(v); err != nil {
+		return fmt.Errorf("train: %s %s: %w: decode: %v", what, path, ErrCorruptCheckpoint, err)
+	}
+	return nil
 }
 
 // restoreCheckpoint loads st into q, a fresh run of the same settings, and

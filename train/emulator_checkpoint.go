@@ -1,20 +1,14 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
-	"hash/crc32"
 	"hash/fnv"
-	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 
-	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/replay"
 )
 
@@ -104,43 +98,13 @@ func samplesHash(sets ...*replay.Samples) uint64 {
 }
 
 func writeEmulatorCheckpoint(path string, st *emulatorCheckpoint) error {
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(st); err != nil {
-		return fmt.Errorf("train: emulator checkpoint %s: encode: %w", path, err)
-	}
-	return formats.WriteFileAtomic(path, func(w io.Writer) error {
-		hdr := binary.LittleEndian.AppendUint64([]byte(emulatorCheckpointMagic), uint64(payload.Len()))
-		if _, err := w.Write(hdr); err != nil {
-			return err
-		}
-		if _, err := w.Write(payload.Bytes()); err != nil {
-			return err
-		}
-		_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(payload.Bytes())))
-		return err
-	})
+	return writeFramed(path, emulatorCheckpointMagic, "emulator checkpoint", st)
 }
 
 func readEmulatorCheckpoint(path string) (*emulatorCheckpoint, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("train: emulator checkpoint: %w", err)
-	}
-	hdr := len(emulatorCheckpointMagic) + 8
-	if len(data) < hdr+4 || string(data[:len(emulatorCheckpointMagic)]) != emulatorCheckpointMagic {
-		return nil, fmt.Errorf("train: emulator checkpoint %s: %w: not a spikebridge emulator checkpoint", path, ErrCorruptCheckpoint)
-	}
-	n := binary.LittleEndian.Uint64(data[len(emulatorCheckpointMagic):hdr])
-	if n != uint64(len(data)-hdr-4) {
-		return nil, fmt.Errorf("train: emulator checkpoint %s: %w: payload length %d does not fit the file size %d", path, ErrCorruptCheckpoint, n, len(data))
-	}
-	payload := data[hdr : hdr+int(n)]
-	if crc32.ChecksumIEEE(payload) != binary.LittleEndian.Uint32(data[hdr+int(n):]) {
-		return nil, fmt.Errorf("train: emulator checkpoint %s: %w: checksum mismatch", path, ErrCorruptCheckpoint)
-	}
 	var st emulatorCheckpoint
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&st); err != nil {
-		return nil, fmt.Errorf("train: emulator checkpoint %s: %w: decode: %v", path, ErrCorruptCheckpoint, err)
+	if err := readFramed(path, emulatorCheckpointMagic, "emulator checkpoint", "emulator", &st); err != nil {
+		return nil, err
 	}
 	if st.FormatVersion != 1 {
 		return nil, fmt.Errorf("train: emulator checkpoint %s: format version %d, this build reads 1", path, st.FormatVersion)
