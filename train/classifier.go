@@ -391,34 +391,7 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 // hidden activations are clipped to [0, 1] and, when levels > 0, rounded to
 // levels levels (training mode); levels <= 0 clips only, the T -> infinity
 // limit of the student's SNN with unit scales. net must be an MLP as
-// TrainClassifier returns it.
+// TrainClassifier returns it. For many inputs, make one ClipFloorPredictor.
 func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
-	cur := append([]float32(nil), x...)
-	dense := 0
-	nDense := len(net.Sizes()) - 1
-	for _, l := range net.Layers() {
-		if l.Kind != model.Dense {
-			continue
-		}
-		dense++
-		out := make([]float32, l.Out)
-		for o := range out {
-			sum := float32(0)
-			for i, w := range l.Weights[o*l.In : (o+1)*l.In] {
-				sum += w * cur[i]
-			}
-			if l.Bias != nil {
-				sum += l.Bias[o]
-			}
-			if dense < nDense {
-				sum = min(max(sum, 0), 1)
-				if levels > 0 {
-					sum = float32(math.Floor(float64(sum)*float64(levels)+0.5)) / float32(levels)
-				}
-			}
-			out[o] = sum
-		}
-		cur = out
-	}
-	copy(dst, cur)
+	ClipFloorPredictor(net, levels)(dst, x)
 }

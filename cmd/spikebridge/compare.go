@@ -353,7 +353,7 @@ func sourceForward(path string, ann *model.Network) (func(dst, x []float32), err
 	}
 	if levels > 0 {
 		// Its SNN (unit scales) converges to the clipped network as T grows.
-		return func(dst, x []float32) { train.ClipFloorForward(net, 0, x, dst) }, nil
+		return train.ClipFloorPredictor(net, 0), nil
 	}
 	ws := net.NewWorkspace(1)
 	return func(dst, x []float32) { net.Forward(dst, x, ws) }, nil
