@@ -214,51 +214,13 @@ func newClassifierGraph(params *qParams, batch, levels int) (*classifierGraph, e
 	shift := G.NewMatrix(g, tensor.Float32, G.WithShape(1, batch), G.WithName("shift"), G.WithValue(cg.shiftV))
 	one := G.NewConstant(float32(1), G.WithName("one"))
 
-	var learnables G.Nodes
-	h := obsT
-	nLayers := len(sizes) - 1
-	for l := 0; l < nLayers; l++ {
-		out, lin := sizes[l+1], sizes[l]
-		cg.acts = append(cg.acts, make([]float32, batch*out))
-		wv := tensor.New(tensor.WithShape(out, lin), tensor.WithBacking(params.weights[l]))
-		bv := tensor.New(tensor.WithShape(out, 1), tensor.WithBacking(params.biases[l]))
-		w := G.NewMatrix(g, tensor.Float32, G.WithShape(out, lin), G.WithName(fmt.Sprintf("W%d", l+1)), G.WithValue(wv))
-		b := G.NewMatrix(g, tensor.Float32, G.WithShape(out, 1), G.WithName(fmt.Sprintf("b%d", l+1)), G.WithValue(bv))
-		learnables = append(learnables, w, b)
-		z, err := G.Mul(w, h)
-		if err != nil {
-			return nil, fmt.Errorf("train: classifier graph layer %d: W x: %w", l+1, err)
-		}
-		if h, err = G.BroadcastAdd(z, b, nil, []byte{1}); err != nil {
-			return nil, fmt.Errorf("train: classifier graph layer %d: + b: %w", l+1, err)
-		}
-		if l == nLayers-1 {
-			break
-		}
-		pre := h
-		if h, err = G.Rectify(pre); err != nil {
-			return nil, fmt.Errorf("train: classifier graph layer %d: relu: %w", l+1, err)
-		}
-		if levels == 0 {
-			continue
-		}
-		// clip(z, 0, 1) = relu(z) - relu(z - 1), plus the rounding residual.
-		above, err := G.Sub(pre, one)
-		if err == nil {
-			above, err = G.Rectify(above)
-		}
-		if err == nil {
-			h, err = G.Sub(h, above)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("train: classifier graph layer %d: clip: %w", l+1, err)
-		}
-		rv := tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
-		cg.resTV = append(cg.resTV, rv)
-		res := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName(fmt.Sprintf("res%d", l+1)), G.WithValue(rv))
-		if h, err = G.Add(h, res); err != nil {
-			return nil, fmt.Errorf("train: classifier graph layer %d: floor: %w", l+1, err)
-		}
+	h, learnables, resTV, err := clipFloorMLP(g, params, obsT, one, batch, levels, "", "classifier")
+	if err != nil {
+		return nil, err
+	}
+	cg.resTV = resTV
+	for l := 1; l < len(sizes); l++ {
+		cg.acts = append(cg.acts, make([]float32, batch*sizes[l]))
 	}
 	// loss = mean over samples of log Σ exp(z − shift) − (z_label − shift).
 	z, err := G.BroadcastSub(h, shift, nil, []byte{0})
@@ -394,4 +356,61 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 // TrainClassifier returns it. For many inputs, make one ClipFloorPredictor.
 func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
 	ClipFloorPredictor(net, levels)(dst, x)
+}
+
+// clipFloorMLP adds to g the MLP of params over the transposed input h (in,
+// batch): W x + b per layer, hidden layers ReLU or, with levels > 0,
+// relu(z) − relu(z − 1) + res, where res is a fed-in constant (the rounding
+// residual computed in plain Go by forwardRows), so the forward pass is the
+// rounded network and the gradient the clip's (straight through). one is the
+// graph's constant 1; node names start with prefix and errors with what. It
+// returns the output (out, batch), the learnables W1, b1, W2, ... and the
+// residual tensors (out_l, batch) of the hidden layers (clip-floor only).
+func clipFloorMLP(g *G.ExprGraph, params *qParams, h, one *G.Node, batch, levels int, prefix, what string) (*G.Node, G.Nodes, []*tensor.Dense, error) {
+	sizes := params.sizes
+	var learnables G.Nodes
+	var resTV []*tensor.Dense
+	nLayers := len(sizes) - 1
+	for l := 0; l < nLayers; l++ {
+		out, in := sizes[l+1], sizes[l]
+		wv := tensor.New(tensor.WithShape(out, in), tensor.WithBacking(params.weights[l]))
+		bv := tensor.New(tensor.WithShape(out, 1), tensor.WithBacking(params.biases[l]))
+		w := G.NewMatrix(g, tensor.Float32, G.WithShape(out, in), G.WithName(fmt.Sprintf("%sW%d", prefix, l+1)), G.WithValue(wv))
+		b := G.NewMatrix(g, tensor.Float32, G.WithShape(out, 1), G.WithName(fmt.Sprintf("%sb%d", prefix, l+1)), G.WithValue(bv))
+		learnables = append(learnables, w, b)
+		z, err := G.Mul(w, h)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("train: %s graph layer %d: W x: %w", what, l+1, err)
+		}
+		if h, err = G.BroadcastAdd(z, b, nil, []byte{1}); err != nil {
+			return nil, nil, nil, fmt.Errorf("train: %s graph layer %d: + b: %w", what, l+1, err)
+		}
+		if l == nLayers-1 {
+			break
+		}
+		pre := h
+		if h, err = G.Rectify(pre); err != nil {
+			return nil, nil, nil, fmt.Errorf("train: %s graph layer %d: relu: %w", what, l+1, err)
+		}
+		if levels == 0 {
+			continue
+		}
+		above, err := G.Sub(pre, one)
+		if err == nil {
+			above, err = G.Rectify(above)
+		}
+		if err == nil {
+			h, err = G.Sub(h, above)
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("train: %s graph layer %d: clip: %w", what, l+1, err)
+		}
+		rv := tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+		resTV = append(resTV, rv)
+		res := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName(fmt.Sprintf("%sres%d", prefix, l+1)), G.WithValue(rv))
+		if h, err = G.Add(h, res); err != nil {
+			return nil, nil, nil, fmt.Errorf("train: %s graph layer %d: floor: %w", what, l+1, err)
+		}
+	}
+	return h, learnables, resTV, nil
 }

@@ -504,51 +504,16 @@ func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error
 	yT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_yT"), G.WithValue(eg.yTV))
 	mT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_maskT"), G.WithValue(eg.mTV))
 	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("emu_inv_count"), G.WithValue(eg.scaleV))
-	var learnables G.Nodes
-	h := xT
-	nLayers := len(sizes) - 1
-	for l := 0; l < nLayers; l++ {
-		o, i := sizes[l+1], sizes[l]
-		wv := tensor.New(tensor.WithShape(o, i), tensor.WithBacking(params.weights[l]))
-		bv := tensor.New(tensor.WithShape(o, 1), tensor.WithBacking(params.biases[l]))
-		w := G.NewMatrix(g, tensor.Float32, G.WithShape(o, i), G.WithName(fmt.Sprintf("emu_W%d", l+1)), G.WithValue(wv))
-		b := G.NewMatrix(g, tensor.Float32, G.WithShape(o, 1), G.WithName(fmt.Sprintf("emu_b%d", l+1)), G.WithValue(bv))
-		learnables = append(learnables, w, b)
-		z, err := G.Mul(w, h)
-		if err != nil {
-			return nil, fmt.Errorf("train: emulator graph layer %d: W x: %w", l+1, err)
-		}
-		if h, err = G.BroadcastAdd(z, b, nil, []byte{1}); err != nil {
-			return nil, fmt.Errorf("train: emulator graph layer %d: + b: %w", l+1, err)
-		}
-		eg.acts = append(eg.acts, make([]float32, batch*o))
-		if l == nLayers-1 {
-			break
-		}
-		pre := h
-		if h, err = G.Rectify(pre); err != nil {
-			return nil, fmt.Errorf("train: emulator graph layer %d: relu: %w", l+1, err)
-		}
-		if levels == 0 {
-			continue
-		}
-		above, err := G.Sub(pre, one)
-		if err == nil {
-			above, err = G.Rectify(above)
-		}
-		if err == nil {
-			h, err = G.Sub(h, above)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("train: emulator graph layer %d: clip: %w", l+1, err)
-		}
-		rv := tensor.New(tensor.WithShape(o, batch), tensor.WithBacking(make([]float32, o*batch)))
-		eg.resTV = append(eg.resTV, rv)
+	h, learnables, resTV, err := clipFloorMLP(g, params, xT, one, batch, levels, "emu_", "emulator")
+	if err != nil {
+		return nil, err
+	}
+	eg.resTV = resTV
+	for _, rv := range resTV {
 		eg.resid = append(eg.resid, rv.Data().([]float32))
-		res := G.NewMatrix(g, tensor.Float32, G.WithShape(o, batch), G.WithName(fmt.Sprintf("emu_res%d", l+1)), G.WithValue(rv))
-		if h, err = G.Add(h, res); err != nil {
-			return nil, fmt.Errorf("train: emulator graph layer %d: floor: %w", l+1, err)
-		}
+	}
+	for l := 1; l < len(sizes); l++ {
+		eg.acts = append(eg.acts, make([]float32, batch*sizes[l]))
 	}
 	loss, err := maskedSquaredError(h, yT, mT, scale)
 	if err != nil {
