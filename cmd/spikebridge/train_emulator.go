@@ -301,7 +301,7 @@ on a terminal and a line every few seconds otherwise.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set (.npz or .csv)")
 	f.StringVar(&opts.Task, "task", "forward", "forward or sequence")
-	f.StringVar(&opts.Kind, "kind", emulatorRate, "rate or spiking (spiking needs --task sequence)")
+	f.StringVar(&opts.Kind, "kind", emulatorRate, "rate or spiking (with --task sequence a recurrent LIF network, with --task forward a spiking forward model)")
 	f.IntVar(&opts.Windows.Length, "window", replay.DefaultWindow, "window length in steps")
 	f.IntVar(&opts.Windows.Stride, "stride", 0, "steps between window starts (0 = the window length)")
 	f.Float64Var(&opts.Windows.ValFraction, "val", 0.2, "fraction of the trials held out for validation")
