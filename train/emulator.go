@@ -211,12 +211,7 @@ func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg E
 			return MaskedMSEOf(predict, val)
 		}
 	}
-	trainIdx := []int{}
-	for l, n := range names {
-		if !frozen[n] {
-			trainIdx = append(trainIdx, 2*l, 2*l+1)
-		}
-	}
+	trainIdx := trainableTensors(names, frozen)
 	best := params.snapshot()
 	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
 		kind:     "rate",
@@ -602,4 +597,16 @@ func (eg *emulatorGraph) run(x, y []float32) (loss float32, grads [][]float32, o
 		eg.gradBuf[i] = gn.Value().Data().([]float32)
 	}
 	return eg.lossVal.Data().(float32), eg.gradBuf, true, nil
+}
+
+// trainableTensors returns the indices into params.tensors() (W1, b1, W2,
+// ...) of the layers in names that are not frozen.
+func trainableTensors(names []string, frozen map[string]bool) []int {
+	idx := []int{}
+	for l, n := range names {
+		if !frozen[n] {
+			idx = append(idx, 2*l, 2*l+1)
+		}
+	}
+	return idx
 }

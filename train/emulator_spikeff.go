@@ -275,12 +275,7 @@ func TrainSpikingForward(trainSet, val *replay.Samples, init *model.Network, T i
 	}
 	net := params.network()
 	predict := SpikingForwardPredictor(net, T)
-	trainIdx := []int{}
-	for l, n := range names {
-		if !frozen[n] {
-			trainIdx = append(trainIdx, 2*l, 2*l+1)
-		}
-	}
+	trainIdx := trainableTensors(names, frozen)
 	best := params.snapshot()
 	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
 		kind:     "spiking-forward",
