@@ -17,7 +17,16 @@ import "math"
 // failure angle; larger angles (only reachable through ResetTo) fall back to
 // math.Sin/math.Cos, which are within one unit in the last place of libm.
 
-// Polynomial coefficients of glibc's sin/cos (IBM Accurate Mathematical Library).
+//go:generate go test -run TestSincosTableIsComputed -update
+
+// Where the numbers come from. sincosTable (sincos_table.go) is computed here, with
+// math/big at 256 bits (sincos_table_test.go); libm's own copy is only a cross-check.
+// The eleven coefficients below are glibc's (sysdeps/ieee754/dbl-64: s1..s5 of s_sin.c,
+// sn3, sn5, cs2, cs4, cs6 of usncs.h, from IBM's Accurate Mathematical Library). They
+// are not the Taylor coefficients (-1/6, 1/120, ...) but fitted values, and exactness
+// with gym needs exactly these: a different last bit changes sin(theta) for some
+// angles. They are numerical constants needed for interoperability; the Go below
+// repeats glibc's order of operations, not its source text. See NOTICE.
 const (
 	// Series for sin on |x| < 0.126.
 	sinS1 = -0x1.5555555555555p-3
