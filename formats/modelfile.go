@@ -84,6 +84,9 @@ type NeuronMeta struct {
 	Leak            float64 `json:"leak"`
 	InitialMembrane float64 `json:"initial_membrane"`
 	Timesteps       int     `json:"timesteps,omitempty"`
+	// StrictThreshold: the neuron spikes when v > threshold (DSQN's
+	// Heaviside), not v >= threshold; absent means >=.
+	StrictThreshold bool `json:"strict_threshold,omitempty"`
 }
 
 // Provenance records how a model file was made. It holds no timestamp unless

@@ -122,7 +122,7 @@ func EncodeSNN(net *snn.Network, meta SNNMeta) ([]byte, error) {
 			neuronModel = "lif"
 		}
 		lm.Neuron = &NeuronMeta{Model: neuronModel, Threshold: float64(l.Threshold), Reset: string(l.Reset),
-			Leak: float64(l.Leak), InitialMembrane: float64(l.InitialMembrane)}
+			Leak: float64(l.Leak), InitialMembrane: float64(l.InitialMembrane), StrictThreshold: l.StrictThreshold}
 		if lm.Neuron.Reset == "" {
 			lm.Neuron.Reset = string(snn.ResetSubtract)
 		}
@@ -286,6 +286,7 @@ func snnFromSafetensors(st *stFile) (*snn.Network, SNNMeta, error) {
 				return nil, meta, err
 			}
 			l.Reset = snn.ResetMode(nm.Reset)
+			l.StrictThreshold = nm.StrictThreshold
 			if lm.Thresholds != "" {
 				if l.Thresholds, err = float32Tensor(st, used, where, lm.Thresholds, lm.Out); err != nil {
 					return nil, meta, err

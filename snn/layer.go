@@ -33,6 +33,10 @@ type LayerOf[F Float] struct {
 	// (one per neuron) is non-nil.
 	Threshold  F
 	Thresholds []F
+	// StrictThreshold makes a neuron spike when v > threshold (the strict
+	// Heaviside of DSQN and snnTorch-style code) instead of v >= threshold.
+	// It needs next-step propagation (the schedule those codes use).
+	StrictThreshold bool
 	// Leak is β in v = β v + I: 1 for IF neurons, in (0, 1) for LIF neurons.
 	Leak  F
 	Reset ResetMode

@@ -179,7 +179,7 @@ func bitsOf[F Float](x F) uint64 {
 // lockstepFits says whether RunBatch may take the lockstep path.
 func (n *NetworkOf[F]) lockstepFits(s *StateOf[F], batch, T int) bool {
 	return s.lock != nil && batch >= lockMinBatch && T <= lockMaxSteps &&
-		s.Recorder == nil && n.Input.Encoding != Poisson
+		s.Recorder == nil && n.Input.Encoding != Poisson && !n.hasStrict()
 }
 
 // runLockstep is RunBatch's lockstep path; the arguments are valid.

@@ -92,10 +92,15 @@ type compiledLayer[F Float] struct {
 	negTransposed []F
 	bias          []F // out values (zeros when the layer has none)
 	threshold     []F
-	initial       []F // absolute v(0)
-	leak          F
-	resetZero     bool
-	integrator    bool
+	// fireAt is what v is compared with (v >= fireAt): threshold itself, or
+	// for a strict layer the next float above it, since v > θ exactly when
+	// v >= nextUp(θ) in F; the reset still subtracts threshold.
+	fireAt     []F
+	strict     bool
+	initial    []F // absolute v(0)
+	leak       F
+	resetZero  bool
+	integrator bool
 	// addColumns and integrateAndFire are the fastest kernels for F (SSE
 	// for float32, and float64 column additions, on amd64), bit-identical to the generic ones.
 	addColumns       func(v, wt []F, spikes []int32)
@@ -239,6 +244,10 @@ func New[F Float](spec NetworkOf[F]) (*NetworkOf[F], error) {
 			}
 			seen[l.Name] = i
 		}
+		if l.StrictThreshold && !integrator && n.Propagation != NextStep {
+			return nil, fmt.Errorf("snn: layer %d (%q): a strict threshold (v > threshold) needs %q propagation, not %q",
+				i, l.Name, NextStep, n.Propagation)
+		}
 		if i > 0 && spec.Layers[i-1].Out != l.In {
 			return nil, fmt.Errorf("snn: layer %d (%q): input size %d does not match the %d outputs of layer %d (%q)",
 				i, l.Name, l.In, spec.Layers[i-1].Out, i-1, spec.Layers[i-1].Name)
@@ -275,7 +284,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 	// The next-step kernel works on blocks of four 64-byte registers; on
 	// narrower layers most of a block would be masked off, and the separate
 	// kernels are faster.
-	if l.Out*int(unsafe.Sizeof(F(0))) >= 4*64 {
+	if l.Out*int(unsafe.Sizeof(F(0))) >= 4*64 && !(l.StrictThreshold && !integrator) {
 		c.stepNext = nextStepKernel[F]()
 	}
 	for o := 0; o < l.Out; o++ {
@@ -291,6 +300,7 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 		for o := range c.threshold {
 			c.threshold[o] = F(math.Inf(1))
 		}
+		c.fireAt = c.threshold
 		return c
 	}
 	for o := range c.threshold {
@@ -305,7 +315,34 @@ func compile[F Float](l *LayerOf[F], integrator bool) compiledLayer[F] {
 			c.initial[o] = l.InitialMembrane * c.threshold[o]
 		}
 	}
+	c.fireAt = c.threshold
+	if l.StrictThreshold {
+		c.strict = true
+		c.fireAt = make([]F, l.Out)
+		for o, th := range c.threshold {
+			c.fireAt[o] = nextUp(th)
+		}
+	}
 	return c
+}
+
+// nextUp returns the smallest F above x (x finite).
+func nextUp[F Float](x F) F {
+	if unsafe.Sizeof(x) == 4 {
+		return F(math.Nextafter32(float32(x), float32(math.Inf(1))))
+	}
+	return F(math.Nextafter(float64(x), math.Inf(1)))
+}
+
+// hasStrict reports whether any layer fires on v > threshold; such networks
+// run on the per-sample next-step path.
+func (n *NetworkOf[F]) hasStrict() bool {
+	for i := range n.layers {
+		if n.layers[i].strict {
+			return true
+		}
+	}
+	return false
 }
 
 // InputSize is the width of one observation.

@@ -90,7 +90,7 @@ func (n *NetworkOf[F]) simulateNextStep(s *StateOf[F], sample, T int) int64 {
 			if c.integrator {
 				integrate(v, drive, c.leak)
 			} else {
-				k = c.integrateAndFire(v, drive, c.leak, c.threshold, s.spikes[l])
+				k = c.integrateAndFire(v, drive, c.leak, c.fireAt, s.spikes[l])
 			}
 			switch {
 			case l > 0:

@@ -18,9 +18,9 @@ import (
 // step integrates a zero current (the input reaches the first layer one step
 // late) and its output membrane never receives the last step's spikes. So
 // the returned network has Timesteps T - 2 and OutputScale T - 2 (its output
-// is the output membrane). One difference is left: DSQN's Heaviside is strict
-// (spike when v > 1), snn's is v >= 1; they differ only when a membrane lands
-// exactly on the threshold.
+// is the output membrane). DSQN's Heaviside is strict (spike when v > 1):
+// the hidden layers are snn's strict-threshold layers, so a membrane that
+// lands exactly on 1 does not fire, as in DSQN.
 //
 // biasInput says that the network's last input is DSQN's constant 1 (bias as
 // an extra observation, as sqn_torch.py): its weights become the first
@@ -42,7 +42,7 @@ func DSQNNetwork(net *model.Network, T int, biasInput bool) (*snn.Network, error
 		Propagation: snn.NextStep, Readout: snn.Membrane, OutputScale: float32(T - 2)}
 	for i, l := range dense {
 		layer := snn.Layer{Name: l.Name, In: l.In, Out: l.Out, Weights: l.Weights, Bias: l.Bias,
-			Threshold: 1, Leak: 1, Reset: snn.ResetSubtract}
+			Threshold: 1, Leak: 1, Reset: snn.ResetSubtract, StrictThreshold: true}
 		if i == 0 && biasInput {
 			if l.In < 2 {
 				return nil, fmt.Errorf("train: DSQN network: layer %q has %d inputs, too few to hold a bias input", l.Name, l.In)
