@@ -1,0 +1,18 @@
+// Package learn holds local and online learning rules that run inside a
+// spiking simulation, in plain Go (no Gorgonia): e-prop for recurrent
+// populations of package snn.
+//
+// E-prop (eprop.go) follows NEST 3.7/3.8's eprop_iaf_bsshslm_2020,
+// eprop_iaf_adapt_bsshslm_2020 and eprop_readout_bsshslm_2020 (Bellec et al.
+// 2020): every sequence starts from a reset state, the surrogate gradient ψ,
+// the spikes and the readout errors of the whole sequence are kept, and the
+// gradient of the sequence is formed at its end, as NEST does at the end of
+// each update interval. The equations are those of
+// ../shared/reference/README.md; the eligibility traces are not stored per
+// synapse and step but summed in closed form backwards in time (see
+// eprop.go), which gives the same sums in a different order: the tests pin the
+// losses, gradients and weights to NEST's test case at 1e-8 or tighter.
+//
+// Everything is float64 and deterministic: batches are split across
+// goroutines by sample, and per-sample gradients are summed in sample order.
+package learn
