@@ -49,6 +49,14 @@
 // per layer, synaptic operations, analog input MACs) and, on request, records
 // spike events into a Recorder with caller-preallocated capacity.
 //
+// Recurrent (recurrent.go) is the other kind of network: one recurrent
+// population of LIF and adaptive-threshold LIF neurons with refractoriness, a
+// zero-diagonal recurrent weight matrix and leaky-integrator readouts
+// (softmax or identity output), in float64, in the step order of NEST's
+// eprop_*_bsshslm_2020 models (package learn trains it by e-prop). Its Step is
+// event-driven (a nonzero input or a spike adds one weight column), allocates
+// nothing and counts spikes and synaptic operations in the RecurrentState.
+//
 // Everything is deterministic: the same network, inputs and PCG seed give
 // bit-identical counts and outputs on one machine.
 package snn
