@@ -1,10 +1,15 @@
 package formats
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 )
 
 // WriteFileAtomic writes a file so that readers see either the old content or
@@ -12,16 +17,37 @@ import (
 // temporary file in the target's directory, which is synced, closed and then
 // renamed over path. On any error the temporary file is removed and an
 // existing file at path is left untouched.
+//
+// The output rule's file checks apply (see output.go): an existing path that
+// is not a regular file is refused, a symlink is written through (the file
+// it points at is replaced, the link stays). An existing file keeps its
+// permission bits; a new one gets 0644.
+//
+// Temporary files are named ".<base>.tmp-<pid>-<random>". While they exist
+// they are registered, so a signal handler can remove them
+// (RemoveTempFiles); one left behind by a killed process (kill -9) is removed
+// by the next write to the same path once its process is gone.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
+	target, err := resolveOutput(path)
+	if err != nil {
+		return err
+	}
+	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	perm := os.FileMode(0o644)
+	if st, err := os.Stat(target); err == nil {
+		perm = st.Mode().Perm()
+	}
+	removeStaleTemps(dir, base)
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("formats: %s: create temporary file: %w", path, err)
 	}
 	tmpName := tmp.Name()
+	liveTemps.add(tmpName)
+	defer liveTemps.remove(tmpName)
 	defer func() {
 		if err != nil {
 			_ = tmp.Close() // may already be closed; the first error is the one to report
@@ -38,10 +64,10 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("formats: %s: close: %w", path, err)
 	}
 	// CreateTemp makes the file 0600; model and data files are ordinary files.
-	if err := os.Chmod(tmpName, 0o644); err != nil {
+	if err := os.Chmod(tmpName, perm); err != nil {
 		return fmt.Errorf("formats: %s: chmod: %w", path, err)
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	if err := os.Rename(tmpName, target); err != nil {
 		return fmt.Errorf("formats: %s: rename: %w", path, err)
 	}
 	// Sync the directory so the rename itself survives a crash; not every
@@ -51,4 +77,85 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 		_ = d.Close()
 	}
 	return nil
+}
+
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// tempRegistry holds the temporary files being written by this process.
+type tempRegistry struct {
+	mu    sync.Mutex
+	files map[string]struct{}
+}
+
+var liveTemps = &tempRegistry{files: map[string]struct{}{}}
+
+func (r *tempRegistry) add(name string) {
+	r.mu.Lock()
+	r.files[name] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *tempRegistry) remove(name string) {
+	r.mu.Lock()
+	delete(r.files, name)
+	r.mu.Unlock()
+}
+
+// RemoveTempFiles removes every temporary file this process is writing;
+// signal handlers call it before the process exits. It returns how many
+// it removed.
+func RemoveTempFiles() int {
+	liveTemps.mu.Lock()
+	defer liveTemps.mu.Unlock()
+	n := 0
+	for name := range liveTemps.files {
+		if os.Remove(name) == nil {
+			n++
+		}
+		delete(liveTemps.files, name)
+	}
+	return n
+}
+
+// removeStaleTemps removes temporary files of base in dir whose writer
+// process no longer exists (killed with SIGKILL or by a crash). A file whose
+// process id cannot be read, or whose process is alive, is left alone.
+func removeStaleTemps(dir, base string) {
+	matches, err := filepath.Glob(filepath.Join(dir, globEscape(tempPrefix(base))+"*"))
+	if err != nil {
+		return
+	}
+	for _, m := range matches {
+		rest := strings.TrimPrefix(filepath.Base(m), tempPrefix(base))
+		pidText, _, ok := strings.Cut(rest, "-")
+		if !ok {
+			continue
+		}
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if processGone(pid) {
+			_ = os.Remove(m)
+		}
+	}
+}
+
+// processGone reports whether no process with this id exists.
+func processGone(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return errors.Is(err, syscall.ESRCH)
+}
+
+// globEscape quotes the glob metacharacters of a file name.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -132,6 +132,7 @@ func ReadNPZArrays(r io.ReaderAt, size int64, name string) ([]*Array, error) {
 		return nil, fmt.Errorf("formats: %s: not an npz (zip) archive: %w", name, err)
 	}
 	var arrays []*Array
+	b := newBudget()
 	seen := make(map[string]bool, len(zr.File))
 	for _, f := range zr.File {
 		arrayName := strings.TrimSuffix(f.Name, ".npy")
@@ -152,6 +153,9 @@ func ReadNPZArrays(r io.ReaderAt, size int64, name string) ([]*Array, error) {
 			if declared/maxDeflateRatio > f.CompressedSize64 {
 				return nil, fmt.Errorf("%s: member declares %d bytes from %d compressed bytes, more than deflate can hold", where, declared, f.CompressedSize64)
 			}
+			if err := checkInflation(f.Name, f.CompressedSize64, declared); err != nil {
+				return nil, fmt.Errorf("formats: %s: %w", name, err)
+			}
 		default:
 			return nil, fmt.Errorf("%s: zip compression method %d not supported (want stored or deflate)", where, f.Method)
 		}
@@ -162,7 +166,7 @@ func ReadNPZArrays(r io.ReaderAt, size int64, name string) ([]*Array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		a, err := readNPY(rc, int64(min(declared, math.MaxInt64)))
+		a, err := readNPY(rc, int64(min(declared, math.MaxInt64)), b)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
@@ -184,7 +188,7 @@ func ReadNPY(path string) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("formats: %s: %w", path, err)
 	}
-	a, err := readNPY(f, st.Size())
+	a, err := readNPY(f, st.Size(), newBudget())
 	if err != nil {
 		return nil, fmt.Errorf("formats: %s: %w", path, err)
 	}
@@ -194,7 +198,7 @@ func ReadNPY(path string) (*Array, error) {
 // DecodeNPY reads one .npy stream of at most size bytes; name is used in
 // errors.
 func DecodeNPY(r io.Reader, size int64, name string) (*Array, error) {
-	a, err := readNPY(r, size)
+	a, err := readNPY(r, size, newBudget())
 	if err != nil {
 		return nil, fmt.Errorf("formats: %s: %w", name, err)
 	}
@@ -250,8 +254,9 @@ func parseNPYDType(descr string) (npyDType, error) {
 }
 
 // readNPY parses an .npy stream. size is how many bytes the stream can hold
-// at most; the declared shape is checked against it before any allocation.
-func readNPY(r io.Reader, size int64) (*Array, error) {
+// at most; the declared shape is checked against it, and the memory it
+// decodes into against b, before any allocation.
+func readNPY(r io.Reader, size int64, b *budget) (*Array, error) {
 	var pre [10]byte
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
 		return nil, fmt.Errorf("not an .npy array: %s", shortReadText(err))
@@ -303,6 +308,14 @@ func readNPY(r io.Reader, size int64) (*Array, error) {
 	dataBytes := count * int64(dt.size)
 	if available := size - preamble - headerLen; dataBytes > available {
 		return nil, fmt.Errorf("shape %v of %s needs %d data bytes, but only %d are there", hdr.Descr.Shape, hdr.Descr.Type, dataBytes, available)
+	}
+	// The raw bytes (a growing buffer: up to twice their size) and the
+	// float64 values they become.
+	if count > math.MaxInt64/16 {
+		return nil, fmt.Errorf("shape %v is too large", hdr.Descr.Shape)
+	}
+	if err := b.reserve(2*dataBytes+8*count, fmt.Sprintf("shape %v of %s", hdr.Descr.Shape, hdr.Descr.Type)); err != nil {
+		return nil, err
 	}
 	// Read through a growing buffer: memory follows the bytes that really
 	// arrive, even where the size bound above was only a claim.

@@ -195,7 +195,7 @@ func readTorchZip(r io.ReaderAt, size int64) (*TorchFile, error) {
 			return nil, fmt.Errorf("member %s: byte order %q, want little or big", f.Name, b)
 		}
 	}
-	pkl, err := readTorchMember(members[prefix+"data.pkl"], size, size)
+	pkl, err := readTorchMember(members[prefix+"data.pkl"], size, int64(min(members[prefix+"data.pkl"].UncompressedSize64, math.MaxInt64)))
 	if err != nil {
 		return nil, err
 	}
@@ -224,16 +224,30 @@ func readTorchZip(r io.ReaderAt, size int64) (*TorchFile, error) {
 	return walkTorch(root, "zip", size)
 }
 
-// readTorchMember reads up to limit bytes of a stored (uncompressed) member,
-// after checking its declared size against the archive's.
+// readTorchMember reads up to limit bytes of a member, after checking its
+// declared size against the archive's. torch.save writes stored members;
+// deflated ones (a file re-zipped by other tools, which torch.load also
+// reads) are inflated within the read budget.
 func readTorchMember(f *zip.File, archiveSize, limit int64) ([]byte, error) {
-	if f.Method != zip.Store {
-		return nil, fmt.Errorf("member %s is compressed (zip method %d); torch.save writes stored members only: re-save the file with torch.save",
-			f.Name, f.Method)
-	}
-	if f.UncompressedSize64 > uint64(archiveSize) || f.CompressedSize64 != f.UncompressedSize64 {
-		return nil, fmt.Errorf("member %s declares %d bytes (%d stored) in a %d-byte archive: truncated or corrupt",
-			f.Name, f.UncompressedSize64, f.CompressedSize64, archiveSize)
+	switch f.Method {
+	case zip.Store:
+		if f.UncompressedSize64 > uint64(archiveSize) || f.CompressedSize64 != f.UncompressedSize64 {
+			return nil, fmt.Errorf("member %s declares %d bytes (%d stored) in a %d-byte archive: truncated or corrupt",
+				f.Name, f.UncompressedSize64, f.CompressedSize64, archiveSize)
+		}
+	case zip.Deflate:
+		if f.CompressedSize64 > uint64(archiveSize) || f.UncompressedSize64/maxDeflateRatio > f.CompressedSize64 {
+			return nil, fmt.Errorf("member %s declares %d bytes from %d compressed bytes in a %d-byte archive: truncated or corrupt",
+				f.Name, f.UncompressedSize64, f.CompressedSize64, archiveSize)
+		}
+		if err := checkInflation(f.Name, f.CompressedSize64, f.UncompressedSize64); err != nil {
+			return nil, err
+		}
+		if err := newBudget().reserve(int64(min(f.UncompressedSize64, uint64(limit))), "member "+f.Name); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("member %s uses zip method %d; want stored (as torch.save writes) or deflated", f.Name, f.Method)
 	}
 	n := min(int64(f.UncompressedSize64), limit)
 	rc, err := f.Open()
