@@ -29,7 +29,24 @@ type ImportOptions struct {
 	// Prefix, when set, keeps only tensors whose Name starts with it (e.g.
 	// "target_net." to import a checkpoint's second network).
 	Prefix string
+	// Semantics is SemanticsAuto, SemanticsANN or SemanticsDSQN. Auto refuses
+	// (ErrProbablyDSQN) a bias-free weight list whose input width is
+	// ObservationSize+1: that is DSQN's layout, a spiking network whose last
+	// input is a constant 1, not an ANN.
+	Semantics       string
+	ObservationSize int
 }
+
+// Semantics of ImportOptions.
+const (
+	SemanticsAuto = ""
+	SemanticsANN  = "ann"
+	SemanticsDSQN = "dsqn"
+)
+
+// ErrProbablyDSQN is returned (wrapped) when the tensors look like a DSQN
+// spiking Q-network but no semantics was chosen.
+var ErrProbablyDSQN = errors.New("probably a DSQN spiking Q-network, not an ANN")
 
 // TorchImport is the result of TorchToNetwork.
 type TorchImport struct {
@@ -112,6 +129,9 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 	var layout string
 	if isWeightList(tensors) {
 		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
+		if err == nil && opts.Semantics == SemanticsAuto && opts.ObservationSize > 0 {
+			err = refuseDSQNLike(layers, layout, opts.ObservationSize)
+		}
 	} else {
 		layers, layout, err = stateDictLayers(tensors, opts.Layout, arch, unmapped)
 	}
@@ -225,6 +245,24 @@ func weightListLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped
 		return nil, "", fmt.Errorf("formats: weight list %s: the shapes do not chain as %s weights", weightShapeList(layers), layout)
 	}
 	return layers, layout, nil
+}
+
+// refuseDSQNLike returns ErrProbablyDSQN for a bias-free weight list whose
+// first layer takes one input more than the environment's observation.
+func refuseDSQNLike(layers []linearCandidate, layout string, obs int) error {
+	for _, l := range layers {
+		if l.bias != nil {
+			return nil
+		}
+	}
+	sizes, _ := chainSizes(layers, layout)
+	if len(sizes) == 0 || sizes[0] != obs+1 {
+		return nil
+	}
+	return fmt.Errorf("formats: weight list %s (%s, %s weights) has no biases and %d inputs, one more than the %d observations: %w "+
+		"(the DSQN code appends a constant 1 to the observation instead of biases and runs IF neurons); "+
+		"import it with DSQN semantics, or as an ANN if it is one",
+		weightShapeList(layers), importArchString(sizes), layout, sizes[0], obs, ErrProbablyDSQN)
 }
 
 func archHint(arch *archSpec) string {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/train"
 )
 
 // NewCmdImport is the parent of the import verbs (`import pytorch`).
@@ -33,6 +36,14 @@ type ImportPyTorchOptions struct {
 	Layout string
 	Prefix string
 	JSON   bool
+	// Semantics is "" (an ANN unless the file looks like DSQN's layout),
+	// "ann" or "dsqn"; Timesteps and BiasInput are DSQN's T and whether the
+	// last input is its constant 1 ("auto": when the file has no biases).
+	Semantics    string
+	Timesteps    int
+	BiasInput    string
+	Observations int
+	Head         string
 }
 
 // NewCmdImportPyTorch parses flags into ImportPyTorchOptions; runF replaces
@@ -66,6 +77,10 @@ are refused: save a state_dict with torch.save(model.state_dict(), path).`,
 	cmd.Flags().StringVar(&opts.Layout, "layout", "", "weight layout: out-in (torch.nn.Linear) or in-out (DSQN); default out-in for named tensors, inferred from the shapes for weight lists")
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "import only tensors whose name starts with this (e.g. target_net.)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	cmd.Flags().StringVar(&opts.Semantics, "semantics", "", "what the weights mean: ann (Dense layers with activations) or dsqn (a DSQN spiking Q-network: IF neurons, threshold 1 strict, reset by subtraction, one step of latency per layer, Q = output membrane); default ann, refusing DSQN-like weight lists")
+	cmd.Flags().IntVar(&opts.Timesteps, "timesteps", 20, "with --semantics dsqn: DSQN's T, the steps per decision")
+	cmd.Flags().StringVar(&opts.BiasInput, "bias-input", "auto", "with --semantics dsqn: whether the last input is DSQN's constant 1 (auto: yes when the file holds no biases; yes; no)")
+	cmd.Flags().IntVar(&opts.Observations, "observations", 4, "the environment's observation width (CartPole: 4); a bias-free weight list with one input more is DSQN's layout")
 	return cmd
 }
 
@@ -79,6 +94,16 @@ type importResult struct {
 	Layout   string                    `json:"layout"`
 	Layers   []importLayerJSON         `json:"layers"`
 	Unmapped []importUnmappedTensorDoc `json:"unmapped"`
+	// Kind is "ann" or "snn"; the DSQN fields are set for --semantics dsqn
+	// (FileArch: the sizes in the file, before the constant-1 input folds
+	// into a bias; SimulatedSteps: snn's steps for DSQN's Timesteps).
+	Kind            string `json:"kind"`
+	Semantics       string `json:"semantics,omitempty"`
+	FileArch        string `json:"file_arch,omitempty"`
+	Timesteps       int    `json:"timesteps,omitempty"`
+	SimulatedSteps  int    `json:"simulated_steps,omitempty"`
+	BiasInput       *bool  `json:"bias_input,omitempty"`
+	BiasInputReason string `json:"bias_input_reason,omitempty"`
 }
 
 type importLayerJSON struct {
@@ -101,6 +126,22 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	default:
 		return usageErrorf("--layout %q: want %s or %s", opts.Layout, formats.LayoutOutIn, formats.LayoutInOut)
 	}
+	switch opts.Semantics {
+	case formats.SemanticsAuto, formats.SemanticsANN, formats.SemanticsDSQN:
+	default:
+		return usageErrorf("--semantics %q: want %s or %s", opts.Semantics, formats.SemanticsANN, formats.SemanticsDSQN)
+	}
+	switch opts.BiasInput {
+	case "", "auto", "yes", "no":
+	default:
+		return usageErrorf("--bias-input %q: want auto, yes or no", opts.BiasInput)
+	}
+	if opts.Semantics == formats.SemanticsDSQN && (opts.Timesteps < 3 || opts.Timesteps > maxDSQNTimesteps) {
+		return usageErrorf("--timesteps %d: want 3..%d (DSQN's first and last steps do not reach the output)", opts.Timesteps, maxDSQNTimesteps)
+	}
+	if opts.Observations < 0 {
+		return usageErrorf("--observations %d: want the observation width (>= 0; 0 turns the DSQN check off)", opts.Observations)
+	}
 	if opts.Output == "" {
 		return usageErrorf("-o/--output: want a model file path")
 	}
@@ -108,9 +149,17 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	if err != nil {
 		return err
 	}
-	imp, err := formats.TorchToNetwork(tf, formats.ImportOptions{Arch: opts.Arch, Layout: opts.Layout, Prefix: opts.Prefix})
+	imp, err := formats.TorchToNetwork(tf, formats.ImportOptions{Arch: opts.Arch, Layout: opts.Layout, Prefix: opts.Prefix,
+		Semantics: opts.Semantics, ObservationSize: opts.Observations})
+	if errors.Is(err, formats.ErrProbablyDSQN) {
+		return fmt.Errorf("import pytorch %s: %w\n  as DSQN's spiking network: spikebridge import pytorch %s --semantics dsqn [--timesteps 20] -o snn.safetensors"+
+			"\n  as an ANN anyway:           spikebridge import pytorch %s --semantics ann -o model.safetensors", opts.Input, err, opts.Input, opts.Input)
+	}
 	if err != nil {
 		return fmt.Errorf("import pytorch %s: %w", opts.Input, err)
+	}
+	if opts.Semantics == formats.SemanticsDSQN {
+		return importDSQN(opts, tf, imp)
 	}
 	net := imp.Network
 	meta := formats.ModelMeta{}
@@ -130,7 +179,7 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	}
 
 	res := importResult{Input: opts.Input, Output: opts.Output, Format: tf.Format, Tensors: len(tf.Tensors),
-		Arch: net.String(), Layout: imp.Layout, Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
+		Arch: net.String(), Layout: imp.Layout, Kind: formats.ModelKindANN, Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
 	from := make(map[string]formats.ImportedLayer, len(imp.Layers))
 	for _, l := range imp.Layers {
 		from[l.Layer] = l
@@ -173,5 +222,88 @@ func printImport(ios *IOStreams, res importResult) error {
 		}
 	}
 	_, err := fmt.Fprintf(ios.Out, "wrote %s\n", res.Output)
+	return err
+}
+
+// maxDSQNTimesteps bounds --timesteps of a DSQN import (a decision costs T
+// steps of every layer).
+const maxDSQNTimesteps = 100_000
+
+// importDSQN writes the imported layers as a spiking model file with DSQN's
+// semantics (train.DSQNNetwork).
+func importDSQN(opts *ImportPyTorchOptions, tf *formats.TorchFile, imp *formats.TorchImport) error {
+	net := imp.Network
+	hasBias := false
+	for _, l := range net.Layers() {
+		hasBias = hasBias || l.Bias != nil
+	}
+	biasInput, why := !hasBias, "the file holds no biases: DSQN appends a constant 1 to the observation instead"
+	switch {
+	case opts.BiasInput == "yes":
+		biasInput, why = true, "--bias-input yes"
+	case opts.BiasInput == "no":
+		biasInput, why = false, "--bias-input no"
+	case hasBias:
+		why = "the file holds biases, so no constant-1 input"
+	}
+	s, err := train.DSQNNetwork(net, opts.Timesteps, biasInput)
+	if err != nil {
+		return fmt.Errorf("import pytorch %s: %w", opts.Input, err)
+	}
+	meta := formats.SNNMeta{Output: formats.IOSpec{Meaning: "q-values"}}
+	meta.Input.Meaning = "observation"
+	if s.InputSize() == 4 && s.OutputSize() == 2 {
+		cp := formats.CartPoleQMeta()
+		meta.Input, meta.Output = cp.Input, cp.Output
+	}
+	settings := map[string]string{"semantics": formats.SemanticsDSQN, "layout": imp.Layout,
+		"timesteps": strconv.Itoa(opts.Timesteps), "bias_input": strconv.FormatBool(biasInput)}
+	if opts.Arch != "" {
+		settings["arch"] = opts.Arch
+	}
+	if opts.Prefix != "" {
+		settings["prefix"] = opts.Prefix
+	}
+	meta.Provenance = formats.Provenance{Source: opts.Input, Tool: "spikebridge import pytorch", Settings: settings}
+	if err := formats.SaveSNN(opts.Output, s, meta); err != nil {
+		return err
+	}
+	res := importResult{Input: opts.Input, Output: opts.Output, Format: tf.Format, Tensors: len(tf.Tensors),
+		Arch: s.String(), FileArch: net.String(), Layout: imp.Layout, Kind: formats.ModelKindSNN, Semantics: formats.SemanticsDSQN,
+		Timesteps: opts.Timesteps, SimulatedSteps: s.Timesteps, BiasInput: &biasInput, BiasInputReason: why,
+		Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
+	for i, l := range s.Layers {
+		src := imp.Layers[i]
+		kind := formats.LayerKindSpiking
+		if i == len(s.Layers)-1 {
+			kind = formats.LayerKindIntegrator
+		}
+		res.Layers = append(res.Layers, importLayerJSON{Name: l.Name, Kind: kind, In: l.In, Out: l.Out, Weight: src.Weight, Bias: src.Bias})
+	}
+	for _, u := range imp.Unmapped {
+		res.Unmapped = append(res.Unmapped, importUnmappedTensorDoc(u))
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(opts.IO.Out, "imported %s (%s format, %d tensors, %s weights %s) as a DSQN spiking Q-network %s:\n",
+		res.Input, res.Format, res.Tensors, res.FileArch, res.Layout, res.Arch)
+	if biasInput {
+		fmt.Fprintf(opts.IO.Out, "  the last of the %d inputs is DSQN's constant 1 (%s); its weights became the first layer's constant current\n",
+			net.InputSize(), why)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "  no constant-1 input (%s)\n", why)
+	}
+	fmt.Fprintf(opts.IO.Out, "  IF neurons, threshold 1, spike when v > 1, reset by subtraction, one step of latency per layer, "+
+		"Q = output membrane after T = %d steps (snn next-step schedule over %d steps)\n", opts.Timesteps, s.Timesteps)
+	if len(res.Unmapped) > 0 {
+		fmt.Fprintf(opts.IO.Out, "unmapped tensors (%d):\n", len(res.Unmapped))
+		for _, u := range res.Unmapped {
+			fmt.Fprintf(opts.IO.Out, "  %s: %s\n", u.Name, u.Reason)
+		}
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "wrote %s\n", res.Output)
 	return err
 }

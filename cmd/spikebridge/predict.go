@@ -49,41 +49,72 @@ func runPredict(opts *PredictOptions) error {
 	if opts.BatchSize < 1 || opts.BatchSize > maxPredictBatch {
 		return usageErrorf("--batch-size %d: want 1 to %d", opts.BatchSize, maxPredictBatch)
 	}
-	net, _, err := formats.LoadModel(opts.Model)
+	kind, err := formats.ModelKind(opts.Model)
 	if err != nil {
 		return err
 	}
-	input, err := loadModelRows(opts.Input, "states", opts.Model, net)
-	if err != nil {
-		return err
-	}
-	rows := len(input) / net.InputSize()
-	q := make([]float32, rows*net.OutputSize())
-	ws := net.NewWorkspace(min(opts.BatchSize, max(rows, 1)))
-	for start := 0; start < rows; start += opts.BatchSize {
-		n := min(opts.BatchSize, rows-start)
-		net.ForwardBatch(q[start*net.OutputSize():(start+n)*net.OutputSize()],
-			input[start*net.InputSize():(start+n)*net.InputSize()], n, ws)
-	}
-	actions := make([]int, rows)
-	for i := range actions {
-		actions[i] = model.Argmax(q[i*net.OutputSize() : (i+1)*net.OutputSize()])
+	var q []float32
+	var actions []int
+	var rows, outputs int
+	if kind == formats.ModelKindSNN {
+		// A spiking model file runs in snn/ at its own T per decision.
+		net, _, err := formats.LoadSNN(opts.Model)
+		if err != nil {
+			return err
+		}
+		if net.Timesteps < 1 {
+			return fmt.Errorf("%s: the spiking model names no timesteps per decision", opts.Model)
+		}
+		input, err := loadModelRows(opts.Input, "states", opts.Model, net.InputSize())
+		if err != nil {
+			return err
+		}
+		rows, outputs = len(input)/net.InputSize(), net.OutputSize()
+		q, actions = make([]float32, rows*outputs), make([]int, rows)
+		st := net.NewState(min(opts.BatchSize, max(rows, 1)))
+		for start := 0; start < rows; start += opts.BatchSize {
+			n := min(opts.BatchSize, rows-start)
+			if err := net.RunBatch(st, input[start*net.InputSize():(start+n)*net.InputSize()], n, 0,
+				q[start*outputs:(start+n)*outputs], actions[start:start+n]); err != nil {
+				return fmt.Errorf("%s: %w", opts.Model, err)
+			}
+		}
+	} else {
+		net, _, err := formats.LoadModel(opts.Model)
+		if err != nil {
+			return err
+		}
+		input, err := loadModelRows(opts.Input, "states", opts.Model, net.InputSize())
+		if err != nil {
+			return err
+		}
+		rows, outputs = len(input)/net.InputSize(), net.OutputSize()
+		q = make([]float32, rows*outputs)
+		ws := net.NewWorkspace(min(opts.BatchSize, max(rows, 1)))
+		for start := 0; start < rows; start += opts.BatchSize {
+			n := min(opts.BatchSize, rows-start)
+			net.ForwardBatch(q[start*outputs:(start+n)*outputs], input[start*net.InputSize():(start+n)*net.InputSize()], n, ws)
+		}
+		actions = make([]int, rows)
+		for i := range actions {
+			actions[i] = model.Argmax(q[i*outputs : (i+1)*outputs])
+		}
 	}
 	err = formats.WriteNPZ(opts.Output, []*formats.Array{
-		formats.NewFloat32Array("q", []int{rows, net.OutputSize()}, q),
+		formats.NewFloat32Array("q", []int{rows, outputs}, q),
 		formats.NewInt64Array("actions", []int{rows}, actions),
 	})
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(opts.IO.ErrOut, "wrote q (%d x %d) and actions to %s\n", rows, net.OutputSize(), opts.Output)
+	_, err = fmt.Fprintf(opts.IO.ErrOut, "wrote q (%d x %d) and actions to %s\n", rows, outputs, opts.Output)
 	return err
 }
 
 // loadModelRows reads an array of rows for net: 2-d with one column per
 // model input (a 1-d array is one row), finite values, as float32. Errors
 // name the file, the array and the model.
-func loadModelRows(spec, defaultArray, modelPath string, net *model.Network) ([]float32, error) {
+func loadModelRows(spec, defaultArray, modelPath string, inputs int) ([]float32, error) {
 	a, err := formats.LoadArray(spec, defaultArray)
 	if err != nil {
 		return nil, err
@@ -93,9 +124,9 @@ func loadModelRows(spec, defaultArray, modelPath string, net *model.Network) ([]
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if cols != net.InputSize() {
+	if cols != inputs {
 		return nil, fmt.Errorf("%s: array %q has %d values per row (shape %v), but model %s takes %d inputs",
-			path, a.Name, cols, a.Shape, modelPath, net.InputSize())
+			path, a.Name, cols, a.Shape, modelPath, inputs)
 	}
 	values := a.Float32s()
 	for i, v := range values {
