@@ -14,9 +14,12 @@
 // target T on the same states, which removes the mean rate error of every
 // neuron layer by layer.
 //
-// Distillation into a conversion-friendly student (train.TrainClassifier) is
-// composed by the command line, not imported here: convert only sees
-// networks and recorded states.
+// Methods (MethodOptions) name the recipes. Distill is the distillation
+// recipe: a conversion-friendly student trained on the teacher's actions,
+// improved by DAgger rounds on the states its SNN visits, then converted.
+// The student's trainer (train.TrainClassifier) is passed in as a
+// StudentTrainer by the caller, never imported here: convert only sees
+// networks, environments and recorded states.
 //
 // The comparison (Compare) runs the ANN and the SNN on the same initial
 // states of an environment for each T and reports DESIGN.md's metrics:

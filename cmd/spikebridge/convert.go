@@ -15,14 +15,6 @@ import (
 	"github.com/spikebridge/spikebridge/train"
 )
 
-// Conversion methods of `spikebridge convert`.
-const (
-	methodBaseline  = "baseline"  // DESIGN.md: layer-wise 99.9th percentile
-	methodNeuron    = "neuron"    // neuron-wise max normalisation
-	methodCalibrate = "calibrate" // neuron-wise max + bias calibration at T
-	methodDistill   = "distill"   // student classifier + DAgger + neuron-wise max
-)
-
 // ConvertOptions holds the flags of `spikebridge convert`.
 type ConvertOptions struct {
 	IO         *IOStreams
@@ -92,7 +84,7 @@ Methods:
 	f := cmd.Flags()
 	f.StringVar(&opts.Model, "model", "model.safetensors", "Q-network to convert (.safetensors or PyTorch .pt)")
 	f.StringVar(&opts.Calib, "calib", "states.npz", "recorded states (.npz, array states)")
-	f.StringVar(&opts.Method, "method", methodDistill, "conversion method: distill, baseline, neuron or calibrate")
+	f.StringVar(&opts.Method, "method", string(convert.MethodDistill), "conversion method: distill, baseline, neuron or calibrate")
 	f.IntVar(&opts.Timesteps, "timesteps", 16, "default T of the SNN (and the T of calibration and DAgger)")
 	f.Float64Var(&opts.Percentile, "percentile", 0, "percentile of the activations mapped to the threshold (default: 99.9 baseline, 100 otherwise)")
 	f.StringVar(&opts.Env, "env", "cartpole-v1", "environment of the DAgger episodes")
@@ -124,18 +116,10 @@ type convertResult struct {
 	AgreementSource    float64 `json:"agreement_source"`
 	AgreementSourceT64 float64 `json:"agreement_source_t64"`
 	// AgreementModel: the same against --model (the teacher).
-	AgreementModel  float64       `json:"agreement_model"`
-	StudentAccuracy *float64      `json:"student_accuracy,omitempty"`
-	States          int           `json:"states"`
-	Rounds          []daggerRound `json:"dagger_rounds,omitempty"`
-}
-
-type daggerRound struct {
-	Round          int     `json:"round"`
-	SNNReturnsMean float64 `json:"snn_returns_mean"`
-	NewStates      int     `json:"new_states"`
-	LabelAgreement float64 `json:"label_agreement"` // SNN action == teacher label on the new states
-	Accuracy       float64 `json:"student_accuracy"`
+	AgreementModel  float64                `json:"agreement_model"`
+	StudentAccuracy *float64               `json:"student_accuracy,omitempty"`
+	States          int                    `json:"states"`
+	Rounds          []convert.DistillRound `json:"dagger_rounds,omitempty"`
 }
 
 func runConvert(opts *ConvertOptions) error {
@@ -160,10 +144,10 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	if opts.DaggerRounds < 0 || opts.DaggerEpisodes < 1 || opts.DaggerEpochs < 1 {
 		return convertResult{}, usageErrorf("--dagger-rounds must be >= 0, --dagger-episodes and --dagger-epochs >= 1")
 	}
-	switch opts.Method {
-	case methodBaseline, methodNeuron, methodCalibrate, methodDistill:
-	default:
-		return convertResult{}, usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, methodDistill, methodBaseline, methodNeuron, methodCalibrate)
+	method := convert.Method(opts.Method)
+	cOpts, err := convert.MethodOptions(method, opts.Timesteps, opts.Classifier.ClipFloor)
+	if err != nil {
+		return convertResult{}, usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, convert.MethodDistill, convert.MethodBaseline, convert.MethodNeuron, convert.MethodCalibrate)
 	}
 	teacher, err := convert.LoadANN(opts.Model)
 	if err != nil {
@@ -173,33 +157,22 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	if err != nil {
 		return convertResult{}, err
 	}
-	cOpts := convert.Options{Normalization: convert.NeuronWise, Percentile: 100, Timesteps: opts.Timesteps,
-		InitialMembrane: 0.5, Reset: snn.ResetSubtract, Propagation: snn.SameStep}
-	switch opts.Method {
-	case methodBaseline:
-		cOpts = convert.BaselineOptions(opts.Timesteps)
-	case methodNeuron, methodDistill:
-	case methodCalibrate:
-		cOpts.CalibrationRounds = 2
-	}
 	if opts.percentileSet {
 		cOpts.Percentile = opts.Percentile
-	}
-	if opts.Method == methodDistill && opts.Classifier.ClipFloor > 0 {
-		// The student was trained with activations clipped at 1: threshold 1
-		// in its own units reproduces the clip.
-		cOpts.Normalization = convert.Unit
 	}
 	res := convertResult{Out: opts.Out, Method: opts.Method, Timesteps: opts.Timesteps}
 	source := teacher
 	var s *snn.Network
 	var final convert.States
-	if opts.Method == methodDistill {
+	if method == convert.MethodDistill {
 		// Progress goes to stderr even with --json: stdout holds the document.
-		source, s, final, err = distill(opts, teacher, calib, cOpts, &res, opts.IO.ErrOut)
+		d, err := distill(opts, teacher, calib, cOpts, opts.IO.ErrOut)
 		if err != nil {
 			return convertResult{}, err
 		}
+		source, s, final, res.Rounds = d.Student, d.SNN, d.States, d.Rounds
+		acc := d.Accuracy
+		res.StudentAccuracy = &acc
 	} else {
 		final = calib
 		if s, _, err = convert.Convert(teacher, calib, cOpts); err != nil {
@@ -208,8 +181,8 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	}
 	res.States = final.Rows()
 	res.Sizes = s.String()
-	sourceLabels := labelStates(source, final)
-	if opts.Method == methodDistill && opts.Classifier.ClipFloor > 0 {
+	sourceLabels := convert.LabelStates(source, final)
+	if method == convert.MethodDistill && opts.Classifier.ClipFloor > 0 {
 		// The student is its clipped network (no rounding), the T -> infinity
 		// limit of its SNN.
 		q := make([]float32, source.OutputSize())
@@ -228,11 +201,18 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	if res.AgreementModel, err = convert.Agreement(teacher, s, final, opts.Timesteps); err != nil {
 		return convertResult{}, err
 	}
+	return res, saveConversion(opts, cOpts, source, s)
+}
+
+// saveConversion writes the SNN file (and, for distill, the student) with
+// the settings that made them.
+func saveConversion(opts *ConvertOptions, cOpts convert.Options, source *model.Network, s *snn.Network) error {
+	distilled := convert.Method(opts.Method) == convert.MethodDistill
 	settings := map[string]string{"method": opts.Method, "timesteps": fmt.Sprint(opts.Timesteps),
 		"normalization": string(cOpts.Normalization), "percentile": fmt.Sprint(cOpts.Percentile),
 		"calibration_rounds": fmt.Sprint(cOpts.CalibrationRounds), "calib": opts.Calib,
 		"initial_membrane": fmt.Sprint(cOpts.InitialMembrane), "reset": string(cOpts.Reset)}
-	if opts.Method == methodDistill {
+	if distilled {
 		for k, v := range classifierSettings(opts.Classifier, opts.Model) {
 			settings["distill_"+k] = v
 		}
@@ -248,102 +228,69 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 			meta := formats.ModelMeta{Input: formats.IOSpec{Meaning: "observation"}, Output: formats.IOSpec{Meaning: "action logits"},
 				Provenance: formats.Provenance{Source: opts.Model, Tool: "spikebridge convert --method distill", Settings: studentSettings}}
 			if err := formats.SaveModel(opts.StudentOut, source, meta); err != nil {
-				return convertResult{}, err
+				return err
 			}
 		}
 	}
 	meta := formats.SNNMeta{Input: formats.IOSpec{Meaning: "observation"}, Output: formats.IOSpec{Meaning: "q-values"},
 		Provenance: formats.Provenance{Source: opts.Model, Tool: "spikebridge convert", Settings: settings}}
-	if opts.Method == methodDistill {
+	if distilled {
 		meta.Output.Meaning = "action logits"
 	}
-	if err := formats.SaveSNN(opts.Out, s, meta); err != nil {
-		return convertResult{}, err
-	}
-	return res, nil
+	return formats.SaveSNN(opts.Out, s, meta)
 }
 
-// distill trains a student on the teacher's labels, improves it with DAgger
-// rounds on the states its SNN visits, and converts it.
+// distill maps the distill flags onto convert.Distill, with train's
+// classifier as the student trainer and progress on w.
 func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States, cOpts convert.Options,
-	res *convertResult, progress io.Writer) (*model.Network, *snn.Network, convert.States, error) {
+	w io.Writer) (*convert.Distillation, error) {
 	e, err := env.Make(opts.Env)
 	if err != nil {
-		return nil, nil, convert.States{}, usageErrorf("--env: %v", err)
+		return nil, usageErrorf("--env: %v", err)
 	}
-	data := convert.States{Data: append([]float32(nil), calib.Data...), Width: calib.Width}
-	labels := labelStates(teacher, data)
 	cfg := opts.Classifier
+	dOpts := convert.DistillOptions{Convert: cOpts, Timesteps: opts.Timesteps, Rounds: opts.DaggerRounds,
+		Episodes: opts.DaggerEpisodes, FirstEpochs: cfg.Epochs, RoundEpochs: opts.DaggerEpochs, Seed: cfg.Seed, Init: cfg.Init,
+		Train: classifierTrainer(cfg)}
 	switch opts.StudentInit {
 	case "random":
 	case "teacher":
-		if sameMLPSizes(teacher, cfg.Hidden) {
-			cfg.Init = teacher
+		if init := convert.TeacherInit(teacher, cfg.Hidden); init != nil {
+			dOpts.Init = init
 		}
 	default:
-		return nil, nil, data, usageErrorf("--student-init %q: want teacher or random", opts.StudentInit)
+		return nil, usageErrorf("--student-init %q: want teacher or random", opts.StudentInit)
 	}
-	student, cres, err := train.TrainClassifier(data.Data, data.Width, labels, teacher.OutputSize(), cfg)
-	if err != nil {
-		return nil, nil, data, err
-	}
-	fmt.Fprintf(progress, "distill: student %s, %d states, accuracy %.4f\n", student, data.Rows(), cres.Accuracy)
-	prog := newStepProgress(progress, "distill", opts.DaggerRounds)
+	prog := newStepProgress(w, "distill", opts.DaggerRounds)
 	defer prog.finish()
-	for round := 1; round <= opts.DaggerRounds; round++ {
-		prog.at(round-1, fmt.Sprintf("DAgger round %d of %d", round, opts.DaggerRounds))
-		s, _, err := convert.Convert(student, data, cOpts)
-		if err != nil {
-			return nil, nil, data, err
+	dOpts.Progress = func(st convert.DistillStatus) {
+		switch {
+		case st.Round == 0:
+			fmt.Fprintf(w, "distill: student %s, %d states, accuracy %.4f\n", st.Student, st.States, st.Accuracy)
+		case !st.Done:
+			prog.at(st.Round-1, fmt.Sprintf("DAgger round %d of %d", st.Round, st.Rounds))
+		default:
+			r := st.Result
+			prog.note(fmt.Sprintf("DAgger round %d: SNN return %.1f, %d new states (SNN = teacher on %.3f), student accuracy %.4f on %d",
+				r.Round, r.SNNReturnsMean, r.NewStates, r.LabelAgreement, r.Accuracy, st.States))
 		}
-		actor, err := convert.NewSNNPolicy(s, opts.Timesteps)
-		if err != nil {
-			return nil, nil, data, err
-		}
-		rec, err := convert.Record(e, teacher, convert.RecordOptions{Episodes: opts.DaggerEpisodes,
-			Seed: cfg.Seed*1000 + uint64(round), Actor: actor})
-		if err != nil {
-			return nil, nil, data, err
-		}
-		agree := 0
-		for i, a := range rec.Actions {
-			if rec.Taken[i] == a {
-				agree++
-			}
-		}
-		data.Data = append(data.Data, rec.States...)
-		labels = append(labels, rec.Actions...)
-		rcfg := cfg
-		rcfg.Init, rcfg.Epochs, rcfg.Seed = student, opts.DaggerEpochs, cfg.Seed+uint64(round)
-		if student, cres, err = train.TrainClassifier(data.Data, data.Width, labels, teacher.OutputSize(), rcfg); err != nil {
-			return nil, nil, data, err
-		}
-		mean, _ := convert.MeanStd(rec.Returns)
-		r := daggerRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(),
-			LabelAgreement: float64(agree) / float64(max(rec.Rows(), 1)), Accuracy: cres.Accuracy}
-		res.Rounds = append(res.Rounds, r)
-		prog.note(fmt.Sprintf("DAgger round %d: SNN return %.1f, %d new states (SNN = teacher on %.3f), student accuracy %.4f on %d",
-			round, mean, r.NewStates, r.LabelAgreement, cres.Accuracy, data.Rows()))
 	}
-	acc := cres.Accuracy
-	res.StudentAccuracy = &acc
-	s, _, err := convert.Convert(student, data, cOpts)
-	if err != nil {
-		return nil, nil, data, err
-	}
-	return student, s, data, nil
+	return convert.Distill(e, teacher, calib, dOpts)
 }
 
-// sameMLPSizes reports whether net is an MLP with the given hidden widths.
-func sameMLPSizes(net *model.Network, hidden []int) bool {
-	sizes := net.Sizes()
-	if len(sizes) != len(hidden)+2 {
-		return false
+// classifierTrainer is train.TrainClassifier with cfg's settings as
+// convert's student trainer.
+func classifierTrainer(cfg train.ClassifierConfig) convert.StudentTrainer {
+	return func(states convert.States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+		c := cfg
+		c.Init, c.Epochs, c.Seed = init, epochs, seed
+		net, res, err := train.TrainClassifier(states.Data, states.Width, labels, classes, c)
+		return net, res.Accuracy, err
 	}
-	for i, h := range hidden {
-		if sizes[i+1] != h {
-			return false
-		}
-	}
-	return true
 }
+
+// The methods' names as the pipeline's results and file names spell them.
+var (
+	methodBaseline = string(convert.MethodBaseline)
+	methodDistill  = string(convert.MethodDistill)
+)
