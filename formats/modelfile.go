@@ -72,6 +72,8 @@ type LayerMeta struct {
 	Out     int    `json:"out"`
 	Weights string `json:"weights,omitempty"`
 	Bias    string `json:"bias,omitempty"`
+	// Alpha is the parameter of "leaky_relu" (negative slope) and "elu".
+	Alpha float64 `json:"alpha,omitempty"`
 	// Neuron holds the spiking parameters of a layer in an "snn" model.
 	Neuron *NeuronMeta `json:"neuron,omitempty"`
 }
@@ -178,6 +180,9 @@ func EncodeModel(net *model.Network, meta ModelMeta) ([]byte, error) {
 	meta.Layers = nil
 	for _, l := range net.Layers() {
 		lm := LayerMeta{Name: l.Name, Kind: string(l.Kind), In: l.In, Out: l.Out}
+		if l.Kind == model.LeakyReLU || l.Kind == model.ELU {
+			lm.Alpha = float64(l.Alpha)
+		}
 		if l.Kind == model.Dense {
 			lm.Weights = l.Name + ".weight"
 			if err := addTensor(l.Name, lm.Weights, newFloat32View(l.Weights, uint64(l.Out), uint64(l.In))); err != nil {
@@ -378,12 +383,20 @@ func modelFromSafetensors(st *stFile) (*model.Network, ModelMeta, error) {
 					return nil, meta, err
 				}
 			}
-		case model.ReLU, model.Identity:
+		case model.ReLU, model.Identity, model.Tanh, model.Sigmoid, model.LeakyReLU, model.ELU:
 			if lm.Weights != "" || lm.Bias != "" {
 				return nil, meta, fmt.Errorf("%s: %s layer names tensors, but activations have no parameters", where, lm.Kind)
 			}
+			if lm.Alpha != 0 && l.Kind != model.LeakyReLU && l.Kind != model.ELU {
+				return nil, meta, fmt.Errorf("%s: %s layer with alpha %v; only leaky_relu and elu have one", where, lm.Kind, lm.Alpha)
+			}
+			alpha, err := finiteSetting(where+": alpha", lm.Alpha)
+			if err != nil {
+				return nil, meta, err
+			}
+			l.Alpha = alpha
 		default:
-			return nil, meta, fmt.Errorf("%s: unknown layer kind %q (want dense, relu or identity)", where, lm.Kind)
+			return nil, meta, fmt.Errorf("%s: unknown layer kind %q (want dense, relu, identity, tanh, sigmoid, leaky_relu or elu)", where, lm.Kind)
 		}
 		layers = append(layers, l)
 	}

@@ -65,6 +65,8 @@ func (n *Network) ForwardBatch(dst, x []float32, batch int, ws *Workspace) {
 			}
 		case Identity:
 			copy(out, cur[:batch*l.In])
+		case Tanh, Sigmoid, LeakyReLU, ELU:
+			activate(out, cur[:batch*l.In], l.Kind, l.Alpha)
 		}
 		cur = out
 	}
