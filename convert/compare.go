@@ -76,6 +76,13 @@ type TResult struct {
 	SNNReturnsMean float64   `json:"snn_returns_mean"`
 	SNNReturnsStd  float64   `json:"snn_returns_std"`
 	SNNReturns     []float64 `json:"snn_returns"`
+	// ReturnRatio is the SNN's mean return over the ANN's on the same
+	// episodes (1 = the same; above 1 is a behaviour change too); 1 when
+	// both are 0; absent when only the ANN's is 0 (no finite ratio).
+	ReturnRatio *float64 `json:"return_ratio,omitempty"`
+	// LengthDiffers is the share of episodes whose length differs from the
+	// ANN's episode on the same initial state.
+	LengthDiffers float64 `json:"length_differs"`
 	// QAbsError is mean |Q_snn − Q_ann| over all actions of the SNN's own
 	// states; QErrorMarginRatio divides it by the ANN's mean margin there.
 	QAbsError         float64 `json:"q_abs_error"`
@@ -314,6 +321,8 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		res.AgreementDecisive = ratioOrOne(p.decisiveAgree, p.decisiveSteps)
 		res.SNNReturns = snnRes.Returns
 		res.SNNReturnsMean, res.SNNReturnsStd = MeanStd(snnRes.Returns)
+		res.ReturnRatio = returnRatio(res.SNNReturnsMean, out.ANN.ReturnsMean)
+		res.LengthDiffers = lengthDiffers(snnRes.Lengths, annRes.Lengths)
 		if p.steps > 0 {
 			res.QAbsError = p.qErr / float64(p.steps*nOut)
 			if p.marginSum > 0 {
@@ -330,6 +339,33 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		out.Results = append(out.Results, res)
 	}
 	return out, nil
+}
+
+// returnRatio is snn/ann, 1 when both are 0 and nil when only the ANN's is
+// (JSON has no infinity).
+func returnRatio(snnMean, annMean float64) *float64 {
+	r := 1.0
+	switch {
+	case annMean != 0:
+		r = snnMean / annMean
+	case snnMean != 0:
+		return nil
+	}
+	return &r
+}
+
+// lengthDiffers is the share of episodes i with a[i] != b[i].
+func lengthDiffers(a, b []int) float64 {
+	if len(a) == 0 {
+		return 0
+	}
+	n := 0
+	for i := range a {
+		if i >= len(b) || a[i] != b[i] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a))
 }
 
 func ratioOrOne(num, den int) float64 {

@@ -54,6 +54,22 @@ func TestCompareOnSeed1Policy(t *testing.T) {
 		if !reflect.DeepEqual(res.Returns, r.SNNReturns) {
 			t.Errorf("T=%d: SNN returns %v, replay %v", r.Timesteps, r.SNNReturns, res.Returns)
 		}
+		// Return ratio and length differences, recounted from the replay
+		// and the torch policy's own returns (an episode's length is its
+		// CartPole return).
+		annMean, _ := MeanStd(arrays["returns"].Data[:episodes])
+		if r.ReturnRatio == nil || math.Abs(*r.ReturnRatio-res.Returns[0]/annMean*0.5-res.Returns[1]/annMean*0.5) > 1e-12 {
+			t.Errorf("T=%d: return_ratio %v, replay returns %v over the ANN's mean %v", r.Timesteps, r.ReturnRatio, res.Returns, annMean)
+		}
+		differ := 0
+		for i, n := range res.Lengths {
+			if float64(n) != arrays["returns"].Data[i] {
+				differ++
+			}
+		}
+		if want := float64(differ) / episodes; r.LengthDiffers != want {
+			t.Errorf("T=%d: length_differs %v, replay %v", r.Timesteps, r.LengthDiffers, want)
+		}
 		qp := model.NewQPolicy(net)
 		agree := 0
 		for i, x := range res.States {
@@ -86,6 +102,23 @@ func TestCompareOnSeed1Policy(t *testing.T) {
 		t.Error("two identical comparisons differ")
 	}
 }
+
+func TestReturnRatioAndLengthDiffers(t *testing.T) {
+	for _, c := range []struct {
+		snn, ann float64
+		want     *float64
+	}{{150, 100, ptr(1.5)}, {0, 0, ptr(1)}, {5, 0, nil}, {-50, -100, ptr(0.5)}} {
+		got := returnRatio(c.snn, c.ann)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("returnRatio(%v, %v) = %v, want %v", c.snn, c.ann, got, c.want)
+		}
+	}
+	if got := lengthDiffers([]int{500, 20, 31, 7}, []int{500, 21, 31, 8}); got != 0.5 {
+		t.Errorf("lengthDiffers = %v, want 0.5 (two of four episodes differ)", got)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
 
 func TestRecordMatchesGreedyRun(t *testing.T) {
 	net, _ := seed1Policy(t)

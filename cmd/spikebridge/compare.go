@@ -195,7 +195,8 @@ func writeFile(path string, write func(io.Writer) error) error {
 
 var compareCSVHeader = []string{"timesteps", "agreement_own", "agreement_fixed", "agreement_decisive", "agreement_fixed_decisive",
 	"agreement_source", "own_states", "decisive_states", "snn_returns_mean", "snn_returns_std", "ann_returns_mean", "ann_returns_std",
-	"q_abs_error", "q_error_margin_ratio", "spikes_per_decision", "synops_per_decision", "input_macs_per_decision", "ann_macs_per_decision"}
+	"q_abs_error", "q_error_margin_ratio", "spikes_per_decision", "synops_per_decision", "input_macs_per_decision", "ann_macs_per_decision",
+	"return_ratio", "length_differs"}
 
 func writeCompareCSV(w io.Writer, c *convert.Comparison) error {
 	cw := csv.NewWriter(w)
@@ -208,11 +209,15 @@ func writeCompareCSV(w io.Writer, c *convert.Comparison) error {
 		if r.AgreementSource != nil {
 			source = g(*r.AgreementSource)
 		}
+		ratio := ""
+		if r.ReturnRatio != nil {
+			ratio = g(*r.ReturnRatio)
+		}
 		row := []string{strconv.Itoa(r.Timesteps), g(r.AgreementOwn), g(r.AgreementFixed), g(r.AgreementDecisive),
 			g(r.AgreementFixedDecisive), source, strconv.Itoa(r.OwnStates), strconv.Itoa(r.DecisiveStates),
 			g(r.SNNReturnsMean), g(r.SNNReturnsStd), g(c.ANN.ReturnsMean), g(c.ANN.ReturnsStd),
 			g(r.QAbsError), g(r.QErrorMarginRatio), g(r.SpikesPerDecision), g(r.SynOpsPerDecision),
-			g(r.InputMACsPerDecision), strconv.Itoa(r.ANNMACsPerDecision)}
+			g(r.InputMACsPerDecision), strconv.Itoa(r.ANNMACsPerDecision), ratio, g(r.LengthDiffers)}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -310,15 +315,20 @@ func writeRaster(opts *CompareOptions, c *convert.Comparison) error {
 func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) error {
 	fmt.Fprintf(w, "ANN %s: return %.2f ± %.2f over %d episodes, %d MACs per decision; %d fixed states, mean margin %.4f\n",
 		opts.ANN, c.ANN.ReturnsMean, c.ANN.ReturnsStd, c.Episodes, c.ANN.MACs, c.FixedStates, c.ANN.MarginMean)
-	fmt.Fprintf(w, "%6s %8s %8s %8s %8s %16s %9s %9s %10s %10s\n", "T", "own%", "dec%", "fixed%", "source%", "SNN return", "Q err", "err/marg", "spikes", "SynOps")
+	fmt.Fprintf(w, "%6s %8s %8s %8s %8s %16s %7s %6s %9s %9s %10s %10s\n", "T", "own%", "dec%", "fixed%", "source%", "SNN return",
+		"x ANN", "len≠%", "Q err", "err/marg", "spikes", "SynOps")
 	for _, r := range c.Results {
 		source := "-"
 		if r.AgreementSource != nil {
 			source = fmt.Sprintf("%.2f", 100**r.AgreementSource)
 		}
-		fmt.Fprintf(w, "%6d %8.2f %8.2f %8.2f %8s %7.1f ± %6.1f %9.4f %9.3f %10.1f %10.1f\n", r.Timesteps, 100*r.AgreementOwn,
-			100*r.AgreementDecisive, 100*r.AgreementFixed, source, r.SNNReturnsMean, r.SNNReturnsStd, r.QAbsError,
-			r.QErrorMarginRatio, r.SpikesPerDecision, r.SynOpsPerDecision)
+		ratio := "-"
+		if r.ReturnRatio != nil {
+			ratio = fmt.Sprintf("%.3f", *r.ReturnRatio)
+		}
+		fmt.Fprintf(w, "%6d %8.2f %8.2f %8.2f %8s %7.1f ± %6.1f %7s %6.1f %9.4f %9.3f %10.1f %10.1f\n", r.Timesteps, 100*r.AgreementOwn,
+			100*r.AgreementDecisive, 100*r.AgreementFixed, source, r.SNNReturnsMean, r.SNNReturnsStd, ratio, 100*r.LengthDiffers,
+			r.QAbsError, r.QErrorMarginRatio, r.SpikesPerDecision, r.SynOpsPerDecision)
 	}
 	_, err := fmt.Fprintf(w, "wrote %s, %s and plots into %s\n", compareJSONFile, compareCSVFile, opts.Out)
 	return err
