@@ -106,20 +106,22 @@ func SaveRecording(path string, r *Recording) error {
 	})
 }
 
-// LoadStates reads the calibration states of an .npz (array "states",
-// shape (rows, width)) and checks them against a network of inputs inputs.
-// It also returns the file's "actions" labels when present.
-func LoadStates(path string, inputs int) (States, []int, error) {
+// LoadStates reads the calibration states of an .npz (array "states", or
+// the array named by "FILE.npz:array"; shape (rows, width)) and checks them
+// against a network of inputs inputs. It also returns the file's "actions"
+// labels when present.
+func LoadStates(spec string, inputs int) (States, []int, error) {
+	path, name := formats.SplitArraySpec(spec, "states")
 	arrays, err := formats.ReadNPZ(path)
 	if err != nil {
 		return States{}, nil, err
 	}
-	a, ok := arrays["states"]
+	a, ok := arrays[name]
 	if !ok {
-		return States{}, nil, fmt.Errorf("%s: no array \"states\" (want (rows, %d) calibration states)", path, inputs)
+		return States{}, nil, fmt.Errorf("%s: no array %q (want (rows, %d) calibration states)", path, name, inputs)
 	}
 	if len(a.Shape) != 2 {
-		return States{}, nil, fmt.Errorf("%s: array \"states\" has shape %v, want (rows, %d)", path, a.Shape, inputs)
+		return States{}, nil, fmt.Errorf("%s: array %q has shape %v, want (rows, %d)", path, name, a.Shape, inputs)
 	}
 	st := States{Data: a.Float32s(), Width: a.Shape[1]}
 	if a.Shape[0] == 0 {

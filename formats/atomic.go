@@ -23,11 +23,16 @@ import (
 // it points at is replaced, the link stays). An existing file keeps its
 // permission bits; a new one gets 0644.
 //
+// The path "-" is standard output where the caller set one (SetStdout).
+//
 // Temporary files are named ".<base>.tmp-<pid>-<random>". While they exist
 // they are registered, so a signal handler can remove them
 // (RemoveTempFiles); one left behind by a killed process (kill -9) is removed
 // by the next write to the same path once its process is gone.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	if path == StdoutPath {
+		return writeStdout(write)
+	}
 	target, err := resolveOutput(path)
 	if err != nil {
 		return err

@@ -280,6 +280,9 @@ func readSafetensors(r io.ReaderAt, size int64) (*stFile, error) {
 	if _, err := r.ReadAt(lenBuf[:], 0); err != nil {
 		return nil, fmt.Errorf("read header length: %w", err)
 	}
+	if what := foreignFormat(lenBuf[:]); what != "" {
+		return nil, fmt.Errorf("not a safetensors file: it is %s", what)
+	}
 	headerLen := binary.LittleEndian.Uint64(lenBuf[:])
 	if headerLen > uint64(size-8) {
 		return nil, fmt.Errorf("not a safetensors file: header length %d is longer than the %d bytes that follow it", headerLen, size-8)
@@ -473,4 +476,22 @@ func indexString(i int, shape []int) string {
 		s += fmt.Sprint(v)
 	}
 	return s + "]"
+}
+
+// foreignFormat names the format of a file that starts with head when it
+// is one spikebridge knows but not safetensors ("" otherwise), so a wrong
+// file gets a message that says what it is instead of a nonsense header
+// length.
+func foreignFormat(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return "a zip archive (a PyTorch .pt file or an .npz data set)"
+	case len(head) >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:
+		return "a pickle (a PyTorch .pt file in the legacy format)"
+	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
+		return "a numpy .npy array"
+	case bytes.HasPrefix(head, []byte("\x89HDF")):
+		return "an HDF5 file"
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -142,6 +143,33 @@ func CheckOutputs(outputs, inputs []NamedPath) error {
 func CheckStdout(label string, w io.Writer) error {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return &OutputError{Output: NamedPath{Label: label, Path: StdoutPath}, Kind: ErrOutputIsTerminal}
+	}
+	return nil
+}
+
+var stdoutSink struct {
+	sync.Mutex
+	w io.Writer
+}
+
+// SetStdout sets where writes to the path "-" go (nil: nowhere, such a
+// write is an error). The CLI sets it for the verbs whose output is one
+// stream.
+func SetStdout(w io.Writer) {
+	stdoutSink.Lock()
+	stdoutSink.w = w
+	stdoutSink.Unlock()
+}
+
+func writeStdout(write func(io.Writer) error) error {
+	stdoutSink.Lock()
+	w := stdoutSink.w
+	stdoutSink.Unlock()
+	if w == nil {
+		return fmt.Errorf("formats: %q (standard output) is not an output of this command", StdoutPath)
+	}
+	if err := write(w); err != nil {
+		return fmt.Errorf("formats: standard output: %w", err)
 	}
 	return nil
 }

@@ -139,6 +139,18 @@ func inspectFile(path string) (*inspectReport, error) {
 		if err := inspectSafetensors(path, report); err != nil {
 			return nil, err
 		}
+	case ext == ".npz" || ext == ".npy":
+		// Named as a numpy file but without its magic: say so, not that it
+		// is no PyTorch file.
+		what := "it is empty"
+		if len(head) > 0 {
+			what = fmt.Sprintf("it starts with % x", head[:min(len(head), 8)])
+		}
+		want := "a zip archive (PK)"
+		if ext == ".npy" {
+			want = `the .npy magic "\x93NUMPY"`
+		}
+		return nil, fmt.Errorf("inspect: %s: not a valid %s file: %s, want %s", path, ext, what, want)
 	default:
 		tf, err := formats.LoadTorch(path)
 		if err != nil {
@@ -176,6 +188,21 @@ func inspectSafetensors(path string, report *inspectReport) error {
 		return nil
 	}
 	report.Format = "spikebridge-model"
+	if kind, err := formats.ModelKind(path); err == nil && kind == "snn" {
+		s, meta, err := formats.LoadSNN(path)
+		if err != nil {
+			report.ModelError = err.Error()
+			report.Metadata = sf.Metadata
+			return nil
+		}
+		layers := make([]formats.LayerMeta, len(meta.Layers))
+		for i, l := range meta.Layers {
+			layers[i] = l.LayerMeta
+		}
+		report.Model = &inspectModel{Kind: meta.Kind, Version: meta.Version, Architecture: s.String(),
+			Input: meta.Input, Output: meta.Output, Layers: layers, Provenance: meta.Provenance}
+		return nil
+	}
 	net, meta, err := formats.LoadModel(path)
 	if err != nil {
 		report.ModelError = err.Error()

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/formats"
 )
 
 // IOStreams carries the streams a command reads and writes, so verbs are
@@ -28,6 +30,12 @@ func usageErrorf(format string, args ...any) error {
 
 // NewCmdRoot builds the whole command tree.
 func NewCmdRoot(ios *IOStreams) *cobra.Command {
+	return newCmdRoot(ios, &guardState{})
+}
+
+// newCmdRoot builds the tree with guard receiving what guardCommand holds
+// for the running verb (a run-directory lock), for execute to release.
+func newCmdRoot(ios *IOStreams, guard *guardState) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "spikebridge",
 		Short:         "Train, import and convert neural networks into spiking networks, and compare the agents",
@@ -38,6 +46,11 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().String("max-memory", "",
+		"most memory a verb may plan to use, e.g. 8GiB (default: half of the RAM or cgroup limit); also the read budget of compressed .npz/.pt members")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		return guardCommand(ios, cmd, args, guard)
+	}
 
 	root.AddCommand(NewCmdVersion(ios, nil))
 	root.AddCommand(NewCmdEnv(ios))
@@ -58,9 +71,12 @@ func NewCmdRoot(ios *IOStreams) *cobra.Command {
 // execute runs the CLI and maps errors to exit codes: 0 ok, 1 failure, 2 usage.
 func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	ios := &IOStreams{In: in, Out: out, ErrOut: errOut}
-	root := NewCmdRoot(ios)
+	guard := &guardState{}
+	root := newCmdRoot(ios, guard)
 	root.SetArgs(args)
 	err := root.Execute()
+	guard.release()
+	formats.SetStdout(nil)
 	if err == nil {
 		return 0
 	}

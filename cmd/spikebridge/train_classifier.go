@@ -104,10 +104,8 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 		classes = teacher.OutputSize()
 	} else if labels == nil {
 		return usageErrorf("%s has no \"actions\" labels: give --teacher", opts.Data)
-	} else {
-		for _, l := range labels {
-			classes = max(classes, l+1)
-		}
+	} else if classes, err = labelClasses(opts.Data, labels, arrays["q"]); err != nil {
+		return err
 	}
 	net, res, err := train.TrainClassifier(states.Data, states.Width, labels, classes, opts.Config)
 	if err != nil {
@@ -129,4 +127,47 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 func classifierSettings(c train.ClassifierConfig, teacher string) map[string]string {
 	return map[string]string{"hidden": fmt.Sprint(c.Hidden), "epochs": fmt.Sprint(c.Epochs), "batch": fmt.Sprint(c.Batch),
 		"lr": fmt.Sprint(c.LR), "seed": fmt.Sprint(c.Seed), "clip_floor": fmt.Sprint(c.ClipFloor), "teacher": teacher}
+}
+
+// maxClasses bounds the outputs of a classifier trained on file labels.
+const maxClasses = 1 << 12
+
+// labelClasses returns the number of classes of a file's action labels:
+// the columns of its Q-values when it has them (spikebridge record writes
+// both), else the largest label + 1. A label outside the Q-values' actions,
+// or one that leaves classes without a single sample below it (a stray
+// label: one 7 among 0s and 1s would build an 8-output student), is an
+// error naming the row.
+func labelClasses(path string, labels []int, q *formats.Array) (int, error) {
+	top, topRow := 0, 0
+	for i, l := range labels {
+		if l > top {
+			top, topRow = l, i
+		}
+	}
+	if q != nil && len(q.Shape) == 2 && q.Shape[0] == len(labels) {
+		if top >= q.Shape[1] {
+			return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d, but array \"q\" has %d actions (labels 0 to %d)",
+				path, top, topRow, q.Shape[1], q.Shape[1]-1)
+		}
+		return max(q.Shape[1], 2), nil
+	}
+	if top >= maxClasses {
+		return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d, more than the %d classes a classifier may have", path, top, topRow, maxClasses)
+	}
+	count := make([]int, top+1)
+	for _, l := range labels {
+		count[l]++
+	}
+	var empty []int
+	for c, n := range count {
+		if n == 0 {
+			empty = append(empty, c)
+		}
+	}
+	if len(empty) > 0 {
+		return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d would make %d classes, but class(es) %v have no sample (a stray label?); fix the labels or relabel with --teacher",
+			path, top, topRow, top+1, empty)
+	}
+	return max(top+1, 2), nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -171,6 +170,9 @@ func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 // on this command line; ResumeTrainer then refuses any mismatch with the
 // checkpoint itself.
 func resumeConfig(opts *TrainDQNOptions, flags train.Config) (train.Config, error) {
+	if _, err := os.Stat(filepath.Join(opts.Out, dqnCheckpointFile)); err != nil {
+		return flags, usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", opts.Out)
+	}
 	path := filepath.Join(opts.Out, dqnConfigFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -326,12 +328,14 @@ func (p *dqnProgress) finish() {
 }
 
 // refuseExistingRun refuses a directory that already holds a training run
-// (its checkpoint, model or config), unless force.
+// (its checkpoint or model), unless force. A config.json alone is a run
+// stopped before its first checkpoint: nothing to resume, so it may be
+// started again without --force (its config is rewritten).
 func refuseExistingRun(dir string, force bool, modelFile string) error {
 	if force {
 		return nil
 	}
-	for _, name := range []string{dqnCheckpointFile, modelFile, dqnConfigFile} {
+	for _, name := range []string{dqnCheckpointFile, modelFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", dir, name)
 		}
@@ -360,7 +364,7 @@ func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr stepTrain
 	if threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext()
 	defer stop()
 	prog := newTrainProgress(w, label, total, tr.Step(), every)
 	start := time.Now()
