@@ -35,6 +35,18 @@ type ImportOptions struct {
 	// input is a constant 1, not an ANN.
 	Semantics       string
 	ObservationSize int
+	// Head chooses the head of a file with several: "actor" (or policy),
+	// "critic" (or value), or the module name of the head's layers.
+	Head string
+	// Activation is the hidden activation where the file does not store
+	// one (a state dict): "" means ReLU. ActivationWhy says where it came
+	// from (for the report).
+	Activation      model.Kind
+	ActivationAlpha float32
+	ActivationWhy   string
+	// Actions, when > 0, is the number of actions the network must output
+	// (a head of another width is refused unless chosen by Head).
+	Actions int
 }
 
 // Semantics of ImportOptions.
@@ -58,6 +70,10 @@ type TorchImport struct {
 	// Unmapped lists every tensor of the file that is not in Network, with
 	// the reason.
 	Unmapped []UnmappedTensor
+	// Structure is what was recognised: "chain", "weight list", "dueling",
+	// "actor-critic" or "chain (arch)"; Notes say what was chosen and why.
+	Structure string
+	Notes     []string
 }
 
 // ImportedLayer says where a Dense layer's parameters came from.
@@ -125,26 +141,70 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 		}
 		return nil, errors.New("formats: the file holds no tensors")
 	}
-	var layers []linearCandidate
+	def := actSpec{kind: model.ReLU}
+	defWhy := "assumed: a state_dict does not store activations (ReLU, as in most DQN code)"
+	if opts.Activation != "" {
+		def = actSpec{kind: opts.Activation, alpha: opts.ActivationAlpha}
+		defWhy = opts.ActivationWhy
+	}
+	var plan *importPlan
 	var layout string
 	if isWeightList(tensors) {
+		var layers []linearCandidate
 		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
 		if err == nil && opts.Semantics == SemanticsAuto && opts.ObservationSize > 0 {
 			err = refuseDSQNLike(layers, layout, opts.ObservationSize)
 		}
+		if err != nil {
+			return nil, err
+		}
+		if sizes, _ := chainSizes(layers, layout); arch != nil && !slices.Equal(sizes, arch.sizes) {
+			return nil, fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
+		}
+		acts, notes, err := chainActs(layers, arch, nil, def, "assumed: a weight list does not store activations")
+		if err != nil {
+			return nil, err
+		}
+		steps, err := candidateSteps(layers, layout, acts)
+		if err != nil {
+			return nil, err
+		}
+		plan = &importPlan{structure: "weight list", steps: steps, notes: notes}
 	} else {
-		layers, layout, err = stateDictLayers(tensors, opts.Layout, arch, unmapped)
+		plan, layout, err = planStateDict(tf, tensors, opts, arch, unmapped, def, defWhy)
+		if err != nil {
+			return nil, err
+		}
 	}
+	net, report, err := assemble(plan.steps)
 	if err != nil {
 		return nil, err
 	}
-	return buildImport(all, layers, layout, arch, unmapped)
+	if opts.Actions > 0 && net.OutputSize() != opts.Actions && headRole(opts.Head) != roleValue && arch == nil {
+		return nil, fmt.Errorf("formats: the network found (%s, %s) has %d outputs, but the environment has %d actions; "+
+			"the file's layers: %s: %w", net, plan.structure, net.OutputSize(), opts.Actions, strings.Join(report2names(report), ", "), ErrAmbiguousNetwork)
+	}
+	imp := &TorchImport{Network: net, Layout: layout, Layers: report, Structure: plan.structure, Notes: plan.notes}
+	for _, t := range all {
+		if reason, ok := unmapped[t]; ok {
+			imp.Unmapped = append(imp.Unmapped, UnmappedTensor{Name: t.Name, Reason: reason})
+		}
+	}
+	return imp, nil
+}
+
+func report2names(layers []ImportedLayer) []string {
+	var out []string
+	for _, l := range layers {
+		out = append(out, fmt.Sprintf("%s (%d-%d)", l.Weight, l.In, l.Out))
+	}
+	return out
 }
 
 // archSpec is a parsed --arch.
 type archSpec struct {
-	sizes      []int
-	activation model.Kind
+	sizes []int
+	act   actSpec
 }
 
 func parseImportArch(s string) (*archSpec, error) {
@@ -152,13 +212,29 @@ func parseImportArch(s string) (*archSpec, error) {
 		return nil, nil
 	}
 	sizesPart, act, _ := strings.Cut(s, ":")
-	spec := &archSpec{activation: model.ReLU}
-	switch act {
+	spec := &archSpec{act: actSpec{kind: model.ReLU}}
+	name, param, hasParam := strings.Cut(act, "=")
+	switch strings.ToLower(name) {
 	case "", "relu":
 	case "identity", "linear":
-		spec.activation = model.Identity
+		spec.act.kind = model.Identity
+	case "tanh":
+		spec.act.kind = model.Tanh
+	case "sigmoid":
+		spec.act.kind = model.Sigmoid
+	case "leaky_relu", "leakyrelu":
+		spec.act = actSpec{kind: model.LeakyReLU, alpha: 0.01}
+	case "elu":
+		spec.act = actSpec{kind: model.ELU, alpha: 1}
 	default:
-		return nil, fmt.Errorf("formats: arch %q: unknown activation %q (want relu or identity)", s, act)
+		return nil, fmt.Errorf("formats: arch %q: unknown activation %q (want relu, tanh, sigmoid, leaky_relu[=slope], elu[=alpha] or identity)", s, act)
+	}
+	if hasParam {
+		v, err := strconv.ParseFloat(param, 32)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (spec.act.kind != model.LeakyReLU && spec.act.kind != model.ELU) {
+			return nil, fmt.Errorf("formats: arch %q: activation parameter %q: want leaky_relu=SLOPE or elu=ALPHA with a finite number", s, param)
+		}
+		spec.act.alpha = float32(v)
 	}
 	for _, f := range strings.Split(sizesPart, "-") {
 		n, err := strconv.Atoi(f)
@@ -302,79 +378,6 @@ func chainSizes(layers []linearCandidate, layout string) ([]int, bool) {
 	return sizes, true
 }
 
-// stateDictLayers finds the Linear chain of a named state dict.
-func stateDictLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped map[*Tensor]string) ([]linearCandidate, string, error) {
-	if layout == "" {
-		layout = LayoutOutIn
-	}
-	byName := make(map[string]*Tensor, len(tensors))
-	for _, t := range tensors {
-		byName[t.Name] = t
-	}
-	var cands []linearCandidate
-	usedBias := map[*Tensor]bool{}
-	for _, t := range tensors {
-		module, ok := strings.CutSuffix(t.Name, ".weight")
-		if !ok || len(t.Shape) != 2 || !isTorchFloat(t.DType) {
-			continue
-		}
-		c := linearCandidate{weight: t}
-		if b := byName[module+".bias"]; b != nil && len(b.Shape) == 1 && isTorchFloat(b.DType) {
-			c.bias = b
-			usedBias[b] = true
-		}
-		if len(t.Path) > 1 {
-			c.group = t.Path[0]
-		}
-		if dot := strings.LastIndexByte(module, '.'); dot >= 0 {
-			c.prefix, c.id = module[:dot+1], module[dot+1:]
-		} else {
-			c.id = module
-		}
-		c.index = trailingNumber(c.id)
-		cands = append(cands, c)
-	}
-	for _, t := range tensors {
-		if !slices.ContainsFunc(cands, func(c linearCandidate) bool { return c.weight == t }) && !usedBias[t] {
-			unmapped[t] = unmappedReason(t, byName)
-		}
-	}
-	if len(cands) == 0 {
-		return nil, "", fmt.Errorf("formats: no Linear layer found: no 2-d floating-point tensor named *.weight among %d tensors", len(tensors))
-	}
-	orderCandidates(cands)
-	if arch != nil {
-		for start := range cands {
-			if start+len(arch.sizes)-1 > len(cands) {
-				break
-			}
-			run := cands[start : start+len(arch.sizes)-1]
-			if sizes, ok := chainSizes(run, layout); ok && slices.Equal(sizes, arch.sizes) && sameCheckpointGroup(run) {
-				markUnchosen(cands, run, unmapped, "Linear layer outside the chain matching --arch")
-				return run, layout, nil
-			}
-		}
-		return nil, "", fmt.Errorf("formats: arch %s does not match the tensors: the Linear layers (%s) chain as %s",
-			importArchString(arch.sizes), layout, describeChains(splitChains(cands, layout), layout))
-	}
-	chains := splitChains(cands, layout)
-	chosen := chains[0]
-	var blocking []string
-	for _, t := range tensors {
-		if reason := unmapped[t]; strings.HasPrefix(reason, notYetConvertible) && (len(t.Path) < 2 || t.Path[0] == chosen[0].group) {
-			blocking = append(blocking, fmt.Sprintf("%s (%d-d)", t.Name, len(t.Shape)))
-		}
-	}
-	if len(blocking) > 0 {
-		return nil, "", fmt.Errorf("formats: not yet convertible: %s; only chains of Linear layers become networks "+
-			"(--arch %s imports the Linear layers %s alone)", strings.Join(blocking, ", "), importArchString(chainSizesOrPair(chosen, layout)),
-			describeChains(chains[:1], layout))
-	}
-	markUnchosen(cands, chosen, unmapped, fmt.Sprintf("Linear layer of another chain than the imported %s; choose it with --prefix or --arch",
-		describeChains(chains[:1], layout)))
-	return chosen, layout, nil
-}
-
 func sameCheckpointGroup(run []linearCandidate) bool {
 	for _, c := range run {
 		if c.group != run[0].group {
@@ -515,60 +518,6 @@ func cutLastDot(s, sep string) (before, after string, found bool) {
 		return s[:i], s[i+len(sep):], true
 	}
 	return "", s, false
-}
-
-// buildImport converts the chosen layers to float32 (out, in), checks that
-// every value is finite, and assembles the network and the report.
-func buildImport(tensors []*Tensor, layers []linearCandidate, layout string, arch *archSpec, unmapped map[*Tensor]string) (*TorchImport, error) {
-	sizes, ok := chainSizes(layers, layout)
-	if !ok {
-		return nil, fmt.Errorf("formats: the Linear layers %s do not chain", weightShapeList(layers))
-	}
-	if arch != nil && !slices.Equal(sizes, arch.sizes) {
-		return nil, fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
-	}
-	hidden := model.ReLU
-	if arch != nil {
-		hidden = arch.activation
-	}
-	imp := &TorchImport{Layout: layout}
-	var netLayers []model.Layer
-	for i, c := range layers {
-		in, out := c.inOut(layout)
-		name := "fc" + strconv.Itoa(i+1)
-		w, err := finiteTorchValues(c.weight)
-		if err != nil {
-			return nil, err
-		}
-		if layout == LayoutInOut {
-			w = transposeInOut(w, in, out)
-		}
-		var b []float32
-		biasName := ""
-		if c.bias != nil {
-			if b, err = finiteTorchValues(c.bias); err != nil {
-				return nil, err
-			}
-			biasName = c.bias.Name
-		}
-		netLayers = append(netLayers, model.NewDense(name, in, out, w, b))
-		if i < len(layers)-1 && hidden != model.Identity {
-			netLayers = append(netLayers, model.NewActivation("relu"+strconv.Itoa(i+1), hidden, out))
-		}
-		imp.Layers = append(imp.Layers, ImportedLayer{Layer: name, In: in, Out: out, Weight: c.weight.Name, Bias: biasName})
-	}
-	netLayers = append(netLayers, model.NewActivation("out", model.Identity, sizes[len(sizes)-1]))
-	net, err := model.New(netLayers)
-	if err != nil {
-		return nil, fmt.Errorf("formats: %w", err)
-	}
-	imp.Network = net
-	for _, t := range tensors {
-		if reason, ok := unmapped[t]; ok {
-			imp.Unmapped = append(imp.Unmapped, UnmappedTensor{Name: t.Name, Reason: reason})
-		}
-	}
-	return imp, nil
 }
 
 // finiteTorchValues converts a tensor's values, refusing NaN and Inf (and

@@ -28,6 +28,17 @@ type TorchFile struct {
 	// Scalars are the numbers, booleans and strings found beside the
 	// tensors (e.g. a checkpoint's "epoch", optimizer hyper-parameters).
 	Scalars []TorchScalar
+	// Modules lists the nn.Module objects of a whole-module pickle in the
+	// pickle's depth-first order (a Sequential's children in forward order),
+	// named like the state_dict ("" for the root).
+	Modules []TorchModule
+}
+
+// TorchModule is one pickled nn.Module: its state_dict-style name and its
+// class, e.g. "torch.nn.modules.activation.Tanh".
+type TorchModule struct {
+	Name  string
+	Class string
 }
 
 // TorchScalar is a plain value of the pickle, named like a tensor.

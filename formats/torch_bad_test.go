@@ -315,7 +315,7 @@ func TestTorchToNetworkBadInputs(t *testing.T) {
 		{"inf_bias", withValue("fc1.bias", math.Inf(-1)), ImportOptions{}, `tensor "fc1.bias": element 5 (of shape [16]) is -Inf`},
 		{"float32_overflow", withValue("fc3.weight", 1e300), ImportOptions{}, `tensor "fc3.weight": element 5`},
 		{"arch_not_numbers", tf, ImportOptions{Arch: "4-x-2"}, `size "x" is not a positive integer`},
-		{"arch_activation", tf, ImportOptions{Arch: "4-16-16-2:tanh"}, `unknown activation "tanh"`},
+		{"arch_activation", tf, ImportOptions{Arch: "4-16-16-2:swish"}, `unknown activation "swish"`},
 		{"arch_one_size", tf, ImportOptions{Arch: "4"}, "want at least two sizes"},
 		{"arch_mismatch", tf, ImportOptions{Arch: "4-32-2"}, "arch 4-32-2 does not match the tensors: the Linear layers (out-in) chain as 4-16-16-2 (fc1, fc2, fc3)"},
 		{"layout", tf, ImportOptions{Layout: "row-major"}, `unknown layout "row-major"`},

@@ -15,6 +15,8 @@ const (
 	// maxTorchScalars bounds the scalars kept (a pickled Python list of a
 	// million floats is data we do not need to name one by one).
 	maxTorchScalars = 1 << 16
+	// maxTorchModules bounds the nn.Module objects recorded.
+	maxTorchModules = 1 << 16
 )
 
 // torchWalker turns the unpickled object into a TorchFile, depth first.
@@ -94,7 +96,7 @@ func (w *torchWalker) walk(v any, path, name []string, depth int) error {
 			}
 		}
 	case *pyObject:
-		return w.walkObject(x, child)
+		return w.walkObject(x, name, child)
 	case int, int64, float64, bool, string, *big.Int:
 		if len(w.tf.Scalars) < maxTorchScalars {
 			w.tf.Scalars = append(w.tf.Scalars, TorchScalar{Path: append([]string{}, path...), Name: torchJoin(name), Value: x})
@@ -106,7 +108,7 @@ func (w *torchWalker) walk(v any, path, name []string, depth int) error {
 // walkObject descends into an object's __dict__. For nn.Module objects the
 // _parameters/_buffers/_modules levels stay in Path but not in Name, so a
 // whole-module pickle yields the state_dict names (fc1.weight).
-func (w *torchWalker) walkObject(o *pyObject, child func(string, bool, any) error) error {
+func (w *torchWalker) walkObject(o *pyObject, name []string, child func(string, bool, any) error) error {
 	state := o.state
 	if tuple, ok := state.(*types.Tuple); ok && tuple.Len() == 2 {
 		state = tuple.Get(0) // (__dict__, slot state)
@@ -129,6 +131,9 @@ func (w *torchWalker) walkObject(o *pyObject, child func(string, bool, any) erro
 	isModule := false
 	for _, k := range keys {
 		isModule = isModule || moduleContainers[k]
+	}
+	if isModule && len(w.tf.Modules) < maxTorchModules && o.class != nil {
+		w.tf.Modules = append(w.tf.Modules, TorchModule{Name: strings.Join(name, "."), Class: o.class.String()})
 	}
 	for i, k := range keys {
 		if err := child(k, isModule && moduleContainers[k], values[i]); err != nil {
