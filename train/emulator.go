@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // EmulatorConfig holds the settings of the emulator trainers.
@@ -113,7 +113,7 @@ func (cfg EmulatorConfig) lrAt(epoch int) float64 {
 	return cfg.LRFinal + 0.5*(cfg.LR-cfg.LRFinal)*(1+math.Cos(math.Pi*f))
 }
 
-func checkSamples(what string, s *replay.Samples) error {
+func checkSamples(what string, s *probe.Samples) error {
 	if s == nil || s.Rows == 0 {
 		return fmt.Errorf("train: %s: no samples", what)
 	}
@@ -161,7 +161,7 @@ func frozenSet(names, known []string) (map[string]bool, error) {
 // network of the best epoch (early stopping after cfg.Patience epochs
 // without improvement). init, when given, is the starting network (same
 // sizes; it is not modified): with cfg.Freeze it fine-tunes chosen layers.
-func TrainRateEmulator(trainSet, val *replay.Samples, init *model.Network, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
+func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
 	if err := cfg.check("rate emulator"); err != nil {
 		return nil, res, err
@@ -243,7 +243,7 @@ type fitHooks struct {
 // targets are all missing, so it counts exactly its real samples), Adam on
 // the unfrozen tensors, the validation loss after every epoch, keep-best and
 // early stopping; checkpoints, interruption and resumption per run.
-func fitEmulator(trainSet, val *replay.Samples, cfg EmulatorConfig, pcg *rand.PCG, h fitHooks, run EmulatorRun) (EmulatorResult, error) {
+func fitEmulator(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG, h fitHooks, run EmulatorRun) (EmulatorResult, error) {
 	rng := rand.New(pcg)
 	res := EmulatorResult{Samples: trainSet.Rows}
 	batch := cfg.Batch
@@ -434,12 +434,12 @@ func (a *adam) updateSubset(idx []int, params, grads [][]float32, lr float64) {
 
 // MaskedMSE is the mean of (net(x) - y)² over the non-NaN targets of s, in
 // float64: the loss the emulators minimise (missing targets count nothing).
-func MaskedMSE(net *model.Network, s *replay.Samples, ws *model.Workspace) float64 {
+func MaskedMSE(net *model.Network, s *probe.Samples, ws *model.Workspace) float64 {
 	return MaskedMSEOf(func(dst, x []float32) { net.Forward(dst, x, ws) }, s)
 }
 
 // MaskedMSEOf is MaskedMSE of any predictor (dst, x) of s's sizes.
-func MaskedMSEOf(predict func(dst, x []float32), s *replay.Samples) float64 {
+func MaskedMSEOf(predict func(dst, x []float32), s *probe.Samples) float64 {
 	pred := make([]float32, s.Out)
 	sum, n := 0.0, 0
 	for r := 0; r < s.Rows; r++ {

@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // EmulatorRun steers one emulator training run beyond its settings:
@@ -76,7 +76,7 @@ type emulatorCheckpoint struct {
 
 // samplesHash fingerprints training and validation samples, so a checkpoint
 // is not resumed on other data.
-func samplesHash(sets ...*replay.Samples) uint64 {
+func samplesHash(sets ...*probe.Samples) uint64 {
 	h := fnv.New64a()
 	var b [8]byte
 	for _, s := range sets {

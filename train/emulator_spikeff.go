@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // A spiking forward model is an MLP's weights run as a feed-forward
@@ -23,7 +23,7 @@ import (
 // TrainSpikingForward trains it directly: the T steps are unrolled in
 // Gorgonia and the spikes differentiated through the fast-sigmoid surrogate
 // (surrogate-gradient backpropagation through time), with the NaN-masked
-// MSE on the standardised one-step change of a replay.ForwardTask. It is
+// MSE on the standardised one-step change of a probe.ForwardTask. It is
 // rolled over a window like the rate forward model.
 
 // spikingForwardInitialMembrane is v(0) of every hidden neuron, a fraction
@@ -227,7 +227,7 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 // (the plain-Go simulation's), early stopping, frozen layers ("fc1", …),
 // checkpoints. init, when given, is the starting network (e.g. a clip-floor
 // rate emulator; not modified).
-func TrainSpikingForward(trainSet, val *replay.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
+func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
 	if err := cfg.check("spiking forward model"); err != nil {
 		return nil, res, err

@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // SpikingEmulator is a recurrent network of leaky integrate-and-fire
@@ -24,7 +24,7 @@ import (
 //	y_t = WOut r_t + BOut
 //
 // with v, s and r zero before the first step. Weights are row-major (out,
-// in). A replay.SequenceTask sample [u_0 … u_{L−1}; c] maps to [y_0 … y_{L−1}].
+// in). A probe.SequenceTask sample [u_0 … u_{L−1}; c] maps to [y_0 … y_{L−1}].
 //
 // With Feedback the network is a spiking forward model rolled over the
 // window: the readout integrates, y_t = y_{t−1} + WOut r_t + BOut, and the
@@ -139,7 +139,7 @@ func (e *SpikingEmulator) Forward(dst, x []float32, st *SpikingState) {
 }
 
 // MaskedMSE is the NaN-masked mean squared error of e on s (float64).
-func (e *SpikingEmulator) MaskedMSE(s *replay.Samples) float64 {
+func (e *SpikingEmulator) MaskedMSE(s *probe.Samples) float64 {
 	st := e.NewState()
 	pred := make([]float32, s.Out)
 	sum, n := 0.0, 0
@@ -207,7 +207,7 @@ func DefaultSpikingEmulatorConfig() EmulatorConfig {
 // backpropagation through time on Gorgonia, with the NaN-masked MSE, Adam,
 // early stopping on the validation loss and layer freezing ("input",
 // "recurrent", "readout"). init, when given, is the starting network.
-func TrainSpikingEmulator(trainSet, val *replay.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, run EmulatorRun) (*SpikingEmulator, EmulatorResult, error) {
+func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, run EmulatorRun) (*SpikingEmulator, EmulatorResult, error) {
 	var res EmulatorResult
 	if err := cfg.check("spiking emulator"); err != nil {
 		return nil, res, err

@@ -9,7 +9,7 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 func TestSpikeOp(t *testing.T) {
@@ -42,9 +42,9 @@ func TestSpikeOp(t *testing.T) {
 
 // seqSamples: inputs u_t ~ N(0,1) per step, context c; target y_t is a
 // leaky integral of u plus c (a smooth causal map), window steps.
-func seqSamples(rows, window int, seed uint64) *replay.Samples {
+func seqSamples(rows, window int, seed uint64) *probe.Samples {
 	rng := rand.New(rand.NewPCG(seed, 3))
-	s := &replay.Samples{Rows: rows, In: window + 1, Out: window}
+	s := &probe.Samples{Rows: rows, In: window + 1, Out: window}
 	for r := 0; r < rows; r++ {
 		c := rng.NormFloat64()
 		acc := c

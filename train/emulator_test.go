@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // linearSamples returns rows of x ~ U(-1, 1)^in with y = A x + c (a fixed
 // smooth map an MLP learns quickly).
-func linearSamples(rows, in, out int, seed uint64) *replay.Samples {
+func linearSamples(rows, in, out int, seed uint64) *probe.Samples {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &replay.Samples{Rows: rows, In: in, Out: out}
+	s := &probe.Samples{Rows: rows, In: in, Out: out}
 	for r := 0; r < rows; r++ {
 		x := make([]float32, in)
 		for i := range x {
@@ -33,8 +33,8 @@ func linearSamples(rows, in, out int, seed uint64) *replay.Samples {
 	return s
 }
 
-func removeRows(s *replay.Samples, drop map[int]bool) *replay.Samples {
-	out := &replay.Samples{In: s.In, Out: s.Out}
+func removeRows(s *probe.Samples, drop map[int]bool) *probe.Samples {
+	out := &probe.Samples{In: s.In, Out: s.Out}
 	for r := 0; r < s.Rows; r++ {
 		if drop[r] {
 			continue
@@ -252,13 +252,13 @@ func TestRateEmulatorBadInput(t *testing.T) {
 	cfg := EmulatorConfig{Hidden: []int{4}, Epochs: 1, Batch: 4, LR: 1e-3}
 	for _, tc := range []struct {
 		name       string
-		train, val *replay.Samples
+		train, val *probe.Samples
 		edit       func(*EmulatorConfig)
 		want       string
 	}{
 		{"all-NaN targets", allNaN, good, nil, "every target is NaN"},
 		{"non-finite feature", badX, good, nil, "sample 2, feature 1 is +Inf"},
-		{"no samples", &replay.Samples{In: 2, Out: 1}, good, nil, "no samples"},
+		{"no samples", &probe.Samples{In: 2, Out: 1}, good, nil, "no samples"},
 		{"size mismatch", good, linearSamples(4, 3, 1, 1), nil, "validation samples are 3 -> 1"},
 		{"unknown freeze", good, good, func(c *EmulatorConfig) { c.Freeze = []string{"fc9"} }, `freeze "fc9": no such layer`},
 		{"freeze all", good, good, func(c *EmulatorConfig) { c.Freeze = []string{"fc1", "fc2"} }, "every layer is frozen"},

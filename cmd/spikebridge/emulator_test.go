@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 func decodeJSON[T any](t *testing.T, text string) T {
@@ -164,8 +164,8 @@ func TestEmulatorBadInput(t *testing.T) {
 		}
 	}
 	// A probe file whose inputs and targets disagree in steps.
-	p := &replay.Probe{Trials: 2, Steps: 3, InputSize: 1, TargetSize: 1, Dt: 1, Inputs: make([]float64, 6), Targets: make([]float64, 5)}
-	if err := replay.WriteProbeNPZ(filepath.Join(dir, "x.npz"), p); err == nil || !strings.Contains(err.Error(), "targets hold 5 values") {
+	p := &probe.Data{Trials: 2, Steps: 3, InputSize: 1, TargetSize: 1, Dt: 1, Inputs: make([]float64, 6), Targets: make([]float64, 5)}
+	if err := probe.WriteNPZ(filepath.Join(dir, "x.npz"), p); err == nil || !strings.Contains(err.Error(), "targets hold 5 values") {
 		t.Errorf("writing a mismatched probe: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
 )
@@ -102,10 +102,10 @@ type EmulatorEval struct {
 	// of a forward model.
 	WindowRollout []float64 `json:"window_rollout_nrmse,omitempty"`
 	// Rollout figures (forward tasks with --rollout).
-	Rollout1s    []float64     `json:"rollout_1s_nrmse,omitempty"`
-	RolloutFull  []float64     `json:"rollout_nrmse,omitempty"`
-	Free         *replay.Cycle `json:"free,omitempty"`
-	FreeFailures int           `json:"free_failures,omitempty"`
+	Rollout1s    []float64    `json:"rollout_1s_nrmse,omitempty"`
+	RolloutFull  []float64    `json:"rollout_nrmse,omitempty"`
+	Free         *probe.Cycle `json:"free,omitempty"`
+	FreeFailures int          `json:"free_failures,omitempty"`
 	// SpikesPerSample is the mean number of spikes per prediction (SNNs).
 	SpikesPerSample float64 `json:"spikes_per_sample,omitempty"`
 }
@@ -116,7 +116,7 @@ type EvalEmulatorResult struct {
 	TargetNames []string       `json:"target_names"`
 	ValTrials   []int          `json:"val_trials"`
 	RolloutS    float64        `json:"rollout_s,omitempty"`
-	Reference   *replay.Cycle  `json:"reference_free,omitempty"`
+	Reference   *probe.Cycle   `json:"reference_free,omitempty"`
 	Results     []EmulatorEval `json:"results"`
 }
 
@@ -145,7 +145,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			name    string
 			T       int
 			levels  int
-			predict replay.Predictor
+			predict probe.Predictor
 			spikes  func() float64
 		}
 		cands := []candidate{{name: m.Doc.Kind, predict: m.predictor()}}
@@ -214,19 +214,19 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			if c.spikes != nil {
 				ev.SpikesPerSample = c.spikes()
 			}
-			if task.Kind == replay.ForwardTask {
+			if task.Kind == probe.ForwardTask {
 				if ev.WindowRollout, err = windowRollouts(task, data, c.predict); err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
 			}
-			if task.Kind == replay.ForwardTask && opts.Rollout > 0 {
+			if task.Kind == probe.ForwardTask && opts.Rollout > 0 {
 				if err := evalRollouts(&ev, task, data, c.predict, opts.Rollout); err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
 			}
 			res.Results = append(res.Results, ev)
 		}
-		if opts.Rollout > 0 && opts.System != "" && task.Kind == replay.ForwardTask && res.Reference == nil {
+		if opts.Rollout > 0 && opts.System != "" && task.Kind == probe.ForwardTask && res.Reference == nil {
 			ref, err := referenceFree(opts.System, task, data, opts.Rollout)
 			if err != nil {
 				return err
@@ -274,7 +274,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 }
 
 // evalRollouts fills the rollout figures of ev from every validation trial.
-func evalRollouts(ev *EmulatorEval, task *replay.Task, data *emulatorData, predict replay.Predictor, seconds float64) error {
+func evalRollouts(ev *EmulatorEval, task *probe.Task, data *emulatorData, predict probe.Predictor, seconds float64) error {
 	p := data.Probe
 	steps := min(int(math.Round(seconds/p.Dt)), p.Steps-1)
 	steps1 := min(int(math.Round(1/p.Dt)), steps)
@@ -283,7 +283,7 @@ func evalRollouts(ev *EmulatorEval, task *replay.Task, data *emulatorData, predi
 	n1, nAll := make([]float64, dims), make([]float64, dims)
 	freeSteps := int(math.Round(seconds / p.Dt))
 	zeros := make([]float64, freeSteps*p.InputSize)
-	var cycles []replay.Cycle
+	var cycles []probe.Cycle
 	for _, tr := range data.Split.ValTrials {
 		s0 := p.Target(tr, 0)
 		if hasNaN64(s0) {
@@ -318,7 +318,7 @@ func evalRollouts(ev *EmulatorEval, task *replay.Task, data *emulatorData, predi
 		for k := range x {
 			x[k] = free[k*dims]
 		}
-		c, err := replay.LimitCycle(x, p.Dt, seconds/3)
+		c, err := probe.LimitCycle(x, p.Dt, seconds/3)
 		if err != nil {
 			ev.FreeFailures++
 			continue
@@ -337,7 +337,7 @@ func evalRollouts(ev *EmulatorEval, task *replay.Task, data *emulatorData, predi
 }
 
 // windowRollouts runs the forward model over every validation window.
-func windowRollouts(task *replay.Task, data *emulatorData, predict replay.Predictor) ([]float64, error) {
+func windowRollouts(task *probe.Task, data *emulatorData, predict probe.Predictor) ([]float64, error) {
 	p := data.Probe
 	dims := task.TargetSize
 	se, sum, sum2, n := make([]float64, dims), make([]float64, dims), make([]float64, dims), make([]float64, dims)
@@ -376,8 +376,8 @@ func windowRollouts(task *replay.Task, data *emulatorData, predict replay.Predic
 
 // mergeCycles pools free-run analyses: mean period and amplitude, extreme
 // single cycles.
-func mergeCycles(cs []replay.Cycle) *replay.Cycle {
-	out := replay.Cycle{MinPeriod: math.Inf(1), MinAmplitude: math.Inf(1)}
+func mergeCycles(cs []probe.Cycle) *probe.Cycle {
+	out := probe.Cycle{MinPeriod: math.Inf(1), MinAmplitude: math.Inf(1)}
 	for _, c := range cs {
 		out.Period += c.Period / float64(len(cs))
 		out.Amplitude += c.Amplitude / float64(len(cs))
@@ -391,7 +391,7 @@ func mergeCycles(cs []replay.Cycle) *replay.Cycle {
 // referenceFree runs the true system with zero input from the validation
 // trials' first states, sampled like the data, and analyses it as the
 // emulator's free runs are.
-func referenceFree(name string, task *replay.Task, data *emulatorData, seconds float64) (*replay.Cycle, error) {
+func referenceFree(name string, task *probe.Task, data *emulatorData, seconds float64) (*probe.Cycle, error) {
 	sys, _, err := probeSystem(name)
 	if err != nil {
 		return nil, err
@@ -403,7 +403,7 @@ func referenceFree(name string, task *replay.Task, data *emulatorData, seconds f
 	it := env.NewIntegrator(sys)
 	steps := int(math.Round(seconds / p.Dt))
 	u := make([]float64, sys.InputSize())
-	var cycles []replay.Cycle
+	var cycles []probe.Cycle
 	for _, tr := range data.Split.ValTrials {
 		s := append([]float64(nil), p.Target(tr, 0)...)
 		if hasNaN64(s) {
@@ -415,7 +415,7 @@ func referenceFree(name string, task *replay.Task, data *emulatorData, seconds f
 			it.Advance(s, u, p.Dt, 10)
 			x[k] = s[0]
 		}
-		c, err := replay.LimitCycle(x, p.Dt, seconds/3)
+		c, err := probe.LimitCycle(x, p.Dt, seconds/3)
 		if err != nil {
 			return nil, fmt.Errorf("reference %s: %w", name, err)
 		}
@@ -466,7 +466,7 @@ func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
 			name += " L=" + strconv.Itoa(r.Levels)
 		}
 		what := "sequence"
-		if r.Task == string(replay.ForwardTask) {
+		if r.Task == string(probe.ForwardTask) {
 			what = "one-step (change)"
 		}
 		line := fmt.Sprintf("%-*s %-12s %s %s", width, label(r.Model), name, what, fmtVec(r.OneStep))

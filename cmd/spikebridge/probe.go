@@ -12,7 +12,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // ProbeGenerateOptions holds the flags of `spikebridge probe generate`.
@@ -100,8 +100,8 @@ func probeSystem(name string) (env.DrivenSystem, env.ProbeConfig, error) {
 }
 
 // probeFromRecording turns a simulation into a probe data set: the state is the target.
-func probeFromRecording(r *env.ProbeRecording) *replay.Probe {
-	return &replay.Probe{Trials: r.Trials, Steps: r.Steps, InputSize: r.InputSize, TargetSize: r.StateSize, Dt: r.Dt,
+func probeFromRecording(r *env.ProbeRecording) *probe.Data {
+	return &probe.Data{Trials: r.Trials, Steps: r.Steps, InputSize: r.InputSize, TargetSize: r.StateSize, Dt: r.Dt,
 		Inputs: r.Inputs, Targets: r.States, InputNames: r.InputNames, TargetNames: r.StateNames}
 }
 
@@ -134,9 +134,9 @@ func runProbeGenerate(opts *ProbeGenerateOptions) error {
 	}
 	p := probeFromRecording(rec)
 	if ext == ".npz" {
-		err = replay.WriteProbeNPZ(opts.Out, p)
+		err = probe.WriteNPZ(opts.Out, p)
 	} else {
-		err = formats.WriteFileAtomic(opts.Out, func(w io.Writer) error { return replay.WriteProbeCSV(w, p) })
+		err = formats.WriteFileAtomic(opts.Out, func(w io.Writer) error { return probe.WriteCSV(w, p) })
 	}
 	if err != nil {
 		return err

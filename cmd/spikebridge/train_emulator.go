@@ -19,7 +19,7 @@ import (
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/replay"
+	"github.com/spikebridge/spikebridge/probe"
 	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
 )
@@ -45,8 +45,8 @@ const (
 type emulatorDoc struct {
 	FormatVersion int                  `json:"format_version"`
 	Kind          string               `json:"kind"`
-	Task          replay.Task          `json:"task"`
-	Windows       replay.WindowOptions `json:"windows"`
+	Task          probe.Task           `json:"task"`
+	Windows       probe.WindowOptions  `json:"windows"`
 	Config        train.EmulatorConfig `json:"config"`
 	Source        string               `json:"source,omitempty"`
 	// Spiking emulators: sizes and neuron settings.
@@ -164,7 +164,7 @@ func loadEmulator(path string) (*emulatorModel, error) {
 		m.Rate = net
 	}
 	t := &m.Doc.Task
-	if t.Kind != replay.ForwardTask && t.Kind != replay.SequenceTask || t.Window < 2 || t.InputSize <= 0 || t.TargetSize <= 0 {
+	if t.Kind != probe.ForwardTask && t.Kind != probe.SequenceTask || t.Window < 2 || t.InputSize <= 0 || t.TargetSize <= 0 {
 		return nil, fmt.Errorf("%s: emulator task %+v is not valid", path, *t)
 	}
 	return m, nil
@@ -173,7 +173,7 @@ func loadEmulator(path string) (*emulatorModel, error) {
 // predictor returns the emulator's standardised predictor. A clip-floor
 // rate emulator runs with its hidden activations clipped to [0, 1] (not
 // rounded): the T → ∞ limit of its SNN with unit scales.
-func (m *emulatorModel) predictor() replay.Predictor {
+func (m *emulatorModel) predictor() probe.Predictor {
 	if m.spikingForward() {
 		r, err := m.spikingForwardRegressor()
 		if err != nil {
@@ -195,19 +195,19 @@ func (m *emulatorModel) predictor() replay.Predictor {
 
 // emulatorData is a probe file cut into the emulator's samples.
 type emulatorData struct {
-	Probe      *replay.Probe
-	Split      *replay.WindowSplit
-	Train, Val *replay.Samples
+	Probe      *probe.Data
+	Split      *probe.WindowSplit
+	Train, Val *probe.Samples
 }
 
 // emulatorSamples loads the probe file and builds the training and
 // validation samples of task with the stored windowing.
-func emulatorSamples(path string, task *replay.Task, windows replay.WindowOptions) (*emulatorData, error) {
-	p, err := replay.LoadProbe(path)
+func emulatorSamples(path string, task *probe.Task, windows probe.WindowOptions) (*emulatorData, error) {
+	p, err := probe.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	split, err := replay.SplitWindows(p, windows)
+	split, err := probe.SplitWindows(p, windows)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -230,7 +230,7 @@ type TrainEmulatorOptions struct {
 	Data    string
 	Task    string
 	Kind    string
-	Windows replay.WindowOptions
+	Windows probe.WindowOptions
 	Config  train.EmulatorConfig
 	Init    string
 	Out     string
@@ -302,7 +302,7 @@ on a terminal and a line every few seconds otherwise.`,
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set (.npz or .csv)")
 	f.StringVar(&opts.Task, "task", "forward", "forward or sequence")
 	f.StringVar(&opts.Kind, "kind", emulatorRate, "rate or spiking (with --task sequence a recurrent LIF network, with --task forward a spiking forward model)")
-	f.IntVar(&opts.Windows.Length, "window", replay.DefaultWindow, "window length in steps")
+	f.IntVar(&opts.Windows.Length, "window", probe.DefaultWindow, "window length in steps")
 	f.IntVar(&opts.Windows.Stride, "stride", 0, "steps between window starts (0 = the window length)")
 	f.Float64Var(&opts.Windows.ValFraction, "val", 0.2, "fraction of the trials held out for validation")
 	f.IntSliceVar(&c.Hidden, "hidden", c.Hidden, "hidden widths (rate: per layer, default 64,64; spiking: one recurrent layer, default 128)")
@@ -387,11 +387,11 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 	if kindFlag != emulatorRate && kindFlag != emulatorSpiking {
 		return emulatorDoc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
 	}
-	kind := replay.TaskKind(taskFlag)
-	if kind != replay.ForwardTask && kind != replay.SequenceTask {
+	kind := probe.TaskKind(taskFlag)
+	if kind != probe.ForwardTask && kind != probe.SequenceTask {
 		return emulatorDoc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
 	}
-	spikingForward := kindFlag == emulatorSpiking && kind == replay.ForwardTask
+	spikingForward := kindFlag == emulatorSpiking && kind == probe.ForwardTask
 	if spikingForward && (opts.Timesteps <= 0 || cfg.Feedback) {
 		return emulatorDoc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
 	}
@@ -413,11 +413,11 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 			}
 		}
 	}
-	data, err := emulatorSamples(opts.Data, &replay.Task{}, windows)
+	data, err := emulatorSamples(opts.Data, &probe.Task{}, windows)
 	if err != nil {
 		return emulatorDoc{}, err
 	}
-	task, err := replay.NewTask(kind, data.Probe, data.Split)
+	task, err := probe.NewTask(kind, data.Probe, data.Split)
 	if err != nil {
 		return emulatorDoc{}, fmt.Errorf("%s: %w", opts.Data, err)
 	}
@@ -532,7 +532,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
 	what := "validation NRMSE"
-	if task.Kind == replay.ForwardTask {
+	if task.Kind == probe.ForwardTask {
 		what = "validation one-step NRMSE (of the change)"
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
@@ -576,7 +576,7 @@ func writeEmulatorTraces(path string, m *emulatorModel, data *emulatorData) erro
 }
 
 // emulatorTraces returns predicted and true targets over one window.
-func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorData, win replay.Window) (report.EmulatorTraces, error) {
+func emulatorTraces(m *emulatorModel, predict probe.Predictor, data *emulatorData, win probe.Window) (report.EmulatorTraces, error) {
 	task := &m.Doc.Task
 	p := data.Probe
 	tr := report.EmulatorTraces{Dt: p.Dt, Names: task.TargetNames, Steps: task.Window,
@@ -584,7 +584,7 @@ func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorDa
 	truth := p.Targets[(win.Trial*p.Steps+win.Start)*p.TargetSize : (win.Trial*p.Steps+win.Start+task.Window)*p.TargetSize]
 	tr.True = append([]float64(nil), truth...)
 	switch task.Kind {
-	case replay.ForwardTask:
+	case probe.ForwardTask:
 		tr.Title += " (free-running rollout under the recorded inputs)"
 		inputs := p.Inputs[(win.Trial*p.Steps+win.Start)*p.InputSize:]
 		roll, err := task.Rollout(predict, p.Target(win.Trial, win.Start), inputs, task.Window-1)
@@ -593,7 +593,7 @@ func emulatorTraces(m *emulatorModel, predict replay.Predictor, data *emulatorDa
 		}
 		tr.Predicted = roll
 	default:
-		s, err := task.Samples(p, []replay.Window{win})
+		s, err := task.Samples(p, []probe.Window{win})
 		if err != nil {
 			return tr, err
 		}

@@ -1,4 +1,4 @@
-package replay
+package probe
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ func (t *Task) NRMSE(s *Samples, predict Predictor) ([]float64, error) {
 	for r := 0; r < s.Rows; r++ {
 		x, yr := s.Row(r)
 		if err := predict(pred, x); err != nil {
-			return nil, fmt.Errorf("replay: sample %d: %w", r, err)
+			return nil, fmt.Errorf("probe: sample %d: %w", r, err)
 		}
 		y := truth
 		copy(y, yr)
@@ -47,12 +47,12 @@ func nrmseFrom(se, sum, sum2, n []float64) ([]float64, error) {
 	out := make([]float64, len(se))
 	for d := range out {
 		if n[d] == 0 {
-			return nil, fmt.Errorf("replay: dimension %d has no target to compare with", d)
+			return nil, fmt.Errorf("probe: dimension %d has no target to compare with", d)
 		}
 		mean := sum[d] / n[d]
 		variance := sum2[d]/n[d] - mean*mean
 		if !(variance > 0) {
-			return nil, fmt.Errorf("replay: dimension %d is constant; NRMSE is undefined", d)
+			return nil, fmt.Errorf("probe: dimension %d is constant; NRMSE is undefined", d)
 		}
 		out[d] = math.Sqrt(se[d]/n[d]) / math.Sqrt(variance)
 	}
@@ -65,7 +65,7 @@ func nrmseFrom(se, sum, sum2, n []float64) ([]float64, error) {
 // Missing (NaN) true values are skipped.
 func TrajectoryNRMSE(pred, truth []float64, dims, steps int, scale []float64) ([]float64, error) {
 	if len(pred) < steps*dims || len(truth) < steps*dims || len(scale) != dims {
-		return nil, errors.New("replay: trajectory NRMSE: lengths do not match")
+		return nil, errors.New("probe: trajectory NRMSE: lengths do not match")
 	}
 	out := make([]float64, dims)
 	for d := 0; d < dims; d++ {
@@ -80,7 +80,7 @@ func TrajectoryNRMSE(pred, truth []float64, dims, steps int, scale []float64) ([
 			n++
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("replay: trajectory NRMSE: dimension %d has no target", d)
+			return nil, fmt.Errorf("probe: trajectory NRMSE: dimension %d has no target", d)
 		}
 		out[d] = math.Sqrt(se/float64(n)) / scale[d]
 	}
@@ -114,7 +114,7 @@ func LimitCycle(x []float64, dt, skip float64) (Cycle, error) {
 		}
 	}
 	if len(crossings) < 2 {
-		return c, fmt.Errorf("replay: fewer than two upward zero crossings after %v s: no oscillation", skip)
+		return c, fmt.Errorf("probe: fewer than two upward zero crossings after %v s: no oscillation", skip)
 	}
 	c.Cycles = len(crossings) - 1
 	c.Period = (crossings[len(crossings)-1] - crossings[0]) / float64(c.Cycles)

@@ -1,4 +1,4 @@
-package replay
+package probe
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 
 // testProbe returns trials of a damped rotation driven by its input:
 // target (x, y), input u, deterministic.
-func testProbe(trials, steps int) *Probe {
-	p := &Probe{Trials: trials, Steps: steps, InputSize: 1, TargetSize: 2, Dt: 0.1,
+func testProbe(trials, steps int) *Data {
+	p := &Data{Trials: trials, Steps: steps, InputSize: 1, TargetSize: 2, Dt: 0.1,
 		InputNames: []string{"u"}, TargetNames: []string{"x", "y"}}
 	for t := 0; t < trials; t++ {
 		x, y := 1+0.1*float64(t), -0.5*float64(t%3)
@@ -46,10 +46,10 @@ func TestProbeNPZRoundTrip(t *testing.T) {
 	p.Targets[7] = math.NaN()
 	p.InputNames, p.TargetNames = []string{"torque"}, []string{"q1", "dq1 (rad/s)"}
 	path := filepath.Join(t.TempDir(), "probe.npz")
-	if err := WriteProbeNPZ(path, p); err != nil {
+	if err := WriteNPZ(path, p); err != nil {
 		t.Fatal(err)
 	}
-	q, err := LoadProbe(path)
+	q, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +68,13 @@ func TestProbeCSVRoundTrip(t *testing.T) {
 	p := testProbe(3, 12)
 	p.Targets[5] = math.NaN()
 	var buf bytes.Buffer
-	if err := WriteProbeCSV(&buf, p); err != nil {
+	if err := WriteCSV(&buf, p); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), "trial,t,u,target:x,target:y\n") {
 		t.Fatalf("header %q", strings.SplitN(buf.String(), "\n", 2)[0])
 	}
-	q, err := ReadProbeCSV(&buf)
+	q, err := ReadCSV(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestProbeBadInputs(t *testing.T) {
 			formats.NewFloat64Array("targets", []int{3, 10, 2}, ones(60)), dt, formats.NewFloat64Array("input_names", []int{1}, []float64{65})),
 			`"input_names": dtype <f8`},
 	} {
-		_, err := LoadProbe(tc.path)
+		_, err := Load(tc.path)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}
@@ -373,13 +373,13 @@ func TestLimitCycleOfSine(t *testing.T) {
 	}
 }
 
-func FuzzReadProbeCSV(f *testing.F) {
+func FuzzReadCSV(f *testing.F) {
 	var buf bytes.Buffer
-	WriteProbeCSV(&buf, testProbe(2, 3))
+	WriteCSV(&buf, testProbe(2, 3))
 	f.Add(buf.String())
 	f.Add("trial,u,target:x\n0,1,\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		p, err := ReadProbeCSV(strings.NewReader(text))
+		p, err := ReadCSV(strings.NewReader(text))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package replay
+package probe
 
 import (
 	"errors"
@@ -52,19 +52,19 @@ type Task struct {
 
 // NewTask sets up a task of the given kind on p, with statistics from the
 // training trials of split.
-func NewTask(kind TaskKind, p *Probe, split *WindowSplit) (*Task, error) {
+func NewTask(kind TaskKind, p *Data, split *WindowSplit) (*Task, error) {
 	if kind != ForwardTask && kind != SequenceTask {
-		return nil, fmt.Errorf("replay: task %q, want %q or %q", kind, ForwardTask, SequenceTask)
+		return nil, fmt.Errorf("probe: task %q, want %q or %q", kind, ForwardTask, SequenceTask)
 	}
 	t := &Task{Kind: kind, Window: split.Length, InputSize: p.InputSize, TargetSize: p.TargetSize, Dt: p.Dt,
 		InputNames: p.InputNames, TargetNames: p.TargetNames, Residual: kind == SequenceTask}
 	var err error
 	n := &t.Norm
 	if n.InputMean, n.InputStd, err = columnStats(p.Inputs, p.InputSize, p.Steps, split.TrainTrials, nil); err != nil {
-		return nil, fmt.Errorf("replay: inputs: %w", err)
+		return nil, fmt.Errorf("probe: inputs: %w", err)
 	}
 	if n.TargetMean, n.TargetStd, err = columnStats(p.Targets, p.TargetSize, p.Steps, split.TrainTrials, nil); err != nil {
-		return nil, fmt.Errorf("replay: targets: %w", err)
+		return nil, fmt.Errorf("probe: targets: %w", err)
 	}
 	if kind == ForwardTask {
 		diff := func(tr, k, d int) float64 {
@@ -74,7 +74,7 @@ func NewTask(kind TaskKind, p *Probe, split *WindowSplit) (*Task, error) {
 			return p.Target(tr, k+1)[d] - p.Target(tr, k)[d]
 		}
 		if n.ChangeMean, n.ChangeStd, err = columnStats(nil, p.TargetSize, p.Steps, split.TrainTrials, diff); err != nil {
-			return nil, fmt.Errorf("replay: one-step changes: %w", err)
+			return nil, fmt.Errorf("probe: one-step changes: %w", err)
 		}
 	}
 	return t, nil
@@ -159,9 +159,9 @@ func (s *Samples) Row(i int) (x, y []float32) {
 // features would need a missing target (a forward step from a NaN state, a
 // window whose first target is NaN) is left out; an error says so when none
 // is left, or when a sample has no target at all.
-func (t *Task) Samples(p *Probe, windows []Window) (*Samples, error) {
+func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 	if p.InputSize != t.InputSize || p.TargetSize != t.TargetSize {
-		return nil, fmt.Errorf("replay: the data set has %d inputs and %d targets, the task %d and %d",
+		return nil, fmt.Errorf("probe: the data set has %d inputs and %d targets, the task %d and %d",
 			p.InputSize, p.TargetSize, t.InputSize, t.TargetSize)
 	}
 	s := &Samples{In: t.FeatureSize(), Out: t.OutputSize()}
@@ -175,7 +175,7 @@ func (t *Task) Samples(p *Probe, windows []Window) (*Samples, error) {
 	}
 	for _, w := range windows {
 		if w.Trial < 0 || w.Trial >= p.Trials || w.Start < 0 || w.Start+t.Window > p.Steps {
-			return nil, fmt.Errorf("replay: window (trial %d, start %d, %d steps) is outside the data (%d trials of %d steps)",
+			return nil, fmt.Errorf("probe: window (trial %d, start %d, %d steps) is outside the data (%d trials of %d steps)",
 				w.Trial, w.Start, t.Window, p.Trials, p.Steps)
 		}
 		switch t.Kind {
@@ -215,12 +215,12 @@ func (t *Task) Samples(p *Probe, windows []Window) (*Samples, error) {
 		}
 	}
 	if s.Rows == 0 {
-		return nil, errors.New("replay: no usable samples: every window starts from a missing (NaN) target")
+		return nil, errors.New("probe: no usable samples: every window starts from a missing (NaN) target")
 	}
 	for r := 0; r < s.Rows; r++ {
 		_, yr := s.Row(r)
 		if allNaN(yr) {
-			return nil, fmt.Errorf("replay: sample %d has no target at all (all NaN); remove it or fill in its targets", r)
+			return nil, fmt.Errorf("probe: sample %d has no target at all (all NaN); remove it or fill in its targets", r)
 		}
 	}
 	return s, nil
@@ -258,10 +258,10 @@ type Predictor func(dst, x []float32) error
 // states (steps+1, TargetSize) with s0 first.
 func (t *Task) Rollout(predict Predictor, s0, inputs []float64, steps int) ([]float64, error) {
 	if t.Kind != ForwardTask {
-		return nil, fmt.Errorf("replay: a free-running rollout needs a %q task, this is %q", ForwardTask, t.Kind)
+		return nil, fmt.Errorf("probe: a free-running rollout needs a %q task, this is %q", ForwardTask, t.Kind)
 	}
 	if len(s0) != t.TargetSize || len(inputs) < steps*t.InputSize {
-		return nil, fmt.Errorf("replay: rollout from a state of %d values with %d input values for %d steps (want %d and %d)",
+		return nil, fmt.Errorf("probe: rollout from a state of %d values with %d input values for %d steps (want %d and %d)",
 			len(s0), len(inputs), steps, t.TargetSize, steps*t.InputSize)
 	}
 	n := &t.Norm
@@ -273,13 +273,13 @@ func (t *Task) Rollout(predict Predictor, s0, inputs []float64, steps int) ([]fl
 		cur := out[k*t.TargetSize : (k+1)*t.TargetSize]
 		t.ForwardFeatures(x, cur, inputs[k*t.InputSize:(k+1)*t.InputSize])
 		if err := predict(y, x); err != nil {
-			return nil, fmt.Errorf("replay: rollout step %d: %w", k, err)
+			return nil, fmt.Errorf("probe: rollout step %d: %w", k, err)
 		}
 		next := out[(k+1)*t.TargetSize : (k+2)*t.TargetSize]
 		for d := range next {
 			next[d] = cur[d] + float64(y[d])*n.ChangeStd[d] + n.ChangeMean[d]
 			if math.IsNaN(next[d]) || math.IsInf(next[d], 0) {
-				return out[:(k+2)*t.TargetSize], fmt.Errorf("replay: rollout diverged at step %d (state %v)", k+1, next)
+				return out[:(k+2)*t.TargetSize], fmt.Errorf("probe: rollout diverged at step %d (state %v)", k+1, next)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package replay
+package probe
 
 import (
 	"errors"
@@ -39,7 +39,7 @@ type WindowSplit struct {
 
 // SplitWindows cuts every trial of p into windows of opts.Length steps and
 // splits them by trial into training and validation sets.
-func SplitWindows(p *Probe, opts WindowOptions) (*WindowSplit, error) {
+func SplitWindows(p *Data, opts WindowOptions) (*WindowSplit, error) {
 	length, stride := opts.Length, opts.Stride
 	if length == 0 {
 		length = DefaultWindow
@@ -49,19 +49,19 @@ func SplitWindows(p *Probe, opts WindowOptions) (*WindowSplit, error) {
 	}
 	switch {
 	case length < 2:
-		return nil, fmt.Errorf("replay: window of %d steps, want at least 2", length)
+		return nil, fmt.Errorf("probe: window of %d steps, want at least 2", length)
 	case stride < 1:
-		return nil, fmt.Errorf("replay: window stride %d, want at least 1", stride)
+		return nil, fmt.Errorf("probe: window stride %d, want at least 1", stride)
 	case length > p.Steps:
-		return nil, fmt.Errorf("replay: window of %d steps is longer than a trial (%d steps); use a shorter --window or longer trials", length, p.Steps)
+		return nil, fmt.Errorf("probe: window of %d steps is longer than a trial (%d steps); use a shorter --window or longer trials", length, p.Steps)
 	case !(opts.ValFraction >= 0 && opts.ValFraction < 1):
-		return nil, fmt.Errorf("replay: validation fraction %v, want a value in [0, 1)", opts.ValFraction)
+		return nil, fmt.Errorf("probe: validation fraction %v, want a value in [0, 1)", opts.ValFraction)
 	}
 	nVal := 0
 	if opts.ValFraction > 0 {
 		nVal = max(1, int(math.Ceil(opts.ValFraction*float64(p.Trials)-1e-9)))
 		if nVal >= p.Trials {
-			return nil, fmt.Errorf("replay: %d trials cannot be split into training and validation (%v of them to validation); record more trials", p.Trials, opts.ValFraction)
+			return nil, fmt.Errorf("probe: %d trials cannot be split into training and validation (%v of them to validation); record more trials", p.Trials, opts.ValFraction)
 		}
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5b1175))
@@ -87,7 +87,7 @@ func SplitWindows(p *Probe, opts WindowOptions) (*WindowSplit, error) {
 		}
 	}
 	if len(s.Train) == 0 {
-		return nil, errors.New("replay: no training windows")
+		return nil, errors.New("probe: no training windows")
 	}
 	rng.Shuffle(len(s.Train), func(i, j int) { s.Train[i], s.Train[j] = s.Train[j], s.Train[i] })
 	return s, nil

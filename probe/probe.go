@@ -1,4 +1,4 @@
-package replay
+package probe
 
 import (
 	"bufio"
@@ -16,12 +16,12 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 )
 
-// Probe is a recorded probe data set: Trials trials of Steps samples, each
+// Data is a recorded probe data set: Trials trials of Steps samples, each
 // an input vector of InputSize and a target vector of TargetSize values,
 // sampled every Dt seconds. Inputs (Trials, Steps, InputSize) and Targets
 // (Trials, Steps, TargetSize) are row-major float64. A NaN target marks a
 // missing sample; inputs are always finite (Check).
-type Probe struct {
+type Data struct {
 	Trials, Steps, InputSize, TargetSize int
 	Dt                                   float64
 	Inputs, Targets                      []float64
@@ -29,13 +29,13 @@ type Probe struct {
 }
 
 // Input returns the input vector of trial t at step k (shared).
-func (p *Probe) Input(t, k int) []float64 {
+func (p *Data) Input(t, k int) []float64 {
 	i := (t*p.Steps + k) * p.InputSize
 	return p.Inputs[i : i+p.InputSize]
 }
 
 // Target returns the target vector of trial t at step k (shared).
-func (p *Probe) Target(t, k int) []float64 {
+func (p *Data) Target(t, k int) []float64 {
 	i := (t*p.Steps + k) * p.TargetSize
 	return p.Targets[i : i+p.TargetSize]
 }
@@ -52,7 +52,7 @@ func DefaultNames(prefix string, n int) []string {
 // Check reports the first reason the data set cannot be trained on: bad
 // sizes, a non-finite input, a target that is infinite, a target dimension
 // with no finite value at all, or a non-positive dt.
-func (p *Probe) Check() error {
+func (p *Data) Check() error {
 	switch {
 	case p.Trials <= 0 || p.Steps <= 0:
 		return fmt.Errorf("%d trials of %d steps, want at least one of each", p.Trials, p.Steps)
@@ -95,14 +95,14 @@ func (p *Probe) Check() error {
 	return nil
 }
 
-func (p *Probe) inputName(i int) string {
+func (p *Data) inputName(i int) string {
 	if len(p.InputNames) == p.InputSize {
 		return strconv.Quote(p.InputNames[i])
 	}
 	return strconv.Itoa(i)
 }
 
-func (p *Probe) targetName(i int) string {
+func (p *Data) targetName(i int) string {
 	if len(p.TargetNames) == p.TargetSize {
 		return strconv.Quote(p.TargetNames[i])
 	}
@@ -110,7 +110,7 @@ func (p *Probe) targetName(i int) string {
 }
 
 // fillNames gives unnamed inputs and targets the default names u0.., y0...
-func (p *Probe) fillNames() {
+func (p *Data) fillNames() {
 	if len(p.InputNames) == 0 {
 		p.InputNames = DefaultNames("u", p.InputSize)
 	}
@@ -119,34 +119,34 @@ func (p *Probe) fillNames() {
 	}
 }
 
-// LoadProbe reads a probe data set from an .npz or .csv file (by extension)
+// Load reads a probe data set from an .npz or .csv file (by extension)
 // and checks it.
-func LoadProbe(path string) (*Probe, error) {
-	var p *Probe
+func Load(path string) (*Data, error) {
+	var p *Data
 	var err error
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npz":
-		p, err = readProbeNPZ(path)
+		p, err = readNPZ(path)
 	case ".csv":
 		var f *os.File
 		if f, err = os.Open(path); err != nil {
-			return nil, fmt.Errorf("replay: %w", err)
+			return nil, fmt.Errorf("probe: %w", err)
 		}
 		defer f.Close()
-		p, err = ReadProbeCSV(f)
+		p, err = ReadCSV(f)
 	default:
-		return nil, fmt.Errorf("replay: %s: unknown probe file type %q, want .npz or .csv", path, filepath.Ext(path))
+		return nil, fmt.Errorf("probe: %s: unknown probe file type %q, want .npz or .csv", path, filepath.Ext(path))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replay: %s: %w", path, err)
+		return nil, fmt.Errorf("probe: %s: %w", path, err)
 	}
 	if err := p.Check(); err != nil {
-		return nil, fmt.Errorf("replay: %s: %w", path, err)
+		return nil, fmt.Errorf("probe: %s: %w", path, err)
 	}
 	return p, nil
 }
 
-func readProbeNPZ(path string) (*Probe, error) {
+func readNPZ(path string) (*Data, error) {
 	arrays, err := formats.ReadNPZ(path)
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func readProbeNPZ(path string) (*Probe, error) {
 	if dt.Len() != 1 {
 		return nil, fmt.Errorf("array \"dt\": shape %v, want a scalar (seconds per step)", dt.Shape)
 	}
-	p := &Probe{Trials: in.Shape[0], Steps: in.Shape[1], InputSize: in.Shape[2], TargetSize: tg.Shape[2],
+	p := &Data{Trials: in.Shape[0], Steps: in.Shape[1], InputSize: in.Shape[2], TargetSize: tg.Shape[2],
 		Dt: dt.Data[0], Inputs: in.Data, Targets: tg.Data}
 	for _, n := range []struct {
 		array string
@@ -238,12 +238,12 @@ func decodeNames(a *formats.Array) ([]string, error) {
 	return strings.Split(string(b), "\n"), nil
 }
 
-// WriteProbeNPZ writes p as an .npz (inputs and targets as float64 "<f8",
+// WriteNPZ writes p as an .npz (inputs and targets as float64 "<f8",
 // dt as a 0-d float64, input_names and target_names as newline-separated
 // UTF-8 in uint8 arrays), atomically.
-func WriteProbeNPZ(path string, p *Probe) error {
+func WriteNPZ(path string, p *Data) error {
 	if err := p.Check(); err != nil {
-		return fmt.Errorf("replay: %s: %w", path, err)
+		return fmt.Errorf("probe: %s: %w", path, err)
 	}
 	q := *p
 	q.fillNames()
@@ -261,10 +261,10 @@ func WriteProbeNPZ(path string, p *Probe) error {
 // per step; an empty field or "nan" in a target column is missing. Rows of a
 // trial are consecutive and all trials have the same number of steps.
 
-// ReadProbeCSV reads a probe data set in the CSV layout above. The "t"
+// ReadCSV reads a probe data set in the CSV layout above. The "t"
 // column is optional; when present, dt is the difference of its first two
 // values, else 1.
-func ReadProbeCSV(r io.Reader) (*Probe, error) {
+func ReadCSV(r io.Reader) (*Data, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	if !sc.Scan() {
@@ -276,7 +276,7 @@ func ReadProbeCSV(r io.Reader) (*Probe, error) {
 	header := strings.Split(strings.TrimSpace(sc.Text()), ",")
 	trialCol, timeCol := -1, -1
 	var inCols, tgCols []int
-	p := &Probe{}
+	p := &Data{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		switch {
@@ -366,8 +366,8 @@ func ReadProbeCSV(r io.Reader) (*Probe, error) {
 	return p, nil
 }
 
-// WriteProbeCSV writes p in the CSV layout (missing targets as empty fields).
-func WriteProbeCSV(w io.Writer, p *Probe) error {
+// WriteCSV writes p in the CSV layout (missing targets as empty fields).
+func WriteCSV(w io.Writer, p *Data) error {
 	bw := bufio.NewWriter(w)
 	q := *p
 	q.fillNames()
