@@ -22,6 +22,10 @@ import (
 	"github.com/spikebridge/spikebridge/train"
 )
 
+// pipelineStages is the number of stages the help lists and the progress
+// lines count ([n/7]).
+const pipelineStages = 7
+
 // Files the pipeline writes into --out besides those of its stages' verbs
 // (train dqn's model.safetensors, metrics.csv, learning_curve.png, ...).
 const (
@@ -67,8 +71,9 @@ func NewCmdPipeline(ios *IOStreams, runF func(*PipelineOptions) error) *cobra.Co
   2. record: 60 episodes of the ANN with 20 % random actions -> states.npz
   3. convert --method baseline -> snn-baseline.safetensors
   4. convert --method distill (the best method) -> snn-distill.safetensors
-  5. compare each SNN with the ANN over --episodes and the --timesteps sweep
-  6. report: compare.json, compare.csv, plots and report.md
+  5. compare snn-baseline with the ANN over --episodes and the --timesteps sweep
+  6. compare snn-distill the same way
+  7. report: compare.json, compare.csv, plots and report.md
 
 Everything lands in --out (default runs/pipeline-<seed>). An existing non-empty
 directory is refused unless --force (start afresh) or --resume (continue an
@@ -212,7 +217,7 @@ func runPipeline(opts *PipelineOptions) error {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 	start := time.Now()
-	r := &pipelineRun{opts: opts, stages: 7,
+	r := &pipelineRun{opts: opts, stages: pipelineStages,
 		ios: &IOStreams{In: opts.IO.In, Out: io.Discard, ErrOut: opts.IO.ErrOut}}
 	r.res = pipelineResult{Out: opts.Out, Seed: opts.Seed, ModelFile: r.path(dqnModelFile), Report: r.path(pipelineReportFile)}
 	seed := strconv.FormatUint(opts.Seed, 10)
