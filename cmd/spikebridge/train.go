@@ -17,6 +17,7 @@ func NewCmdTrain(ios *IOStreams) *cobra.Command {
 	cmd.AddCommand(NewCmdTrainClassifier(ios, nil))
 	cmd.AddCommand(NewCmdTrainSQN(ios, nil))
 	cmd.AddCommand(NewCmdTrainEmulator(ios, nil))
+	cmd.AddCommand(NewCmdTrainEprop(ios, nil))
 	return cmd
 }
 
