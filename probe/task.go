@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -148,6 +147,12 @@ type Samples struct {
 	X, Y    []float32
 	Rows    int
 	In, Out int
+	// MissingInput counts the samples left out because their features
+	// would need a missing value (a forward step from a NaN state or under
+	// a NaN input, a sequence window whose first target or an input is
+	// NaN); MissingTarget those left out because every target is NaN (they
+	// would add nothing to the NaN-masked loss).
+	MissingInput, MissingTarget int
 }
 
 // Row returns sample i's features and targets (shared).
@@ -156,9 +161,10 @@ func (s *Samples) Row(i int) (x, y []float32) {
 }
 
 // Samples builds the standardised samples of the windows. A sample whose
-// features would need a missing target (a forward step from a NaN state, a
-// window whose first target is NaN) is left out; an error says so when none
-// is left, or when a sample has no target at all.
+// features would need a missing value, or whose targets are all missing, is
+// left out and counted (MissingInput, MissingTarget): with the NaN-masked
+// loss such samples contribute nothing, so leaving them out changes no
+// loss. An error says so when no sample is left.
 func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 	if p.InputSize != t.InputSize || p.TargetSize != t.TargetSize {
 		return nil, fmt.Errorf("probe: the data set has %d inputs and %d targets, the task %d and %d",
@@ -169,6 +175,10 @@ func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 	x := make([]float32, s.In)
 	y := make([]float32, s.Out)
 	add := func() {
+		if allNaN(y) {
+			s.MissingTarget++
+			return
+		}
 		s.X = append(s.X, x...)
 		s.Y = append(s.Y, y...)
 		s.Rows++
@@ -182,7 +192,8 @@ func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 		case ForwardTask:
 			for k := w.Start; k+1 < w.Start+t.Window; k++ {
 				s0, s1 := p.Target(w.Trial, k), p.Target(w.Trial, k+1)
-				if hasNaN(s0) {
+				if hasNaN(s0) || hasNaN(p.Input(w.Trial, k)) {
+					s.MissingInput++
 					continue
 				}
 				t.ForwardFeatures(x, s0, p.Input(w.Trial, k))
@@ -193,7 +204,12 @@ func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 			}
 		case SequenceTask:
 			first := p.Target(w.Trial, w.Start)
-			if hasNaN(first) {
+			inputsMissing := false
+			for k := 0; k < t.Window; k++ {
+				inputsMissing = inputsMissing || hasNaN(p.Input(w.Trial, w.Start+k))
+			}
+			if hasNaN(first) || inputsMissing {
+				s.MissingInput++
 				continue
 			}
 			for k := 0; k < t.Window; k++ {
@@ -215,13 +231,8 @@ func (t *Task) Samples(p *Data, windows []Window) (*Samples, error) {
 		}
 	}
 	if s.Rows == 0 {
-		return nil, errors.New("probe: no usable samples: every window starts from a missing (NaN) target")
-	}
-	for r := 0; r < s.Rows; r++ {
-		_, yr := s.Row(r)
-		if allNaN(yr) {
-			return nil, fmt.Errorf("probe: sample %d has no target at all (all NaN); remove it or fill in its targets", r)
-		}
+		return nil, fmt.Errorf("probe: no usable samples: %d need a missing (NaN) state or input, %d have no target at all",
+			s.MissingInput, s.MissingTarget)
 	}
 	return s, nil
 }
