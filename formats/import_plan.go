@@ -339,7 +339,7 @@ func (m *moduleTable) after(name string) (act actSpec, found bool, how string, e
 	for _, k := range acts[1:] {
 		if a := m.activation(k); a != first {
 			return act, false, "", fmt.Errorf("formats: module %q holds activations of different kinds (%s is %s, %s is %s) and forward() is not in the file: "+
-				"the order cannot be known", parent, acts[0].Name, first, k.Name, a)
+				"the order cannot be known", parent, acts[0].Name, acts[0].Class, k.Name, k.Class)
 		}
 	}
 	return first, true, fmt.Sprintf("the only activation kind among %q's modules (%s; forward() is not in the file)", parent, acts[0].Name), nil
@@ -586,7 +586,7 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 		live, targets = targets, nil
 	}
 	for _, c := range targets {
-		markOne(c, unmapped, "a target-network copy, not the acting network; choose it with the prefix "+strconvQuote(c.prefix))
+		markOne(c, unmapped, "a target-network copy, not the acting network; choose it with the prefix "+strconv.Quote(targetPrefix(moduleOf(c))))
 	}
 
 	// What cannot be represented is refused (the Linear layers alone can
@@ -637,7 +637,17 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 	return p, layout, err
 }
 
-func strconvQuote(s string) string { return strconv.Quote(s) }
+// targetPrefix is the module name up to its component that says "target"
+// ("q_net_target.q_net.0" -> "q_net_target.").
+func targetPrefix(module string) string {
+	parts := strings.Split(module, ".")
+	for i, p := range parts {
+		if roleOf(p) == roleTarget {
+			return strings.Join(parts[:i+1], ".") + "."
+		}
+	}
+	return module
+}
 
 func markOne(c linearCandidate, unmapped map[*Tensor]string, reason string) {
 	unmapped[c.weight] = reason
@@ -660,12 +670,37 @@ func planChain(live []linearCandidate, layout, head string, mods *moduleTable, d
 			return nil, fmt.Errorf("formats: head %q: no Linear layer is named after it; the layers are %s: %w", head,
 				describeChains(splitChains(live, layout), layout), ErrAmbiguousNetwork)
 		}
+		var others []linearCandidate
 		for _, c := range live {
 			if !slices.ContainsFunc(picked, func(k linearCandidate) bool { return k.weight == c.weight }) {
-				markOne(c, unmapped, fmt.Sprintf("not part of the chosen head %q", head))
+				others = append(others, c)
 			}
 		}
-		live = picked
+		// The head's trunk: the layers of another chain up to the one whose
+		// outputs the head reads.
+		headIn, _ := picked[0].inOut(layout)
+		var trunk []linearCandidate
+		if len(others) > 0 {
+		search:
+			for _, tc := range splitChains(others, layout) {
+				for k := range tc {
+					if _, out := tc[k].inOut(layout); out == headIn && tc[k].group == picked[0].group {
+						trunk = tc[:k+1]
+						break search
+					}
+				}
+			}
+		}
+		full := append(append([]linearCandidate(nil), trunk...), picked...)
+		for _, c := range others {
+			if !slices.ContainsFunc(full, func(k linearCandidate) bool { return k.weight == c.weight }) {
+				markOne(c, unmapped, fmt.Sprintf("not on the way to the chosen head %q", head))
+			}
+		}
+		if len(splitChains(full, layout)) != 1 {
+			return nil, fmt.Errorf("formats: head %q: its layers %s do not chain: %w", head, describeChains(splitChains(full, layout), layout), ErrAmbiguousNetwork)
+		}
+		live = full
 	}
 	chains := splitChains(live, layout)
 	chosen := chains[0]
@@ -708,18 +743,23 @@ func isCopyOf(a, b []linearCandidate, layout string) bool {
 // chainsError explains why several chains are not one network: where a
 // chain breaks, or which heads follow a shared layer.
 func chainsError(chains [][]linearCandidate, layout string) error {
-	var heads []string
 	for i, c := range chains {
-		_, out := c[len(c)-1].inOut(layout)
-		for j, d := range chains {
-			if in, _ := d[0].inOut(layout); i != j && in == out && d[0].group == c[0].group {
-				heads = append(heads, moduleOf(d[0]))
+		for k := range c {
+			_, out := c[k].inOut(layout)
+			var heads []string
+			if k+1 < len(c) {
+				heads = append(heads, moduleOf(c[k+1]))
 			}
-		}
-		if len(heads) > 0 {
-			return fmt.Errorf("formats: several layers read the %d outputs of %s: %s (a network with several heads, or a trunk without its head); "+
-				"the Linear layers form %s; choose a head by name or the sizes to import: %w",
-				out, moduleOf(c[len(c)-1]), strings.Join(heads, ", "), describeChains(chains, layout), ErrAmbiguousNetwork)
+			for j, d := range chains {
+				if in, _ := d[0].inOut(layout); i != j && in == out && d[0].group == c[0].group {
+					heads = append(heads, moduleOf(d[0]))
+				}
+			}
+			if len(heads) > 1 || k+1 == len(c) && len(heads) == 1 {
+				return fmt.Errorf("formats: several heads read the %d outputs of %s: %s (a network with several heads, or a trunk written without its head); "+
+					"the Linear layers form %s; choose a head by name or the sizes to import: %w",
+					out, moduleOf(c[k]), strings.Join(heads, ", "), describeChains(chains, layout), ErrAmbiguousNetwork)
+			}
 		}
 	}
 	a, b := chains[0], chains[1]
@@ -738,6 +778,8 @@ func roleName(r string) string {
 		return "value (critic)"
 	case roleAdvantage:
 		return "advantage"
+	case roleTarget:
+		return "target copy"
 	}
 	return "trunk"
 }
@@ -904,8 +946,24 @@ func planWithArch(cands []linearCandidate, layout string, arch *archSpec, unmapp
 		return nil, fmt.Errorf("formats: arch %s matches only chains that cross from one sub-network into another (%s); such a network does not exist in the file: %w",
 			importArchString(arch.sizes), strings.Join(crossed, "; "), ErrAmbiguousNetwork)
 	}
-	return nil, fmt.Errorf("formats: arch %s does not match the tensors: the Linear layers (%s) chain as %s",
-		importArchString(arch.sizes), layout, describeChains(splitChains(cands, layout), layout))
+	subs := ""
+	for _, group := range groupsOf(cands) {
+		byRole := map[string][]linearCandidate{}
+		for _, c := range group {
+			byRole[roleOf(moduleOf(c))] = append(byRole[roleOf(moduleOf(c))], c)
+		}
+		if len(byRole) > 1 || byRole[roleTrunk] == nil {
+			var parts []string
+			for _, r := range []string{roleTrunk, roleActor, roleValue, roleAdvantage, roleTarget} {
+				if layers := byRole[r]; layers != nil {
+					parts = append(parts, roleName(r)+" "+describeChains(splitChains(layers, layout), layout))
+				}
+			}
+			subs += "; sub-networks: " + strings.Join(parts, "; ") + " (a chain stays inside one of them)"
+		}
+	}
+	return nil, fmt.Errorf("formats: arch %s does not match the tensors: the Linear layers (%s) chain as %s%s",
+		importArchString(arch.sizes), layout, describeChains(splitChains(cands, layout), layout), subs)
 }
 
 func groupsOf(cands []linearCandidate) [][]linearCandidate {

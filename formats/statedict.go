@@ -424,7 +424,8 @@ func orderCandidates(cands []linearCandidate) {
 
 // splitChains cuts the ordered layers into chains: a new chain starts where
 // the group changes, where the sizes do not connect, or where a layer has the
-// same local name as the chain's first (a second copy such as a target net).
+// same local name and input width as the chain's first (a second copy such
+// as a target net); "features.0, features.2, head.0" is one chain.
 func splitChains(cands []linearCandidate, layout string) [][]linearCandidate {
 	var chains [][]linearCandidate
 	for _, c := range cands {
@@ -433,7 +434,11 @@ func splitChains(cands []linearCandidate, layout string) [][]linearCandidate {
 			last := chain[len(chain)-1]
 			_, lastOut := last.inOut(layout)
 			in, out := c.inOut(layout)
-			connects := c.group == last.group && in == lastOut && c.id != chain[0].id &&
+			// A layer named like the chain's first that reads the same width
+			// starts a copy (a second network of the same shape).
+			firstIn, _ := chain[0].inOut(layout)
+			copyStart := c.id == chain[0].id && in == firstIn
+			connects := c.group == last.group && in == lastOut && !copyStart &&
 				(c.bias == nil || c.bias.Shape[0] == out)
 			if connects {
 				chains[n-1] = append(chain, c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -44,6 +45,7 @@ type ImportPyTorchOptions struct {
 	BiasInput    string
 	Observations int
 	Head         string
+	Actions      int
 }
 
 // NewCmdImportPyTorch parses flags into ImportPyTorchOptions; runF replaces
@@ -52,17 +54,33 @@ func NewCmdImportPyTorch(ios *IOStreams, runF func(*ImportPyTorchOptions) error)
 	opts := &ImportPyTorchOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "pytorch FILE.pt -o model.safetensors",
-		Short: "Import a torch.save file (state_dict, checkpoint, whole module, DSQN weight lists) as a Dense/ReLU model",
+		Short: "Import a torch.save file or Stable-Baselines3 zip (state_dict, checkpoint, whole module, dueling, actor-critic, DSQN weight lists) as a model file",
 		Long: `Reads a file written by torch.save without Python: a state_dict, a checkpoint dict
 (model/state_dict beside optimizer state), a whole pickled nn.Module, or the DSQN
 layouts ([W...], [b or None...]) with weights stored (in, out). The Linear layers
 are chained by their numeric index (fc1, l2, layers.3, Sequential 0/2/4 under any
-prefix), with ReLU between them and a linear output. Tensors that do not fit
-(conv, batch norm, scalars, optimizer state) are listed. TorchScript archives
-are refused: save a state_dict with torch.save(model.state_dict(), path).`,
+prefix), with a linear output. Activations: a whole pickled module's own
+(Tanh, Sigmoid, LeakyReLU, ELU, ReLU modules), a Stable-Baselines3 zip's
+(policy_kwargs, else the library's default: ReLU for DQN, Tanh for PPO/A2C),
+else ReLU (a state_dict does not store them). Sub-networks are recognised by
+name: a dueling DQN's value and advantage heads are folded into one Linear
+layer (Q = V + A - mean(A)); an actor-critic file gives its actor (--head
+critic for the value head); target-network copies are left out. What would
+need a guess is refused: broken chains, several heads, recurrent layers,
+unknown activation modules (--arch imports the Linear layers explicitly, and
+never across sub-networks). Tensors that do not fit (conv, batch norm,
+scalars, optimizer state) are listed. TorchScript archives are refused: save
+a state_dict with torch.save(model.state_dict(), path).
+
+--semantics dsqn writes a spiking model file with the DSQN code's semantics
+(bias-free weight lists with a constant 1 appended to the observation, IF
+neurons, threshold 1 with a strict >, reset by subtraction, one step of
+latency per layer, Q = the output membrane after --timesteps steps).`,
 		Example: `  spikebridge import pytorch policy.pt -o model.safetensors
   spikebridge import pytorch dsqn.pt --layout in-out --arch 4-16-16-2 -o model.safetensors
-  spikebridge import pytorch checkpoint.pt --prefix target_net. -o target.safetensors --json`,
+  spikebridge import pytorch checkpoint.pt --prefix target_net. -o target.safetensors --json
+  spikebridge import pytorch ppo_cartpole.zip -o actor.safetensors
+  spikebridge import pytorch dsqn.pt --semantics dsqn --timesteps 20 -o snn.safetensors`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input = args[0]
@@ -80,6 +98,8 @@ are refused: save a state_dict with torch.save(model.state_dict(), path).`,
 	cmd.Flags().StringVar(&opts.Semantics, "semantics", "", "what the weights mean: ann (Dense layers with activations) or dsqn (a DSQN spiking Q-network: IF neurons, threshold 1 strict, reset by subtraction, one step of latency per layer, Q = output membrane); default ann, refusing DSQN-like weight lists")
 	cmd.Flags().IntVar(&opts.Timesteps, "timesteps", 20, "with --semantics dsqn: DSQN's T, the steps per decision")
 	cmd.Flags().StringVar(&opts.BiasInput, "bias-input", "auto", "with --semantics dsqn: whether the last input is DSQN's constant 1 (auto: yes when the file holds no biases; yes; no)")
+	cmd.Flags().StringVar(&opts.Head, "head", "", "for files with several heads: actor (policy), critic (value), or the head's module name (default: the actor of an actor-critic file; dueling heads are folded)")
+	cmd.Flags().IntVar(&opts.Actions, "actions", 0, "number of actions the network must output (default: from a Stable-Baselines3 zip's action space, else not checked)")
 	cmd.Flags().IntVar(&opts.Observations, "observations", 4, "the environment's observation width (CartPole: 4); a bias-free weight list with one input more is DSQN's layout")
 	return cmd
 }
@@ -97,13 +117,28 @@ type importResult struct {
 	// Kind is "ann" or "snn"; the DSQN fields are set for --semantics dsqn
 	// (FileArch: the sizes in the file, before the constant-1 input folds
 	// into a bias; SimulatedSteps: snn's steps for DSQN's Timesteps).
-	Kind            string `json:"kind"`
-	Semantics       string `json:"semantics,omitempty"`
-	FileArch        string `json:"file_arch,omitempty"`
-	Timesteps       int    `json:"timesteps,omitempty"`
-	SimulatedSteps  int    `json:"simulated_steps,omitempty"`
-	BiasInput       *bool  `json:"bias_input,omitempty"`
-	BiasInputReason string `json:"bias_input_reason,omitempty"`
+	Kind string `json:"kind"`
+	// Structure is what the file held ("chain", "dueling", "actor-critic",
+	// "weight list", "chain (arch)"), Notes what was chosen and why.
+	Structure       string        `json:"structure,omitempty"`
+	Notes           []string      `json:"notes,omitempty"`
+	SB3             *importSB3Doc `json:"sb3,omitempty"`
+	Semantics       string        `json:"semantics,omitempty"`
+	FileArch        string        `json:"file_arch,omitempty"`
+	Timesteps       int           `json:"timesteps,omitempty"`
+	SimulatedSteps  int           `json:"simulated_steps,omitempty"`
+	BiasInput       *bool         `json:"bias_input,omitempty"`
+	BiasInputReason string        `json:"bias_input_reason,omitempty"`
+}
+
+// importSB3Doc is what a Stable-Baselines3 zip's data member said.
+type importSB3Doc struct {
+	Policy        string `json:"policy"`
+	Algorithm     string `json:"algorithm"`
+	Activation    string `json:"activation"`
+	ActivationWhy string `json:"activation_why"`
+	Actions       int    `json:"actions"`
+	Observations  int    `json:"observations"`
 }
 
 type importLayerJSON struct {
@@ -145,12 +180,25 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	if opts.Output == "" {
 		return usageErrorf("-o/--output: want a model file path")
 	}
-	tf, err := formats.LoadTorch(opts.Input)
+	if opts.Actions < 0 {
+		return usageErrorf("--actions %d: want the number of actions (>= 0; 0: not checked unless the file says)", opts.Actions)
+	}
+	tf, sb3, err := formats.LoadTorchOrSB3(opts.Input)
 	if err != nil {
 		return err
 	}
-	imp, err := formats.TorchToNetwork(tf, formats.ImportOptions{Arch: opts.Arch, Layout: opts.Layout, Prefix: opts.Prefix,
-		Semantics: opts.Semantics, ObservationSize: opts.Observations})
+	iopts := formats.ImportOptions{Arch: opts.Arch, Layout: opts.Layout, Prefix: opts.Prefix,
+		Semantics: opts.Semantics, ObservationSize: opts.Observations, Head: opts.Head, Actions: opts.Actions}
+	if sb3 != nil {
+		iopts.Activation, iopts.ActivationWhy = sb3.Activation, sb3.ActivationWhy
+		if iopts.Actions == 0 {
+			iopts.Actions = sb3.Actions
+		}
+	}
+	imp, err := formats.TorchToNetwork(tf, iopts)
+	if errors.Is(err, formats.ErrAmbiguousNetwork) {
+		return fmt.Errorf("import pytorch %s: %w\n  choose with --head actor|critic|MODULE, --prefix PREFIX, or --arch SIZES[:activation]", opts.Input, err)
+	}
 	if errors.Is(err, formats.ErrProbablyDSQN) {
 		return fmt.Errorf("import pytorch %s: %w\n  as DSQN's spiking network: spikebridge import pytorch %s --semantics dsqn [--timesteps 20] -o snn.safetensors"+
 			"\n  as an ANN anyway:           spikebridge import pytorch %s --semantics ann -o model.safetensors", opts.Input, err, opts.Input, opts.Input)
@@ -162,11 +210,25 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 		return importDSQN(opts, tf, imp)
 	}
 	net := imp.Network
-	meta := formats.ModelMeta{}
+	meta := formats.ModelMeta{Output: formats.IOSpec{Meaning: "q-values"}}
 	if net.InputSize() == 4 && net.OutputSize() == 2 {
 		meta = formats.CartPoleQMeta()
 	}
-	settings := map[string]string{"layout": imp.Layout}
+	if imp.Structure == "actor-critic" {
+		// The actor's outputs are action preferences (logits); the greedy
+		// action is their argmax, as for Q-values.
+		meta.Output.Meaning = "action-logits"
+		if headIsCritic(opts.Head) {
+			meta.Output = formats.IOSpec{Meaning: "state-value"}
+		}
+	}
+	settings := map[string]string{"layout": imp.Layout, "structure": imp.Structure}
+	if opts.Head != "" {
+		settings["head"] = opts.Head
+	}
+	if sb3 != nil {
+		settings["sb3_policy"] = sb3.PolicyModule
+	}
 	if opts.Arch != "" {
 		settings["arch"] = opts.Arch
 	}
@@ -179,7 +241,15 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	}
 
 	res := importResult{Input: opts.Input, Output: opts.Output, Format: tf.Format, Tensors: len(tf.Tensors),
-		Arch: net.String(), Layout: imp.Layout, Kind: formats.ModelKindANN, Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
+		Arch: net.String(), Layout: imp.Layout, Kind: formats.ModelKindANN, Structure: imp.Structure, Notes: imp.Notes,
+		Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
+	if res.Notes == nil {
+		res.Notes = []string{}
+	}
+	if sb3 != nil {
+		res.SB3 = &importSB3Doc{Policy: sb3.PolicyModule, Algorithm: sb3.Algorithm, Activation: string(sb3.Activation),
+			ActivationWhy: sb3.ActivationWhy, Actions: sb3.Actions, Observations: sb3.Observations}
+	}
 	from := make(map[string]formats.ImportedLayer, len(imp.Layers))
 	for _, l := range imp.Layers {
 		from[l.Layer] = l
@@ -215,6 +285,15 @@ func printImport(ios *IOStreams, res importResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if res.SB3 != nil {
+		fmt.Fprintf(ios.Out, "Stable-Baselines3 %s policy (%s), %d actions\n", res.SB3.Algorithm, res.SB3.Policy, res.SB3.Actions)
+	}
+	if len(res.Notes) > 0 {
+		fmt.Fprintf(ios.Out, "%s; chosen:\n", res.Structure)
+		for _, n := range res.Notes {
+			fmt.Fprintf(ios.Out, "  %s\n", n)
+		}
+	}
 	if len(res.Unmapped) > 0 {
 		fmt.Fprintf(ios.Out, "unmapped tensors (%d):\n", len(res.Unmapped))
 		for _, u := range res.Unmapped {
@@ -223,6 +302,15 @@ func printImport(ios *IOStreams, res importResult) error {
 	}
 	_, err := fmt.Fprintf(ios.Out, "wrote %s\n", res.Output)
 	return err
+}
+
+// headIsCritic reports whether --head chose an actor-critic file's critic.
+func headIsCritic(head string) bool {
+	switch strings.ToLower(head) {
+	case "critic", "value", "v", "vf":
+		return true
+	}
+	return false
 }
 
 // maxDSQNTimesteps bounds --timesteps of a DSQN import (a decision costs T
