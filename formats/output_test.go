@@ -194,24 +194,25 @@ func TestLockRunDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	l2.Unlock()
-	// Another holder: a second open file description of the lock file
+	if pid, _ := os.ReadFile(filepath.Join(dir, RunLockFile)); string(pid) != strconv.Itoa(os.Getpid())+"\n" {
+		t.Fatalf("lock file holds %q, want this process's id", pid)
+	}
+	// Another holder: a second open file description of the directory
 	// conflicts like another process would.
-	f, err := os.OpenFile(filepath.Join(dir, RunLockFile), os.O_RDWR, 0)
+	f, err := os.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-		t.Fatal("the lock file is not locked while LockRunDir holds it")
+		t.Fatal("the directory is not locked while LockRunDir holds it")
 	}
 	l.Unlock()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal("Unlock did not release the lock:", err)
 	}
-	if err := f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte("4242\n"), 0); err != nil {
+	assertOnlyFiles(t, dir) // the pid file goes with the lock
+	if err := os.WriteFile(filepath.Join(dir, RunLockFile), []byte("4242\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err = LockRunDir(dir)

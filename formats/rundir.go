@@ -13,14 +13,16 @@ import (
 
 // A run directory is a directory a verb writes several files into (a
 // training run, a comparison, a pipeline). Only one process may write into
-// it at a time: LockRunDir takes an exclusive flock on RunLockFile inside
-// it and records the holder's process id there, so a second run fails at
-// once with a message that names the directory and the holder. The lock is
-// released by Unlock or when the process ends, however it ends (the kernel
-// drops flock locks of a dead process), so a killed run never leaves a
-// stale lock behind; the lock file itself stays and is harmless.
+// it at a time: LockRunDir takes an exclusive flock on the directory itself
+// and, while it holds it, records its process id in RunLockFile inside, so
+// a second run fails at once with a message that names the directory and
+// the holder. The lock is released by Unlock (which removes RunLockFile) or
+// when the process ends, however it ends (the kernel drops the flock of a
+// dead process), so a killed run never leaves a stale lock behind; at most
+// a stale RunLockFile, which only informs and the next holder overwrites.
 
-// RunLockFile is the lock file's name inside a run directory.
+// RunLockFile names the file inside a locked run directory that holds the
+// holder's process id.
 const RunLockFile = ".spikebridge.lock"
 
 // ErrRunDirBusy is wrapped by the error of a run directory held by another
@@ -56,8 +58,9 @@ var runLocks = struct {
 }{held: map[string]*heldLock{}}
 
 type heldLock struct {
-	f     *os.File
-	count int
+	f       *os.File // the directory, flocked
+	pidFile string
+	count   int
 }
 
 // LockRunDir creates dir (and its parents) if needed and locks it for this
@@ -83,25 +86,23 @@ func LockRunDir(dir string) (*RunDirLock, error) {
 		return &RunDirLock{key: key}, nil
 	}
 	path := filepath.Join(dir, RunLockFile)
-	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("formats: %s: lock file is %s, not a regular file", path, describeMode(st.Mode()))
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("formats: %s: %w", path, err)
+		return nil, fmt.Errorf("formats: %s: %w", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &RunDirBusyError{Dir: dir, PID: readLockPID(path)}
 		}
-		return nil, fmt.Errorf("formats: %s: lock: %w", path, err)
+		return nil, fmt.Errorf("formats: %s: lock: %w", dir, err)
 	}
-	// The holder's id, for the message another process shows.
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	// The holder's id, for the message another process shows (a symlink or
+	// other odd file there is left alone).
+	if st, err := os.Lstat(path); err != nil || st.Mode().IsRegular() {
+		_ = os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	}
-	runLocks.held[key] = &heldLock{f: f, count: 1}
+	runLocks.held[key] = &heldLock{f: f, pidFile: path, count: 1}
 	return &RunDirLock{key: key}, nil
 }
 
@@ -122,6 +123,9 @@ func (l *RunDirLock) Unlock() {
 		return
 	}
 	delete(runLocks.held, key)
+	if readLockPID(h.pidFile) == os.Getpid() {
+		_ = os.Remove(h.pidFile)
+	}
 	_ = syscall.Flock(int(h.f.Fd()), syscall.LOCK_UN)
 	_ = h.f.Close()
 }

@@ -61,8 +61,12 @@ const (
 	maxBatch = 1 << 20
 )
 
-// memoryLimit is --max-memory in bytes (set by guardCommand).
-var memoryLimit int64 = defaultMemoryLimit()
+// memoryLimit is --max-memory in bytes (set by guardCommand for every
+// command, from the flag or the default).
+var (
+	defaultMemory       = defaultMemoryLimit()
+	memoryLimit   int64 = defaultMemory
+)
 
 // defaultMemoryLimit is half of the memory this process may use: the
 // machine's RAM, or its cgroup's limit when lower; 4 GiB when neither can
@@ -151,16 +155,15 @@ func (g *guardState) release() {
 	if g.createdDir == "" {
 		return
 	}
-	// A run that failed before writing anything leaves no directory behind.
-	if entries, err := os.ReadDir(g.createdDir); err == nil && len(entries) == 1 && entries[0].Name() == formats.RunLockFile {
-		_ = os.Remove(filepath.Join(g.createdDir, formats.RunLockFile))
-		_ = os.Remove(g.createdDir)
-	}
+	// A run that failed before writing anything leaves no directory behind
+	// (Remove fails on a directory that is not empty).
+	_ = os.Remove(g.createdDir)
 }
 
 // guardCommand applies the checks above to cmd and its parsed flags.
 func guardCommand(ios *IOStreams, cmd *cobra.Command, args []string, g *guardState) error {
 	flags := cmd.Flags()
+	memoryLimit = defaultMemory
 	if f := flags.Lookup("max-memory"); f != nil && f.Changed {
 		n, err := parseBytes(f.Value.String())
 		if err != nil {
@@ -413,12 +416,13 @@ var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 // and Adam moments (float32, ~16 copies of the batch's layer widths).
 func dqnMemory(f *pflag.FlagSet) error {
 	batch, buffer := flagInt(f, "batch"), flagInt(f, "buffer")
+	batchText, bufferText := f.Lookup("batch").Value.String(), f.Lookup("buffer").Value.String()
 	if batch > buffer && buffer > 0 {
-		return usageErrorf("--batch %g: at most --buffer %g (a mini-batch is drawn from the stored transitions)", batch, buffer)
+		return usageErrorf("--batch %s: at most --buffer %s (a mini-batch is drawn from the stored transitions)", batchText, bufferText)
 	}
 	widths := 4 + 2 + sum(flagInts(f, "hidden"))
 	est := buffer*(2*4+3)*8 + batch*widths*4*16
-	return checkMemory(fmt.Sprintf("--buffer %g and --batch %g", buffer, batch), est)
+	return checkMemory(fmt.Sprintf("--buffer %s and --batch %s", bufferText, batchText), est)
 }
 
 // checkEmulatorFlags validates train emulator's settings before its run
@@ -452,4 +456,13 @@ func checkEmulatorFlags(c train.EmulatorConfig, valFraction float64, window, str
 		}
 	}
 	return nil
+}
+
+// checkRolloutMemory: a free run of seconds at dt keeps its zero inputs,
+// its states and the traced target per step (float64, twice over while the
+// rollout copies).
+func checkRolloutMemory(seconds, dt float64, inputs, targets int) error {
+	steps := seconds / dt
+	return checkMemory(fmt.Sprintf("--rollout %g (%.3g steps of %g s)", seconds, steps, dt),
+		(steps+1)*float64(inputs+2*targets+1)*8*2)
 }

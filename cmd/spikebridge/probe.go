@@ -83,7 +83,7 @@ trial column and named columns instead.
 	f.Uint64Var(&c.Seed, "seed", 1, "seed of the initial states and inputs")
 	f.Float64Var(&c.InputStd, "input-std", 0, "input standard deviation (default: the system's)")
 	f.Float64Var(&c.InputTau, "input-tau", 0, "input correlation time in seconds (default: the system's)")
-	f.StringVarP(&opts.Out, "output", "o", "", "output file (.npz or .csv)")
+	f.StringVarP(&opts.Out, "output", "o", "", "output file (.npz or .csv; - writes the CSV to stdout)")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON document")
 	return cmd
 }
@@ -125,6 +125,9 @@ func runProbeGenerate(opts *ProbeGenerateOptions) error {
 		return usageError{err}
 	}
 	ext := strings.ToLower(filepath.Ext(opts.Out))
+	if opts.Out == formats.StdoutPath {
+		ext = ".csv" // standard output gets the text form
+	}
 	if ext != ".npz" && ext != ".csv" {
 		return usageErrorf("-o %s: want a .npz or .csv file", opts.Out)
 	}

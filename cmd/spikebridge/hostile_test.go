@@ -1,0 +1,352 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
+)
+
+// hostileFiles builds the small real files the hostile cases point at, in
+// dir: a model imported from the PyTorch fixture, states recorded with it,
+// its SNN, a probe data set, the PyTorch files themselves and crafted bad
+// ones.
+func hostileFiles(t *testing.T, dir string) {
+	t.Helper()
+	src := testfixtures.Dir(t, "pytorch")
+	for name, from := range map[string]string{"x.pt": "cartpole_mlp_state_dict.pt", "legacy.pt": "cartpole_mlp_legacy.pt"} {
+		data, err := os.ReadFile(filepath.Join(src, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{
+		{"import", "pytorch", "x.pt", "-o", "m.safetensors"},
+		{"record", "--model", "m.safetensors", "--episodes", "3", "--epsilon", "0.2", "-o", "states.npz"},
+		{"convert", "--method", "baseline", "--model", "m.safetensors", "--calib", "states.npz", "-o", "snn.safetensors"},
+		{"probe", "generate", "--trials", "4", "--duration", "2", "-o", "probe.npz"},
+	} {
+		if code, _, stderr := runCLIIn(t, dir, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	write := func(name string, arrays ...*formats.Array) {
+		if err := formats.WriteNPZ(filepath.Join(dir, name), arrays); err != nil {
+			t.Fatal(err)
+		}
+	}
+	states := make([]float32, 10*4)
+	for i := range states {
+		states[i] = float32(i%7) / 10
+	}
+	// One stray action label 7 among 0s and 1s, with and without the
+	// Q-values that say there are 2 actions.
+	stray := []int{0, 1, 0, 1, 0, 1, 0, 1, 0, 7}
+	write("stray7.npz", formats.NewFloat32Array("states", []int{10, 4}, states), formats.NewInt64Array("actions", []int{10}, stray))
+	write("stray7q.npz", formats.NewFloat32Array("states", []int{10, 4}, states), formats.NewInt64Array("actions", []int{10}, stray),
+		formats.NewFloat32Array("q", []int{10, 2}, make([]float32, 20)))
+	write("labels1e9.npz", formats.NewFloat32Array("states", []int{3, 4}, states[:12]),
+		formats.NewFloat64Array("actions", []int{3}, []float64{0, 1, 1e9}))
+	// A zip bomb: a deflated member of 777 KB that declares 800 MB.
+	var raw bytes.Buffer
+	zw := zip.NewWriter(&raw)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "states.npy", Method: zip.Deflate,
+		CompressedSize64: 777_000, UncompressedSize64: 800_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 777_000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"bomb.npz": raw.Bytes(), "empty.npz": nil, "emu.safetensors": []byte("placeholder")}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "states.npz"), filepath.Join(dir, "hardlink.npz")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere/out.npz", filepath.Join(dir, "dangling.npz")); err != nil {
+		t.Fatal(err)
+	}
+	// A run directory stopped before its first checkpoint: config only.
+	for _, d := range []string{"cfgonly-dqn", "cfgonly-emu"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, d, "config.json"), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A run directory held by another process (pid 4242).
+	locked := filepath.Join(dir, "locked")
+	if err := os.Mkdir(locked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(locked, formats.RunLockFile), []byte("4242\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCLIIn runs the CLI in-process with dir as the working directory.
+func runCLIIn(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	t.Chdir(dir)
+	return runCLI(t, args...)
+}
+
+// snapshot records every entry under dir (content hash and mode), so a
+// case can show it changed nothing and left no temporary file.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		desc := info.Mode().String()
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			desc += " " + hex.EncodeToString(sum[:])
+		}
+		out[path] = desc
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestHostileInputs runs every case of issue 14 that can go wrong (and our
+// own of the same kinds) through the CLI in-process: each must exit 1 or 2
+// with a message naming the file or flag and what is wrong, within 10 s and
+// 1 GiB of allocations, leave no temporary file and change no existing file.
+func TestHostileInputs(t *testing.T) {
+	dir := t.TempDir()
+	hostileFiles(t, dir)
+	devNull, err := os.Stat("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int      // 1 or 2
+		want []string // in the message
+	}{
+		// 1. outputs that are not regular files
+		{"1 predict -o /dev/null", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "/dev/null"}, 2, []string{"-o /dev/null", "character device"}},
+		{"1 predict -o fifo", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "fifo"}, 2, []string{"-o fifo", "FIFO"}},
+		{"1 record -o directory", []string{"record", "--model", "m.safetensors", "-o", "adir"}, 2, []string{"-o adir", "directory"}},
+		{"1 predict -o dangling symlink", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "dangling.npz"}, 2, []string{"dangling.npz", "symlink to a missing file"}},
+		{"1 probe -o /dev/null", []string{"probe", "generate", "--trials", "2", "-o", "/dev/null"}, 2, []string{"-o /dev/null", "character device"}},
+		{"1 eval-emulator --plot /dev/null", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--plot", "/dev/null"}, 2, []string{"--plot /dev/null"}},
+		{"1 train dqn --out a file", []string{"train", "dqn", "--out", "states.npz"}, 2, []string{"--out states.npz", "not a directory"}},
+		// 2. an output that is an input
+		{"2 record -o = --model", []string{"record", "--model", "m.safetensors", "-o", "m.safetensors"}, 2, []string{"-o m.safetensors", "same file as --model"}},
+		{"2 convert -o = --model", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "-o", "m.safetensors"}, 2, []string{"same file as --model"}},
+		{"2 convert -o = --calib", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "-o", "states.npz"}, 2, []string{"same file as --calib"}},
+		{"2 convert -o = --calib FILE:ARRAY", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz:states", "-o", "states.npz"}, 2, []string{"same file as --calib"}},
+		{"2 convert --student-out = --model", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "-o", "new.safetensors", "--student-out", "m.safetensors"}, 2, []string{"--student-out m.safetensors", "same file as --model"}},
+		{"2 convert two outputs one file", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "-o", "new.safetensors", "--student-out", "./new.safetensors"}, 2, []string{"--student-out", "each output needs its own file"}},
+		{"2 predict -o = --input", []string{"predict", "--model", "m.safetensors", "--input", "states.npz:states", "-o", "states.npz"}, 2, []string{"same file as --input"}},
+		{"2 predict -o = hard link of --input", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "hardlink.npz"}, 2, []string{"-o hardlink.npz", "same file as --input"}},
+		{"2 import x.pt -o x.pt", []string{"import", "pytorch", "x.pt", "-o", "x.pt"}, 2, []string{"-o x.pt", "same file as argument 1"}},
+		{"2 train classifier -o = --data", []string{"train", "classifier", "--data", "states.npz", "-o", "states.npz"}, 2, []string{"same file as --data"}},
+		{"2 train classifier -o = --teacher", []string{"train", "classifier", "--data", "states.npz", "--teacher", "m.safetensors", "-o", "m.safetensors"}, 2, []string{"same file as --teacher"}},
+		{"2 eval-emulator --plot = --model", []string{"eval-emulator", "--model", "m.safetensors", "--data", "probe.npz", "--plot", "m.safetensors"}, 2, []string{"--plot m.safetensors", "same file as --model"}},
+		{"2 predict -o = --model", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "m.safetensors"}, 2, []string{"same file as --model"}},
+		// 3. two runs into one --out
+		{"3 train dqn into a locked --out", []string{"train", "dqn", "--steps", "100", "--out", "locked"}, 1, []string{"--out locked", "process 4242"}},
+		{"3 compare into a locked --out", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--episodes", "1", "--timesteps", "8", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
+		{"3 train emulator into a locked --out", []string{"train", "emulator", "--data", "probe.npz", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
+		{"3 pipeline into a locked --out", []string{"pipeline", "--from-pytorch", "x.pt", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
+		// 4. panics and out-of-memory
+		{"4 eval-emulator --rollout 1e20", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e20"}, 2, []string{"--rollout 1e+20", "--max-memory"}},
+		{"4 eval-emulator --rollout 1e9", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e9"}, 2, []string{"--rollout 1e+09", "--max-memory"}},
+		{"4 train classifier on label 1e9", []string{"train", "classifier", "--data", "labels1e9.npz", "-o", "student.safetensors"}, 1, []string{"labels1e9.npz", "label 1000000000"}},
+		// 5. sizes that grow without bound
+		{"5 record --episodes 1e7", []string{"record", "--model", "m.safetensors", "--episodes", "10000000", "-o", "r.npz"}, 2, []string{"--episodes 10000000", "--max-memory"}},
+		{"5 record --episodes 1e8", []string{"record", "--model", "m.safetensors", "--episodes", "100000000", "-o", "r.npz"}, 2, []string{"--episodes 100000000"}},
+		{"5 train dqn --batch 1e6", []string{"train", "dqn", "--batch", "1000000", "--out", "run-batch"}, 2, []string{"--batch 1000000"}},
+		{"5 train dqn --buffer 1e9", []string{"train", "dqn", "--buffer", "1000000000", "--out", "run-buffer"}, 2, []string{"--buffer 1000000000", "--max-memory"}},
+		{"5 train dqn --hidden 1e6", []string{"train", "dqn", "--hidden", "1000000", "--out", "run-hidden"}, 2, []string{"--hidden 1000000"}},
+		{"5 eval --timesteps 1e9", []string{"eval", "--model", "snn.safetensors", "--timesteps", "1000000000"}, 2, []string{"--timesteps 1000000000"}},
+		{"5 convert --timesteps 1e9", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "--timesteps", "1000000000", "-o", "s.safetensors"}, 2, []string{"--timesteps 1000000000"}},
+		{"5 compare --timesteps 1e9", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--timesteps", "8,1000000000", "--out", "cmp"}, 2, []string{"--timesteps 1000000000"}},
+		{"5 inspect a zip bomb", []string{"inspect", "bomb.npz"}, 1, []string{"bomb.npz", "zip bomb"}},
+		{"5 predict a zip bomb", []string{"predict", "--model", "m.safetensors", "--input", "bomb.npz", "-o", "q.npz"}, 1, []string{"bomb.npz", "zip bomb"}},
+		{"5 read budget", []string{"inspect", "states.npz", "--max-memory", "1KiB"}, 1, []string{"states.npz", "--max-memory"}},
+		{"5 probe generate --trials huge", []string{"probe", "generate", "--trials", "1000000", "--duration", "1000", "-o", "p.npz"}, 2, []string{"--trials", "--max-memory"}},
+		// 6. labels checked against the outputs
+		{"6 one stray label 7 (q says 2 actions)", []string{"train", "classifier", "--data", "stray7q.npz", "-o", "student.safetensors"}, 1, []string{"stray7q.npz", "label 7 at row 9", "2 actions"}},
+		{"6 one stray label 7 (no q)", []string{"train", "classifier", "--data", "stray7.npz", "-o", "student.safetensors"}, 1, []string{"stray7.npz", "label 7 at row 9", "no sample"}},
+		// 7. bad flags and early kills do not poison the run directory
+		{"7 train emulator --grad-clip -1", []string{"train", "emulator", "--data", "probe.npz", "--grad-clip", "-1", "--out", "emu-run"}, 2, []string{"--grad-clip -1"}},
+		{"7 train emulator --resume without a checkpoint", []string{"train", "emulator", "--resume", "--out", "cfgonly-emu"}, 2, []string{"cfgonly-emu", "no checkpoint"}},
+		{"7 train dqn --resume without a checkpoint", []string{"train", "dqn", "--resume", "--out", "cfgonly-dqn"}, 2, []string{"cfgonly-dqn", "no checkpoint"}},
+		// 8. messages that say what is wrong
+		{"8 inspect empty.npz", []string{"inspect", "empty.npz"}, 1, []string{"empty.npz", "it is empty"}},
+		{"8 train emulator --val 0", []string{"train", "emulator", "--data", "probe.npz", "--val", "0", "--out", "emu-val"}, 2, []string{"--val 0"}},
+		{"8 probe generate --duration 1e300", []string{"probe", "generate", "--duration", "1e300", "-o", "p.npz"}, 2, []string{"--duration 1e+300"}},
+		{"8 compare --snn legacy.pt", []string{"compare", "--ann", "m.safetensors", "--snn", "legacy.pt", "--out", "cmp-legacy"}, 1, []string{"legacy.pt", "PyTorch"}},
+		{"8 eval --model bomb", []string{"eval", "--model", "probe.npz"}, 1, []string{"probe.npz"}},
+		// our own
+		{"-o - with --json", []string{"record", "--model", "m.safetensors", "-o", "-", "--json"}, 2, []string{"-o -", "--json"}},
+		{"--max-memory garbage", []string{"inspect", "states.npz", "--max-memory", "lots"}, 2, []string{"--max-memory", "lots"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := snapshot(t, dir)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			start := time.Now()
+			code, _, stderr := runCLIIn(t, dir, c.args...)
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&m1)
+			if code != c.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, c.code, stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("message %q does not say %q", strings.TrimSpace(stderr), w)
+				}
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+				t.Errorf("a panic: %s", stderr)
+			}
+			if elapsed > 10*time.Second {
+				t.Errorf("took %v, want under 10 s", elapsed)
+			}
+			if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 1<<30 {
+				t.Errorf("allocated %d bytes, want under 1 GiB", alloc)
+			}
+			after := snapshot(t, dir)
+			for path, desc := range after {
+				if strings.Contains(filepath.Base(path), ".tmp-") {
+					t.Errorf("temporary file left: %s", path)
+				}
+				if old, ok := before[path]; ok && old != desc {
+					t.Errorf("%s changed", path)
+				}
+				if _, ok := before[path]; !ok {
+					t.Errorf("new file %s after a refused command", path)
+				}
+			}
+			for path := range before {
+				if _, ok := after[path]; !ok {
+					t.Errorf("%s was removed", path)
+				}
+			}
+			if st, err := os.Stat("/dev/null"); err != nil || st.Mode() != devNull.Mode() {
+				t.Fatalf("/dev/null is now %v", st.Mode())
+			}
+		})
+	}
+}
+
+// TestOutputRuleGoodPaths: what the rule allows still works: -o - writes the
+// stream to stdout (its text to stderr), a symlinked output is written
+// through, convert --calib takes FILE.npz:ARRAY, a run directory with only
+// a config restarts without --force.
+func TestOutputRuleGoodPaths(t *testing.T) {
+	dir := t.TempDir()
+	hostileFiles(t, dir)
+
+	code, stdout, stderr := runCLIIn(t, dir, "predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "PK") || !strings.Contains(stderr, "wrote q") {
+		t.Fatalf("predict -o -: exit %d, stdout %d bytes starting %q, stderr %q", code, len(stdout), stdout[:min(len(stdout), 4)], stderr)
+	}
+	arrays, err := formats.ReadNPZArrays(strings.NewReader(stdout), int64(len(stdout)), "stdout")
+	if err != nil || len(arrays) != 2 || arrays[0].Name != "q" {
+		t.Fatalf("predict -o - wrote no .npz of q and actions: %v", err)
+	}
+
+	code, stdout, stderr = runCLIIn(t, dir, "probe", "generate", "--trials", "2", "--duration", "1", "-o", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "trial,") || !strings.Contains(stderr, "wrote -") {
+		t.Fatalf("probe generate -o -: exit %d, stdout %q, stderr %q", code, stdout[:min(len(stdout), 40)], stderr)
+	}
+
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "real", "q.npz"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real/q.npz", filepath.Join(dir, "latest.npz")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLIIn(t, dir, "predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "latest.npz"); code != 0 {
+		t.Fatalf("predict -o symlink: exit %d: %s", code, stderr)
+	}
+	if st, err := os.Lstat(filepath.Join(dir, "latest.npz")); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Fatal("the symlink was replaced")
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "real", "q.npz")); !bytes.HasPrefix(data, []byte("PK")) {
+		t.Fatal("the symlink's target was not written")
+	}
+
+	code, stdout, stderr = runCLIIn(t, dir, "convert", "--method", "neuron", "--model", "m.safetensors", "--calib", "states.npz:states", "-o", "calib-spec.safetensors", "--json")
+	if code != 0 {
+		t.Fatalf("convert --calib FILE.npz:ARRAY: exit %d: %s", code, stderr)
+	}
+	var res convertResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.States == 0 {
+		t.Fatalf("convert --json: %v (%q)", err, stdout)
+	}
+
+	if code, _, stderr := runCLIIn(t, dir, "train", "dqn", "--steps", "300", "--warmup", "100", "--eval-episodes", "1",
+		"--keep-best-every", "0", "--hidden", "8", "--out", "cfgonly-dqn"); code != 0 {
+		t.Fatalf("train dqn into a directory with only a config.json: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cfgonly-dqn", "checkpoint.bin")); err != nil {
+		t.Fatal("the restarted run wrote no checkpoint:", err)
+	}
+	// A finished run is a run: starting afresh needs --force.
+	code, _, stderr = runCLIIn(t, dir, "train", "dqn", "--steps", "300", "--out", "cfgonly-dqn")
+	if code == 0 || !strings.Contains(stderr, "already holds a run") {
+		t.Fatalf("a second fresh run over a finished one: exit %d: %s", code, stderr)
+	}
+}
