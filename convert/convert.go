@@ -101,6 +101,18 @@ func (s States) Check(inputs int) error {
 	return nil
 }
 
+// ErrNotReLU is returned (wrapped) for networks with activations other than
+// ReLU between their layers: only distillation applies to them.
+var ErrNotReLU = errors.New("not a ReLU network")
+
+// CheckConvertible returns nil when net can be converted directly (Dense
+// (ReLU Dense)* [Identity]), else an error naming the first layer that
+// cannot (wrapping ErrNotReLU for other activations).
+func CheckConvertible(net *model.Network) error {
+	_, err := stackOf(net)
+	return err
+}
+
 // denseStack is a model.Network seen as Dense layers with a ReLU after every
 // one but the last: the only shape Convert turns into IF layers.
 type denseStack struct {
@@ -135,6 +147,12 @@ func stackOf(net *model.Network) (*denseStack, error) {
 				return nil, fmt.Errorf("%s: identity activation between layers is not supported (want relu)", where)
 			}
 		default:
+			if model.IsActivation(l.Kind) {
+				// IF neurons' firing rates approximate ReLU only; a tanh
+				// (sigmoid, leaky, ELU) layer would silently become a ReLU.
+				return nil, fmt.Errorf("%s: a %s network cannot be converted to IF neurons directly (their rates approximate ReLU, not %s); "+
+					"distil it instead: the distill method trains a ReLU student on its actions and needs only its forward pass: %w", where, l.Kind, l.Kind, ErrNotReLU)
+			}
 			return nil, fmt.Errorf("%s: unsupported layer kind (want dense, relu, identity)", where)
 		}
 	}

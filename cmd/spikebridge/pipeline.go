@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/spikebridge/spikebridge/convert"
+	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
 )
@@ -48,12 +49,14 @@ type PipelineOptions struct {
 	Seed        uint64
 	Steps       int
 	FromPyTorch string
-	Timesteps   []int
-	Episodes    int
-	Env         string
-	JSON        bool
-	Force       bool
-	Resume      bool
+	// The import flags for --from-pytorch (as `import pytorch` takes them).
+	ImportArch, ImportPrefix, ImportLayout, ImportHead string
+	Timesteps                                          []int
+	Episodes                                           int
+	Env                                                string
+	JSON                                               bool
+	Force                                              bool
+	Resume                                             bool
 	// Extra flags appended to a stage's verb (tests use them for tiny runs).
 	trainArgs, convertArgs []string
 	command                string
@@ -90,6 +93,11 @@ stage is named and the outputs of the stages before it stay.`,
 			if opts.FromPyTorch != "" && cmd.Flags().Changed("steps") {
 				return usageErrorf("--steps and --from-pytorch exclude each other: an imported network is not trained")
 			}
+			for _, name := range []string{"arch", "prefix", "layout", "head"} {
+				if opts.FromPyTorch == "" && cmd.Flags().Changed(name) {
+					return usageErrorf("--%s is an import flag: it needs --from-pytorch FILE", name)
+				}
+			}
 			opts.command = "spikebridge pipeline"
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.command += " --" + f.Name + "=" + f.Value.String() })
 			if runF != nil {
@@ -102,7 +110,11 @@ stage is named and the outputs of the stages before it stay.`,
 	f.StringVar(&opts.Out, "out", "", "output directory (default runs/pipeline-<seed>)")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of training, recording, conversion and the compared episodes")
 	f.IntVar(&opts.Steps, "steps", train.DefaultConfig().Steps, "DQN training steps")
-	f.StringVar(&opts.FromPyTorch, "from-pytorch", "", "import this PyTorch Q-network instead of training one")
+	f.StringVar(&opts.FromPyTorch, "from-pytorch", "", "import this network instead of training one: a PyTorch .pt, a Stable-Baselines3 .zip or a spikebridge ANN model file")
+	f.StringVar(&opts.ImportArch, "arch", "", "with --from-pytorch: import pytorch's --arch")
+	f.StringVar(&opts.ImportPrefix, "prefix", "", "with --from-pytorch: import pytorch's --prefix")
+	f.StringVar(&opts.ImportLayout, "layout", "", "with --from-pytorch: import pytorch's --layout")
+	f.StringVar(&opts.ImportHead, "head", "", "with --from-pytorch: import pytorch's --head")
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128, 256}, "T values of the comparison")
 	f.IntVar(&opts.Episodes, "episodes", 100, "compared episodes (the same initial states for ANN and SNNs)")
 	f.StringVar(&opts.Env, "env", "cartpole-v1", "environment: cartpole-v1 or cartpole-v0")
@@ -167,6 +179,7 @@ type pipelineResult struct {
 	Seed       uint64              `json:"seed"`
 	ModelFile  string              `json:"model_file"`
 	Imported   string              `json:"imported,omitempty"`
+	Notes      []string            `json:"notes,omitempty"`
 	Train      *train.Result       `json:"train,omitempty"`
 	Record     recordResult        `json:"record"`
 	Compare    *pipelineCompareDoc `json:"compare"`
@@ -242,6 +255,17 @@ func runPipeline(opts *PipelineOptions) error {
 		{Method: methodBaseline, SNNFile: r.path("snn-" + methodBaseline + ".safetensors")},
 		{Method: methodDistill, SNNFile: r.path("snn-" + methodDistill + ".safetensors"), SourceFile: r.path(pipelineStudentFile)},
 	}
+	if ann, err := convert.LoadANN(r.res.ModelFile); err != nil {
+		return err
+	} else if err := convert.CheckConvertible(ann); errors.Is(err, convert.ErrNotReLU) {
+		// A tanh (or other non-ReLU) network: no direct conversion; the
+		// distilled student is a ReLU network trained on its actions.
+		note := fmt.Sprintf("the ANN is not a ReLU network (%v); the baseline conversion is skipped and only the distilled ReLU student is converted", err)
+		fmt.Fprintf(r.opts.IO.ErrOut, "pipeline: %s\n", note)
+		r.res.Notes = append(r.res.Notes, note)
+		methods = methods[1:]
+		r.stages -= 2 // no convert baseline, no compare baseline
+	}
 	for _, m := range methods {
 		args := []string{"--model", r.res.ModelFile, "--calib", r.path(pipelineStatesFile), "--method", m.Method, "-o", m.SNNFile}
 		if m.Method == methodBaseline {
@@ -283,7 +307,7 @@ func runPipeline(opts *PipelineOptions) error {
 			return err
 		}
 	}
-	best := methods[1] // distill: convert's default, the best method we have
+	best := methods[len(methods)-1] // distill: convert's default, the best method we have
 	r.res.BestMethod = best.Method
 	r.res.Compare = &pipelineCompareDoc{ANNFile: r.res.ModelFile, Env: opts.Env, BestMethod: best.Method, SNNFile: best.SNNFile,
 		Comparison: best.comparison, Methods: methods}
@@ -303,7 +327,25 @@ func (r *pipelineRun) model(seed string) error {
 	opts := r.opts
 	if opts.FromPyTorch != "" {
 		r.res.Imported = opts.FromPyTorch
+		if kind, err := formats.ModelKind(opts.FromPyTorch); err == nil {
+			// Already a spikebridge model file: copied as the ANN.
+			if kind != formats.ModelKindANN {
+				return usageErrorf("--from-pytorch %s is a spikebridge %q model file; the pipeline converts an ANN (compare a spiking file with `compare --snn`)", opts.FromPyTorch, kind)
+			}
+			return r.stage("import", "copy "+opts.FromPyTorch+" "+r.res.ModelFile, func() error {
+				net, meta, err := formats.LoadModel(opts.FromPyTorch)
+				if err != nil {
+					return err
+				}
+				return formats.SaveModel(r.res.ModelFile, net, meta)
+			})
+		}
 		args := []string{opts.FromPyTorch, "-o", r.res.ModelFile, "--json"}
+		for _, f := range [][2]string{{"--arch", opts.ImportArch}, {"--prefix", opts.ImportPrefix}, {"--layout", opts.ImportLayout}, {"--head", opts.ImportHead}} {
+			if f[1] != "" {
+				args = append(args, f[0], f[1])
+			}
+		}
 		return r.stage("import", verbLine("import pytorch", args), func() error {
 			o, err := stageOptions(r.ios, NewCmdImportPyTorch, args)
 			if err != nil {
