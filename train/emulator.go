@@ -10,48 +10,14 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
 )
 
-// EmulatorConfig holds the settings of the emulator trainers.
-type EmulatorConfig struct {
-	Hidden []int   `json:"hidden"` // hidden widths (rate and spiking forward: one per layer; spiking: one recurrent layer)
-	Epochs int     `json:"epochs"` // most passes over the training samples
-	Batch  int     `json:"batch"`  // mini-batch size (fixed; the last batch is padded with masked rows)
-	LR     float64 `json:"lr"`     // Adam learning rate
-	Seed   uint64  `json:"seed"`   // initialisation and shuffling
-	// Patience stops training after this many epochs without a lower
-	// validation loss; the network of the best epoch is returned. 0 = off.
-	Patience int `json:"patience"`
-	// Freeze names layers whose parameters stay fixed (rate and spiking
-	// forward: the Dense layers "fc1", "fc2", ..., the last being the readout; spiking:
-	// "input", "recurrent", "readout").
-	Freeze []string `json:"freeze,omitempty"`
-	// LRFinal, when > 0, is reached by a cosine decay at the last epoch.
-	LRFinal float64 `json:"lr_final,omitempty"`
-	// Spiking emulator only (0 = default): membrane leak and synaptic
-	// trace decay per step, and the slope of the surrogate gradient (also
-	// the spiking forward model's, whose neurons never leak: Leak and
-	// TraceDecay must stay 0 there).
-	Leak           float64 `json:"leak,omitempty"`
-	TraceDecay     float64 `json:"trace_decay,omitempty"`
-	SurrogateSlope float64 `json:"surrogate_slope,omitempty"`
-	// Feedback makes the spiking emulator a forward model rolled over the
-	// window (SpikingEmulator.Feedback).
-	Feedback bool `json:"feedback,omitempty"`
-	// GradClip > 0 rescales each batch's gradient (of the trained tensors)
-	// to at most this L2 norm before the Adam step. 0 = off.
-	GradClip float64 `json:"grad_clip,omitempty"`
-	// ClipFloor > 0 (rate emulator) trains with quantisation-aware hidden
-	// activations, as ClassifierConfig.ClipFloor: each hidden activation is
-	// clip(z, 0, 1) rounded to ClipFloor levels in the forward pass, with the
-	// gradient of the clip alone (straight through); the validation loss is
-	// the rounded network's. The returned network keeps plain ReLUs: run it
-	// with ClipFloorPredictor, convert it with unit normalisation (threshold
-	// 1 = the clip). 0 = off.
-	ClipFloor int `json:"clip_floor,omitempty"`
-}
+// EmulatorConfig is emulator.TrainConfig: the settings of the emulator
+// trainers, recorded in every emulator file.
+type EmulatorConfig = emulator.TrainConfig
 
 // DefaultRateEmulatorConfig: two hidden ReLU layers of 64, batch 64, Adam 1e-3.
 func DefaultRateEmulatorConfig() EmulatorConfig {
@@ -79,7 +45,7 @@ type EmulatorResult struct {
 	History    []EpochStats `json:"history"`
 }
 
-func (cfg EmulatorConfig) check(what string) error {
+func checkEmulatorConfig(cfg EmulatorConfig, what string) error {
 	switch {
 	case cfg.Epochs <= 0 || cfg.Batch <= 0:
 		return fmt.Errorf("train: %s: epochs %d and batch %d must be positive", what, cfg.Epochs, cfg.Batch)
@@ -104,8 +70,8 @@ func (cfg EmulatorConfig) check(what string) error {
 	return nil
 }
 
-// lrAt is the learning rate of an epoch: constant, or cosine to LRFinal.
-func (cfg EmulatorConfig) lrAt(epoch int) float64 {
+// emulatorLRAt is the learning rate of an epoch: constant, or cosine to LRFinal.
+func emulatorLRAt(cfg EmulatorConfig, epoch int) float64 {
 	if cfg.LRFinal <= 0 || cfg.Epochs <= 1 {
 		return cfg.LR
 	}
@@ -163,7 +129,7 @@ func frozenSet(names, known []string) (map[string]bool, error) {
 // sizes; it is not modified): with cfg.Freeze it fine-tunes chosen layers.
 func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
-	if err := cfg.check("rate emulator"); err != nil {
+	if err := checkEmulatorConfig(cfg, "rate emulator"); err != nil {
 		return nil, res, err
 	}
 	if err := checkSamples("rate emulator: training set", trainSet); err != nil {
@@ -321,7 +287,7 @@ func fitEmulator(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			st.LossSum, st.Batches = 0, 0
 		}
-		lr := cfg.lrAt(st.Epoch - 1)
+		lr := emulatorLRAt(cfg, st.Epoch-1)
 		for ; st.Next < len(order); st.Next += batch {
 			if err := ctx.Err(); err != nil {
 				if serr := save(); serr != nil {

@@ -6,32 +6,6 @@ import (
 	"testing"
 )
 
-// ClipFloorPredictor agrees with ClipFloorForward (classifier.go's
-// independent implementation) in both modes.
-func TestClipFloorPredictorMatchesClipFloorForward(t *testing.T) {
-	params := newQParams([]int{3, 7, 5, 2})
-	params.initTorchDefault(rand.New(rand.NewPCG(4, 5)))
-	for i := range params.biases[0] {
-		params.biases[0][i] += 0.4 // some activations above the clip
-	}
-	net := params.network()
-	s := linearSamples(20, 3, 2, 7)
-	for _, levels := range []int{0, 4, 32} {
-		predict := ClipFloorPredictor(net, levels)
-		got, want := make([]float32, 2), make([]float32, 2)
-		for r := 0; r < s.Rows; r++ {
-			x, _ := s.Row(r)
-			predict(got, x)
-			ClipFloorForward(net, levels, x, want)
-			for o := range got {
-				if math.Abs(float64(got[o]-want[o])) > 1e-6 {
-					t.Fatalf("levels %d, row %d, output %d: %v, ClipFloorForward %v", levels, r, o, got[o], want[o])
-				}
-			}
-		}
-	}
-}
-
 // With clip-floor levels the graph's loss is the rounded network's masked
 // MSE (plain Go), and its gradients are the straight-through closed form:
 // the rounded activations forward, the clip's derivative 1[0 < z < 1] back.

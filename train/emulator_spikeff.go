@@ -229,7 +229,7 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 // rate emulator; not modified).
 func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
-	if err := cfg.check("spiking forward model"); err != nil {
+	if err := checkEmulatorConfig(cfg, "spiking forward model"); err != nil {
 		return nil, res, err
 	}
 	if T <= 0 {

@@ -8,161 +8,12 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/probe"
 )
 
-// SpikingEmulator is a recurrent network of leaky integrate-and-fire
-// neurons with a non-spiking linear readout, run over a window of Window
-// steps. At step t its input is the step's inputs u_t (StepInputs values)
-// and a constant context c (Context values, e.g. the state at the window's
-// first step), both standardised:
-//
-//	I_t = WIn [u_t; c] + WRec s_{t-1} + B
-//	v_t = Leak v_{t-1} + I_t − Threshold s_{t-1}   (reset by subtraction)
-//	s_t = [v_t >= Threshold]
-//	r_t = TraceDecay r_{t-1} + (1 − TraceDecay) s_t  (synaptic trace)
-//	y_t = WOut r_t + BOut
-//
-// with v, s and r zero before the first step. Weights are row-major (out,
-// in). A probe.SequenceTask sample [u_0 … u_{L−1}; c] maps to [y_0 … y_{L−1}].
-//
-// With Feedback the network is a spiking forward model rolled over the
-// window: the readout integrates, y_t = y_{t−1} + WOut r_t + BOut, and the
-// previous readout y_{t−1} (zero at t = 0) is a third input of the hidden
-// layer, I_t = WIn [u_t; c; y_{t−1}] + WRec s_{t−1} + B; c + y_{t−1} is then
-// the standardised current state of a residual sequence task.
-type SpikingEmulator struct {
-	Window, StepInputs, Context, Hidden, Outputs int
-	Leak, TraceDecay, Threshold                  float32
-	Feedback                                     bool
-	WIn, WRec, B, WOut, BOut                     []float32
-}
-
-// features is the width of the hidden layer's input.
-func (e *SpikingEmulator) features() int {
-	f := e.StepInputs + e.Context
-	if e.Feedback {
-		f += e.Outputs
-	}
-	return f
-}
-
-// SpikingState holds the buffers of a forward run (NewState).
-type SpikingState struct {
-	in, cur, v, s, r []float32
-	// Spikes counts the hidden spikes of the last Forward.
-	Spikes int
-}
-
-// NewState returns buffers for Forward; Forward then allocates nothing.
-func (e *SpikingEmulator) NewState() *SpikingState {
-	return &SpikingState{in: make([]float32, e.features()), cur: make([]float32, e.Hidden),
-		v: make([]float32, e.Hidden), s: make([]float32, e.Hidden), r: make([]float32, e.Hidden)}
-}
-
-// Check reports the first inconsistency of sizes or a non-finite parameter.
-func (e *SpikingEmulator) Check() error {
-	f := e.features()
-	switch {
-	case e.Window <= 0 || e.StepInputs <= 0 || e.Context < 0 || e.Hidden <= 0 || e.Outputs <= 0:
-		return fmt.Errorf("spiking emulator: window %d, %d step inputs, %d context, %d hidden, %d outputs: want positive sizes",
-			e.Window, e.StepInputs, e.Context, e.Hidden, e.Outputs)
-	case !(e.Threshold > 0):
-		return fmt.Errorf("spiking emulator: threshold %v, want > 0", e.Threshold)
-	case !(e.Leak >= 0 && e.Leak <= 1) || !(e.TraceDecay >= 0 && e.TraceDecay < 1):
-		return fmt.Errorf("spiking emulator: leak %v and trace decay %v, want [0, 1] and [0, 1)", e.Leak, e.TraceDecay)
-	}
-	for _, t := range []struct {
-		name string
-		v    []float32
-		n    int
-	}{{"input weights", e.WIn, e.Hidden * f}, {"recurrent weights", e.WRec, e.Hidden * e.Hidden},
-		{"hidden bias", e.B, e.Hidden}, {"readout weights", e.WOut, e.Outputs * e.Hidden}, {"readout bias", e.BOut, e.Outputs}} {
-		if len(t.v) != t.n {
-			return fmt.Errorf("spiking emulator: %s hold %d values, want %d", t.name, len(t.v), t.n)
-		}
-		for i, x := range t.v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return fmt.Errorf("spiking emulator: %s value %d is %v", t.name, i, x)
-			}
-		}
-	}
-	return nil
-}
-
-// Forward runs one sample x (Window*StepInputs + Context values) and writes
-// the readout of every step into dst (Window*Outputs values).
-func (e *SpikingEmulator) Forward(dst, x []float32, st *SpikingState) {
-	f := e.features()
-	copy(st.in[e.StepInputs:], x[e.Window*e.StepInputs:e.Window*e.StepInputs+e.Context])
-	clear(st.in[e.StepInputs+e.Context:])
-	clear(st.v)
-	clear(st.s)
-	clear(st.r)
-	st.Spikes = 0
-	for t := 0; t < e.Window; t++ {
-		copy(st.in[:e.StepInputs], x[t*e.StepInputs:(t+1)*e.StepInputs])
-		for n := 0; n < e.Hidden; n++ {
-			sum := e.B[n]
-			for i, w := range e.WIn[n*f : (n+1)*f] {
-				sum += w * st.in[i]
-			}
-			for i, w := range e.WRec[n*e.Hidden : (n+1)*e.Hidden] {
-				sum += w * st.s[i]
-			}
-			st.cur[n] = sum
-		}
-		for n := range st.v {
-			st.v[n] = e.Leak*st.v[n] + st.cur[n] - e.Threshold*st.s[n]
-			st.s[n] = 0
-			if st.v[n] >= e.Threshold {
-				st.s[n] = 1
-				st.Spikes++
-			}
-			st.r[n] = e.TraceDecay*st.r[n] + (1-e.TraceDecay)*st.s[n]
-		}
-		y := dst[t*e.Outputs : (t+1)*e.Outputs]
-		for o := range y {
-			sum := e.BOut[o]
-			for n, w := range e.WOut[o*e.Hidden : (o+1)*e.Hidden] {
-				sum += w * st.r[n]
-			}
-			if e.Feedback && t > 0 {
-				sum = dst[(t-1)*e.Outputs+o] + sum
-			}
-			y[o] = sum
-		}
-		if e.Feedback {
-			copy(st.in[e.StepInputs+e.Context:], y)
-		}
-	}
-}
-
-// MaskedMSE is the NaN-masked mean squared error of e on s (float64).
-func (e *SpikingEmulator) MaskedMSE(s *probe.Samples) float64 {
-	st := e.NewState()
-	pred := make([]float32, s.Out)
-	sum, n := 0.0, 0
-	for r := 0; r < s.Rows; r++ {
-		x, y := s.Row(r)
-		e.Forward(pred, x, st)
-		for i, v := range y {
-			if math.IsNaN(float64(v)) {
-				continue
-			}
-			d := float64(pred[i]) - float64(v)
-			sum += d * d
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
-}
-
 // tensors lists the parameters in the graph's gradient order.
-func (e *SpikingEmulator) tensors() [][]float32 {
+func spikingTensors(e *emulator.Spiking) [][]float32 {
 	return [][]float32{e.WIn, e.B, e.WRec, e.WOut, e.BOut}
 }
 
@@ -177,13 +28,6 @@ func spikingLayerTensors(name string) []int {
 		return []int{2}
 	}
 	return []int{3, 4}
-}
-
-func (e *SpikingEmulator) clone() *SpikingEmulator {
-	c := *e
-	c.WIn, c.WRec, c.B = append([]float32(nil), e.WIn...), append([]float32(nil), e.WRec...), append([]float32(nil), e.B...)
-	c.WOut, c.BOut = append([]float32(nil), e.WOut...), append([]float32(nil), e.BOut...)
-	return &c
 }
 
 // SpikingDefaults are the neuron settings of TrainSpikingEmulator when the
@@ -207,9 +51,9 @@ func DefaultSpikingEmulatorConfig() EmulatorConfig {
 // backpropagation through time on Gorgonia, with the NaN-masked MSE, Adam,
 // early stopping on the validation loss and layer freezing ("input",
 // "recurrent", "readout"). init, when given, is the starting network.
-func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *SpikingEmulator, cfg EmulatorConfig, run EmulatorRun) (*SpikingEmulator, EmulatorResult, error) {
+func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *emulator.Spiking, cfg EmulatorConfig, run EmulatorRun) (*emulator.Spiking, EmulatorResult, error) {
 	var res EmulatorResult
-	if err := cfg.check("spiking emulator"); err != nil {
+	if err := checkEmulatorConfig(cfg, "spiking emulator"); err != nil {
 		return nil, res, err
 	}
 	if len(cfg.Hidden) != 1 {
@@ -245,7 +89,7 @@ func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *Spikin
 	}
 	pcg := rand.NewPCG(cfg.Seed, 0x5b1c1e)
 	rng := rand.New(pcg)
-	var e *SpikingEmulator
+	var e *emulator.Spiking
 	if init != nil {
 		if init.Window != window || init.StepInputs != stepInputs || init.Context != context || init.Outputs != outputs || init.Hidden != cfg.Hidden[0] || init.Feedback != cfg.Feedback {
 			return nil, res, fmt.Errorf("train: spiking emulator: initial network (%d steps, %d+%d in, %d hidden, %d out, feedback %v) does not match the data and settings (%d, %d+%d, %d, %d, %v)",
@@ -254,7 +98,7 @@ func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *Spikin
 		if err := init.Check(); err != nil {
 			return nil, res, fmt.Errorf("train: %w", err)
 		}
-		e = init.clone()
+		e = init.Clone()
 	} else {
 		e = newSpikingEmulator(window, stepInputs, context, cfg.Hidden[0], outputs, float32(leak), float32(decay), cfg.Feedback, rng)
 	}
@@ -272,9 +116,9 @@ func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *Spikin
 	if err != nil {
 		return nil, res, err
 	}
-	best := e.clone()
+	best := e.Clone()
 	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
-		kind: "spiking", params: e.tensors(), best: best.tensors(), trainIdx: trainIdx, run: sg.run,
+		kind: "spiking", params: spikingTensors(e), best: spikingTensors(best), trainIdx: trainIdx, run: sg.run,
 		valLoss: func() float64 { return e.MaskedMSE(val) },
 	}, run)
 	if err != nil {
@@ -286,10 +130,10 @@ func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *Spikin
 
 // newSpikingEmulator initialises weights uniformly in ±1/sqrt(fan-in) (as
 // torch.nn.Linear), the recurrent ones at half that, and zero biases.
-func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, decay float32, feedback bool, rng *rand.Rand) *SpikingEmulator {
-	e := &SpikingEmulator{Window: window, StepInputs: stepInputs, Context: context, Hidden: hidden, Outputs: outputs,
+func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, decay float32, feedback bool, rng *rand.Rand) *emulator.Spiking {
+	e := &emulator.Spiking{Window: window, StepInputs: stepInputs, Context: context, Hidden: hidden, Outputs: outputs,
 		Leak: leak, TraceDecay: decay, Threshold: spikingThreshold, Feedback: feedback}
-	f := e.features()
+	f := e.Features()
 	e.WIn, e.WRec, e.B = make([]float32, hidden*f), make([]float32, hidden*hidden), make([]float32, hidden)
 	e.WOut, e.BOut = make([]float32, outputs*hidden), make([]float32, outputs)
 	fill := func(v []float32, bound float64) {
@@ -312,7 +156,7 @@ func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, 
 // emulator's slices. Every input node has its own name: Gorgonia merges
 // nodes with equal hashes.
 type spikingGraph struct {
-	e        *SpikingEmulator
+	e        *emulator.Spiking
 	batch    int
 	vm       G.VM
 	xTV      []*tensor.Dense // per step (StepInputs+Context, batch)
@@ -323,7 +167,7 @@ type spikingGraph struct {
 	gradBuf  [][]float32
 }
 
-func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGraph, error) {
+func newSpikingGraph(e *emulator.Spiking, batch int, slope float32) (*spikingGraph, error) {
 	sg := &spikingGraph{e: e, batch: batch}
 	g := G.NewGraph()
 	f := e.StepInputs + e.Context // the per-step input node (feedback is appended in the graph)
@@ -334,7 +178,7 @@ func newSpikingGraph(e *SpikingEmulator, batch int, slope float32) (*spikingGrap
 		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(backing))
 		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v)), v
 	}
-	wIn, _ := mat("spk_WIn", e.Hidden, e.features(), e.WIn)
+	wIn, _ := mat("spk_WIn", e.Hidden, e.Features(), e.WIn)
 	b, _ := mat("spk_B", e.Hidden, 1, e.B)
 	wRec, _ := mat("spk_WRec", e.Hidden, e.Hidden, e.WRec)
 	wOut, _ := mat("spk_WOut", e.Outputs, e.Hidden, e.WOut)

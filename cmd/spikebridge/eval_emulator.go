@@ -12,11 +12,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/convert"
+	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
 	"github.com/spikebridge/spikebridge/report"
-	"github.com/spikebridge/spikebridge/train"
 )
 
 // EvalEmulatorOptions holds the flags of `spikebridge eval-emulator`.
@@ -131,11 +132,11 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 	}
 	res := EvalEmulatorResult{Data: opts.Data, RolloutS: opts.Rollout}
 	for _, path := range opts.Models {
-		m, err := loadEmulator(path)
+		m, err := emulator.Load(path)
 		if err != nil {
 			return err
 		}
-		data, err := emulatorSamples(opts.Data, &m.Doc.Task, m.Doc.Windows)
+		data, err := emulator.LoadSamples(opts.Data, &m.Doc.Task, m.Doc.Windows)
 		if err != nil {
 			return err
 		}
@@ -148,13 +149,13 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			predict probe.Predictor
 			spikes  func() float64
 		}
-		cands := []candidate{{name: m.Doc.Kind, predict: m.predictor()}}
-		if m.spikingForward() {
-			r, err := m.spikingForwardRegressor()
+		cands := []candidate{{name: m.Doc.Kind, predict: m.Predictor()}}
+		if m.SpikingForward() {
+			r, err := m.SpikingForwardRegressor()
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			cands[0] = candidate{name: emulatorSpiking, T: m.Doc.Timesteps, predict: r.Predict, spikes: func() float64 {
+			cands[0] = candidate{name: emulator.KindSpiking, T: m.Doc.Timesteps, predict: r.Predict, spikes: func() float64 {
 				c := r.Counters()
 				return float64(c.TotalSpikes()) / max(float64(c.Decisions), 1)
 			}}
@@ -162,7 +163,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			cands[0].name = "ann"
 			levels := m.Doc.Config.ClipFloor
 			if levels > 0 {
-				q := train.ClipFloorPredictor(m.Rate, levels)
+				q := model.ClipFloorPredictor(m.Rate, levels)
 				cands = append(cands, candidate{name: "ann", levels: levels, predict: func(dst, x []float32) error { q(dst, x); return nil }})
 			}
 			if len(opts.Timesteps) > 0 {
@@ -274,7 +275,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 }
 
 // evalRollouts fills the rollout figures of ev from every validation trial.
-func evalRollouts(ev *EmulatorEval, task *probe.Task, data *emulatorData, predict probe.Predictor, seconds float64) error {
+func evalRollouts(ev *EmulatorEval, task *probe.Task, data *emulator.Data, predict probe.Predictor, seconds float64) error {
 	p := data.Probe
 	steps := min(int(math.Round(seconds/p.Dt)), p.Steps-1)
 	steps1 := min(int(math.Round(1/p.Dt)), steps)
@@ -337,7 +338,7 @@ func evalRollouts(ev *EmulatorEval, task *probe.Task, data *emulatorData, predic
 }
 
 // windowRollouts runs the forward model over every validation window.
-func windowRollouts(task *probe.Task, data *emulatorData, predict probe.Predictor) ([]float64, error) {
+func windowRollouts(task *probe.Task, data *emulator.Data, predict probe.Predictor) ([]float64, error) {
 	p := data.Probe
 	dims := task.TargetSize
 	se, sum, sum2, n := make([]float64, dims), make([]float64, dims), make([]float64, dims), make([]float64, dims)
@@ -391,7 +392,7 @@ func mergeCycles(cs []probe.Cycle) *probe.Cycle {
 // referenceFree runs the true system with zero input from the validation
 // trials' first states, sampled like the data, and analyses it as the
 // emulator's free runs are.
-func referenceFree(name string, task *probe.Task, data *emulatorData, seconds float64) (*probe.Cycle, error) {
+func referenceFree(name string, task *probe.Task, data *emulator.Data, seconds float64) (*probe.Cycle, error) {
 	sys, _, err := probeSystem(name)
 	if err != nil {
 		return nil, err

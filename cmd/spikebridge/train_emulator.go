@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/spikebridge/spikebridge/convert"
+	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
@@ -32,197 +32,6 @@ const (
 	emulatorTracesFile  = "predictions.png"
 	emulatorCkptFile    = "checkpoint.bin"
 )
-
-// emulatorKind is "rate" (an MLP on a time-delay window) or "spiking" (a
-// recurrent LIF network trained with surrogate-gradient BPTT).
-const (
-	emulatorRate    = "rate"
-	emulatorSpiking = "spiking"
-)
-
-// emulatorDoc is the description stored with a trained emulator: enough to
-// rebuild its samples from the probe file and reproduce its figures.
-type emulatorDoc struct {
-	FormatVersion int                  `json:"format_version"`
-	Kind          string               `json:"kind"`
-	Task          probe.Task           `json:"task"`
-	Windows       probe.WindowOptions  `json:"windows"`
-	Config        train.EmulatorConfig `json:"config"`
-	Source        string               `json:"source,omitempty"`
-	// Spiking emulators: sizes and neuron settings.
-	StepInputs int     `json:"step_inputs,omitempty"`
-	Context    int     `json:"context,omitempty"`
-	Hidden     int     `json:"hidden,omitempty"`
-	Outputs    int     `json:"outputs,omitempty"`
-	Leak       float32 `json:"leak,omitempty"`
-	TraceDecay float32 `json:"trace_decay,omitempty"`
-	Threshold  float32 `json:"threshold,omitempty"`
-	Feedback   bool    `json:"feedback,omitempty"`
-	// Timesteps is T of a spiking forward model (kind spiking, forward
-	// task): an MLP's weights run as integrate-and-fire layers for T steps
-	// per prediction (train.SpikingForwardPredictor), stored as a model file.
-	Timesteps int `json:"timesteps,omitempty"`
-}
-
-// emulatorModel is a loaded emulator file.
-type emulatorModel struct {
-	Doc     emulatorDoc
-	Rate    *model.Network // a rate emulator, or a spiking forward model's weights
-	Spiking *train.SpikingEmulator
-}
-
-// spikingForward reports whether m is a spiking forward model: Rate holds
-// its weights, run as a spiking network at Doc.Timesteps.
-func (m *emulatorModel) spikingForward() bool {
-	return m.Rate != nil && m.Doc.Kind == emulatorSpiking
-}
-
-// spikingForwardRegressor is m's spiking forward model in snn/: the network
-// convert builds with unit scales (the one train.TrainSpikingForward
-// simulates), run at Doc.Timesteps steps per prediction.
-func (m *emulatorModel) spikingForwardRegressor() (*convert.Regressor, error) {
-	copts := convert.BaselineOptions(m.Doc.Timesteps)
-	copts.Normalization = convert.Unit
-	calib := make([]float32, m.Rate.InputSize()) // unit scales need no statistics
-	s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: calib, Width: len(calib)}, copts)
-	if err != nil {
-		return nil, fmt.Errorf("spiking forward model: %w", err)
-	}
-	return convert.NewRegressor(s, m.Doc.Timesteps)
-}
-
-const emulatorSettingsKey = "emulator"
-
-func saveEmulator(path string, m *emulatorModel) error {
-	m.Doc.FormatVersion = 1
-	doc, err := json.Marshal(m.Doc)
-	if err != nil {
-		return fmt.Errorf("%s: encode emulator description: %w", path, err)
-	}
-	if m.Rate != nil {
-		return formats.SaveModel(path, m.Rate, formats.ModelMeta{
-			Input:  formats.IOSpec{Meaning: "emulator features, standardised (" + string(m.Doc.Task.Kind) + " task)"},
-			Output: formats.IOSpec{Meaning: "emulator outputs, standardised"},
-			Provenance: formats.Provenance{Source: m.Doc.Source, Tool: "spikebridge train emulator",
-				Settings: map[string]string{emulatorSettingsKey: string(doc)}},
-		})
-	}
-	e := m.Spiking
-	f := len(e.WIn) / e.Hidden // step inputs, context and, with feedback, the outputs
-	return formats.SaveFloat32Tensors(path, []formats.Float32Tensor{
-		{Name: "input.weight", Shape: []int{e.Hidden, f}, Data: e.WIn},
-		{Name: "input.bias", Shape: []int{e.Hidden}, Data: e.B},
-		{Name: "recurrent.weight", Shape: []int{e.Hidden, e.Hidden}, Data: e.WRec},
-		{Name: "readout.weight", Shape: []int{e.Outputs, e.Hidden}, Data: e.WOut},
-		{Name: "readout.bias", Shape: []int{e.Outputs}, Data: e.BOut},
-	}, map[string]string{formats.EmulatorMetadataKey: string(doc)})
-}
-
-// loadEmulator reads a rate emulator (a model file with an emulator
-// description) or a spiking emulator file.
-func loadEmulator(path string) (*emulatorModel, error) {
-	st, err := formats.LoadSafetensors(path)
-	if err != nil {
-		return nil, err
-	}
-	m := &emulatorModel{}
-	if raw, ok := st.Metadata[formats.EmulatorMetadataKey]; ok {
-		if err := json.Unmarshal([]byte(raw), &m.Doc); err != nil {
-			return nil, fmt.Errorf("%s: emulator description: %w", path, err)
-		}
-		tensors, _, err := formats.LoadFloat32Tensors(path)
-		if err != nil {
-			return nil, err
-		}
-		d := m.Doc
-		e := &train.SpikingEmulator{Window: d.Task.Window, StepInputs: d.StepInputs, Context: d.Context, Hidden: d.Hidden,
-			Outputs: d.Outputs, Leak: d.Leak, TraceDecay: d.TraceDecay, Threshold: d.Threshold, Feedback: d.Feedback}
-		for name, dst := range map[string]*[]float32{"input.weight": &e.WIn, "input.bias": &e.B, "recurrent.weight": &e.WRec,
-			"readout.weight": &e.WOut, "readout.bias": &e.BOut} {
-			t, ok := tensors[name]
-			if !ok {
-				return nil, fmt.Errorf("%s: spiking emulator: no tensor %q", path, name)
-			}
-			*dst = t.Data
-		}
-		if err := e.Check(); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		m.Spiking = e
-	} else {
-		net, meta, err := formats.LoadModel(path)
-		if err != nil {
-			return nil, err
-		}
-		raw, ok := meta.Provenance.Settings[emulatorSettingsKey]
-		if !ok {
-			return nil, fmt.Errorf("%s: not an emulator (no emulator description in the model file; train one with `spikebridge train emulator`)", path)
-		}
-		if err := json.Unmarshal([]byte(raw), &m.Doc); err != nil {
-			return nil, fmt.Errorf("%s: emulator description: %w", path, err)
-		}
-		m.Rate = net
-	}
-	t := &m.Doc.Task
-	if t.Kind != probe.ForwardTask && t.Kind != probe.SequenceTask || t.Window < 2 || t.InputSize <= 0 || t.TargetSize <= 0 {
-		return nil, fmt.Errorf("%s: emulator task %+v is not valid", path, *t)
-	}
-	return m, nil
-}
-
-// predictor returns the emulator's standardised predictor. A clip-floor
-// rate emulator runs with its hidden activations clipped to [0, 1] (not
-// rounded): the T → ∞ limit of its SNN with unit scales.
-func (m *emulatorModel) predictor() probe.Predictor {
-	if m.spikingForward() {
-		r, err := m.spikingForwardRegressor()
-		if err != nil {
-			return func(dst, x []float32) error { return err }
-		}
-		return r.Predict
-	}
-	if m.Rate != nil && m.Doc.Config.ClipFloor > 0 {
-		f := train.ClipFloorPredictor(m.Rate, 0)
-		return func(dst, x []float32) error { f(dst, x); return nil }
-	}
-	if m.Rate != nil {
-		ws := m.Rate.NewWorkspace(1)
-		return func(dst, x []float32) error { m.Rate.Forward(dst, x, ws); return nil }
-	}
-	st := m.Spiking.NewState()
-	return func(dst, x []float32) error { m.Spiking.Forward(dst, x, st); return nil }
-}
-
-// emulatorData is a probe file cut into the emulator's samples.
-type emulatorData struct {
-	Probe      *probe.Data
-	Split      *probe.WindowSplit
-	Train, Val *probe.Samples
-}
-
-// emulatorSamples loads the probe file and builds the training and
-// validation samples of task with the stored windowing.
-func emulatorSamples(path string, task *probe.Task, windows probe.WindowOptions) (*emulatorData, error) {
-	p, err := probe.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	split, err := probe.SplitWindows(p, windows)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	d := &emulatorData{Probe: p, Split: split}
-	if task.Kind == "" {
-		return d, nil
-	}
-	if d.Train, err = task.Samples(p, split.Train); err != nil {
-		return nil, fmt.Errorf("%s: training windows: %w", path, err)
-	}
-	if d.Val, err = task.Samples(p, split.Val); err != nil {
-		return nil, fmt.Errorf("%s: validation windows: %w", path, err)
-	}
-	return d, nil
-}
 
 // TrainEmulatorOptions holds the flags of `spikebridge train emulator`.
 type TrainEmulatorOptions struct {
@@ -301,7 +110,7 @@ on a terminal and a line every few seconds otherwise.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set (.npz or .csv)")
 	f.StringVar(&opts.Task, "task", "forward", "forward or sequence")
-	f.StringVar(&opts.Kind, "kind", emulatorRate, "rate or spiking (with --task sequence a recurrent LIF network, with --task forward a spiking forward model)")
+	f.StringVar(&opts.Kind, "kind", emulator.KindRate, "rate or spiking (with --task sequence a recurrent LIF network, with --task forward a spiking forward model)")
 	f.IntVar(&opts.Windows.Length, "window", probe.DefaultWindow, "window length in steps")
 	f.IntVar(&opts.Windows.Stride, "stride", 0, "steps between window starts (0 = the window length)")
 	f.Float64Var(&opts.Windows.ValFraction, "val", 0.2, "fraction of the trials held out for validation")
@@ -342,16 +151,16 @@ type TrainEmulatorResult struct {
 
 // emulatorRunSetup is what a fresh run derives from the flags, or a resumed
 // one from the run's config.json and the flags given again.
-func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
+func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 	cfg := opts.Config
 	kindFlag, taskFlag := opts.Kind, opts.Task
 	if opts.Resume {
 		path := filepath.Join(opts.Out, emulatorConfigFile)
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return emulatorDoc{}, fmt.Errorf("--resume: %w", err)
+			return emulator.Doc{}, fmt.Errorf("--resume: %w", err)
 		}
-		var doc emulatorDoc
+		var doc emulator.Doc
 		if err := json.Unmarshal(raw, &doc); err != nil {
 			return doc, fmt.Errorf("--resume: %s: %w", path, err)
 		}
@@ -384,21 +193,21 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 		}
 		return doc, nil
 	}
-	if kindFlag != emulatorRate && kindFlag != emulatorSpiking {
-		return emulatorDoc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
+	if kindFlag != emulator.KindRate && kindFlag != emulator.KindSpiking {
+		return emulator.Doc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
 	}
 	kind := probe.TaskKind(taskFlag)
 	if kind != probe.ForwardTask && kind != probe.SequenceTask {
-		return emulatorDoc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
+		return emulator.Doc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
 	}
-	spikingForward := kindFlag == emulatorSpiking && kind == probe.ForwardTask
+	spikingForward := kindFlag == emulator.KindSpiking && kind == probe.ForwardTask
 	if spikingForward && (opts.Timesteps <= 0 || cfg.Feedback) {
-		return emulatorDoc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
+		return emulator.Doc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
 	}
-	if kindFlag == emulatorSpiking && cfg.ClipFloor > 0 {
-		return emulatorDoc{}, usageErrorf("--clip-floor applies to --kind rate")
+	if kindFlag == emulator.KindSpiking && cfg.ClipFloor > 0 {
+		return emulator.Doc{}, usageErrorf("--clip-floor applies to --kind rate")
 	}
-	if kindFlag == emulatorSpiking && !opts.changed["hidden"] {
+	if kindFlag == emulator.KindSpiking && !opts.changed["hidden"] {
 		cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
 		if spikingForward {
 			cfg.Hidden = []int{128, 128}
@@ -409,30 +218,30 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulatorDoc, error) {
 	if !opts.Force {
 		for _, name := range []string{emulatorCkptFile, emulatorModelFile, emulatorConfigFile} {
 			if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
-				return emulatorDoc{}, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", opts.Out, name)
+				return emulator.Doc{}, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", opts.Out, name)
 			}
 		}
 	}
-	data, err := emulatorSamples(opts.Data, &probe.Task{}, windows)
+	data, err := emulator.LoadSamples(opts.Data, &probe.Task{}, windows)
 	if err != nil {
-		return emulatorDoc{}, err
+		return emulator.Doc{}, err
 	}
 	task, err := probe.NewTask(kind, data.Probe, data.Split)
 	if err != nil {
-		return emulatorDoc{}, fmt.Errorf("%s: %w", opts.Data, err)
+		return emulator.Doc{}, fmt.Errorf("%s: %w", opts.Data, err)
 	}
 	if opts.Init != "" {
-		init, err := loadEmulator(opts.Init)
+		init, err := emulator.Load(opts.Init)
 		if err != nil {
-			return emulatorDoc{}, err
+			return emulator.Doc{}, err
 		}
-		if (init.Rate != nil) != (kindFlag == emulatorRate || spikingForward) || init.Doc.Task.Kind != kind {
-			return emulatorDoc{}, fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, kindFlag, kind)
+		if (init.Rate != nil) != (kindFlag == emulator.KindRate || spikingForward) || init.Doc.Task.Kind != kind {
+			return emulator.Doc{}, fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, kindFlag, kind)
 		}
 		// Fine-tuning keeps the initial network's standardisation.
 		task.Norm = init.Doc.Task.Norm
 	}
-	doc := emulatorDoc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}
+	doc := emulator.Doc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}
 	if spikingForward {
 		doc.Timesteps = opts.Timesteps
 	}
@@ -447,13 +256,13 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	cfg, task := doc.Config, &doc.Task
 	modelPath := filepath.Join(opts.Out, emulatorModelFile)
 	ckptPath := filepath.Join(opts.Out, emulatorCkptFile)
-	data, err := emulatorSamples(doc.Source, task, doc.Windows)
+	data, err := emulator.LoadSamples(doc.Source, task, doc.Windows)
 	if err != nil {
 		return err
 	}
-	var init *emulatorModel
+	var init *emulator.Model
 	if opts.Init != "" && !opts.Resume {
-		if init, err = loadEmulator(opts.Init); err != nil {
+		if init, err = emulator.Load(opts.Init); err != nil {
 			return err
 		}
 	}
@@ -475,20 +284,20 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	prog := newEmulatorProgress(opts.IO.ErrOut, int64(cfg.Epochs*batches), opts.ProgressEvery)
 	run := train.EmulatorRun{Ctx: ctx, CheckpointPath: ckptPath, CheckpointEvery: opts.CheckpointEvery, Resume: opts.Resume, Progress: prog.update}
 	start := time.Now()
-	m := &emulatorModel{Doc: doc}
+	m := &emulator.Model{Doc: doc}
 	var res train.EmulatorResult
-	if doc.Kind == emulatorRate || doc.Timesteps > 0 {
+	if doc.Kind == emulator.KindRate || doc.Timesteps > 0 {
 		var initNet *model.Network
 		if init != nil {
 			initNet = init.Rate
 		}
-		if doc.Kind == emulatorRate {
+		if doc.Kind == emulator.KindRate {
 			m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, run)
 		} else {
 			m.Rate, res, err = train.TrainSpikingForward(data.Train, data.Val, initNet, doc.Timesteps, cfg, run)
 		}
 	} else {
-		var initNet *train.SpikingEmulator
+		var initNet *emulator.Spiking
 		if init != nil {
 			initNet = init.Spiking
 		}
@@ -508,14 +317,14 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 		}
 		return err
 	}
-	nrmse, err := task.NRMSE(data.Val, m.predictor())
+	nrmse, err := task.NRMSE(data.Val, m.Predictor())
 	if err != nil {
 		return err
 	}
 	if err := writeJSONFile(filepath.Join(opts.Out, emulatorConfigFile), m.Doc); err != nil {
 		return err
 	}
-	if err := saveEmulator(modelPath, m); err != nil {
+	if err := emulator.Save(modelPath, m); err != nil {
 		return err
 	}
 	if err := formats.WriteFileAtomic(filepath.Join(opts.Out, emulatorMetricsFile), func(w io.Writer) error {
@@ -567,8 +376,8 @@ func writeEmulatorMetrics(w io.Writer, history []train.EpochStats) error {
 
 // writeEmulatorTraces plots prediction and truth on the first validation
 // window (forward task: the driven free-running rollout over the window).
-func writeEmulatorTraces(path string, m *emulatorModel, data *emulatorData) error {
-	traces, err := emulatorTraces(m, m.predictor(), data, data.Split.Val[0])
+func writeEmulatorTraces(path string, m *emulator.Model, data *emulator.Data) error {
+	traces, err := emulatorTraces(m, m.Predictor(), data, data.Split.Val[0])
 	if err != nil {
 		return err
 	}
@@ -576,7 +385,7 @@ func writeEmulatorTraces(path string, m *emulatorModel, data *emulatorData) erro
 }
 
 // emulatorTraces returns predicted and true targets over one window.
-func emulatorTraces(m *emulatorModel, predict probe.Predictor, data *emulatorData, win probe.Window) (report.EmulatorTraces, error) {
+func emulatorTraces(m *emulator.Model, predict probe.Predictor, data *emulator.Data, win probe.Window) (report.EmulatorTraces, error) {
 	task := &m.Doc.Task
 	p := data.Probe
 	tr := report.EmulatorTraces{Dt: p.Dt, Names: task.TargetNames, Steps: task.Window,
