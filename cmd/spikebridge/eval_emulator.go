@@ -130,6 +130,16 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			return usageError{err}
 		}
 	}
+	if opts.Rollout > 0 {
+		// The free run allocates per step of --rollout: check before any work.
+		p, err := probe.Load(opts.Data)
+		if err != nil {
+			return err
+		}
+		if err := checkRolloutMemory(opts.Rollout, p.Dt, p.InputSize, p.TargetSize); err != nil {
+			return err
+		}
+	}
 	res := EvalEmulatorResult{Data: opts.Data, RolloutS: opts.Rollout}
 	for _, path := range opts.Models {
 		m, err := emulator.Load(path)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
+	"github.com/spikebridge/spikebridge/probe"
 )
 
 // hostileFiles builds the small real files the hostile cases point at, in
@@ -348,5 +350,52 @@ func TestOutputRuleGoodPaths(t *testing.T) {
 	code, _, stderr = runCLIIn(t, dir, "train", "dqn", "--steps", "300", "--out", "cfgonly-dqn")
 	if code == 0 || !strings.Contains(stderr, "already holds a run") {
 		t.Fatalf("a second fresh run over a finished one: exit %d: %s", code, stderr)
+	}
+}
+
+// Case 9: a probe file where in some steps every target is missing trains,
+// and the samples left out are counted in --json and in the text.
+func TestTrainEmulatorMissingSamples(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLIIn(t, dir, "probe", "generate", "--trials", "6", "--duration", "3", "-o", "p.npz"); code != 0 {
+		t.Fatalf("probe generate: %s", stderr)
+	}
+	p, err := probe.Load("p.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Windows of 10 steps; the missing steps lie inside windows, so each
+	// wholly missing step k leaves out sample k-1 (no target) and sample k
+	// (no state); the partly missing one leaves out only the sample that
+	// starts from it.
+	for _, ts := range [][2]int{{0, 5}, {2, 17}, {4, 33}} {
+		tg := p.Target(ts[0], ts[1])
+		for d := range tg {
+			tg[d] = math.NaN()
+		}
+	}
+	p.Target(1, 24)[0] = math.NaN()
+	if err := probe.WriteNPZ("p.npz", p); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLIIn(t, dir, "train", "emulator", "--data", "p.npz", "--window", "10", "--epochs", "2",
+		"--hidden", "8", "--out", "run", "--json")
+	if code != 0 {
+		t.Fatalf("train emulator on data with missing samples: exit %d: %s", code, stderr)
+	}
+	var res TrainEmulatorResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.SkippedMissingInput != 4 || res.SkippedMissingTarget != 3 {
+		t.Fatalf("skipped %d samples for a missing state, %d for missing targets; want 4 and 3", res.SkippedMissingInput, res.SkippedMissingTarget)
+	}
+	if math.IsNaN(res.ValLoss) || math.IsNaN(res.TrainLoss) {
+		t.Fatalf("losses %v / %v", res.TrainLoss, res.ValLoss)
+	}
+	code, stdout, stderr = runCLIIn(t, dir, "train", "emulator", "--data", "p.npz", "--window", "10", "--epochs", "1",
+		"--hidden", "8", "--out", "run2")
+	if code != 0 || !strings.Contains(stdout, "4 samples left out because a state or input") || !strings.Contains(stdout, "3 because all their targets") {
+		t.Fatalf("text output does not give the counts: exit %d: %s %s", code, stdout, stderr)
 	}
 }

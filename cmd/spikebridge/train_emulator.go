@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -147,6 +146,12 @@ type TrainEmulatorResult struct {
 	// ResumedAtEpoch is the number of epochs done before this process
 	// continued the run (--resume).
 	ResumedAtEpoch int `json:"resumed_at_epoch,omitempty"`
+	// SkippedMissingInput and SkippedMissingTarget count the samples
+	// (training and validation) left out because a state or input they
+	// start from is NaN, or because every target is NaN; partly missing
+	// targets stay and are masked in the loss.
+	SkippedMissingInput  int `json:"skipped_missing_input"`
+	SkippedMissingTarget int `json:"skipped_missing_target"`
 }
 
 // emulatorRunSetup is what a fresh run derives from the flags, or a resumed
@@ -155,6 +160,9 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 	cfg := opts.Config
 	kindFlag, taskFlag := opts.Kind, opts.Task
 	if opts.Resume {
+		if _, err := os.Stat(filepath.Join(opts.Out, emulatorCkptFile)); err != nil {
+			return emulator.Doc{}, usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", opts.Out)
+		}
 		path := filepath.Join(opts.Out, emulatorConfigFile)
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -193,6 +201,9 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 		}
 		return doc, nil
 	}
+	if err := checkEmulatorFlags(cfg, opts.Windows.ValFraction, opts.Windows.Length, opts.Windows.Stride); err != nil {
+		return emulator.Doc{}, err
+	}
 	if kindFlag != emulator.KindRate && kindFlag != emulator.KindSpiking {
 		return emulator.Doc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
 	}
@@ -216,7 +227,8 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 	windows := opts.Windows
 	windows.Seed = cfg.Seed
 	if !opts.Force {
-		for _, name := range []string{emulatorCkptFile, emulatorModelFile, emulatorConfigFile} {
+		// A config.json alone is a run stopped before its first checkpoint.
+		for _, name := range []string{emulatorCkptFile, emulatorModelFile} {
 			if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
 				return emulator.Doc{}, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", opts.Out, name)
 			}
@@ -278,7 +290,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext()
 	defer stop()
 	batches := (data.Train.Rows + cfg.Batch - 1) / cfg.Batch
 	prog := newEmulatorProgress(opts.IO.ErrOut, int64(cfg.Epochs*batches), opts.ProgressEvery)
@@ -336,13 +348,19 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 		return err
 	}
 	out := TrainEmulatorResult{EmulatorResult: res, Kind: doc.Kind, Task: string(task.Kind), Model: modelPath,
-		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames, ResumedAtEpoch: prog.resumedFrom}
+		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames, ResumedAtEpoch: prog.resumedFrom,
+		SkippedMissingInput:  data.Train.MissingInput + data.Val.MissingInput,
+		SkippedMissingTarget: data.Train.MissingTarget + data.Val.MissingTarget}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
 	what := "validation NRMSE"
 	if task.Kind == probe.ForwardTask {
 		what = "validation one-step NRMSE (of the change)"
+	}
+	if out.SkippedMissingInput+out.SkippedMissingTarget > 0 {
+		fmt.Fprintf(opts.IO.Out, "%s: %d samples left out because a state or input they start from is missing (NaN), %d because all their targets are\n",
+			doc.Source, out.SkippedMissingInput, out.SkippedMissingTarget)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
 		doc.Kind, task.Kind, res.BestEpoch, res.Epochs, res.ValLoss, what, formatNRMSE(task.TargetNames, nrmse), opts.Out)
