@@ -20,7 +20,27 @@ import (
 // tolerance 1e-4: the spikes are the same, so Q differs by the float32
 // summation order of the output membrane only (measured max 8.6e-6).
 func TestImportDSQNFixture(t *testing.T) {
-	base := filepath.Join(filesFixturesRoot(t), "spiking", "torch_sqn_dsqn_seed3")
+	checkDSQNImport(t, filepath.Join(filesFixturesRoot(t), "spiking", "torch_sqn_dsqn_seed3"))
+}
+
+// TestImportDSQNOtherShapes runs the same checks (Q and actions; these have
+// no episodes) on DSQN-layout files of other depths, widths, action counts,
+// T and torch formats, made by formats/testdata/dsqn/gen_dsqn.py with
+// sqn_torch.py's own forward pass.
+func TestImportDSQNOtherShapes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "formats", "testdata", "dsqn", "*.pt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no DSQN test files (%v)", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { checkDSQNImport(t, strings.TrimSuffix(f, ".pt")) })
+	}
+}
+
+// checkDSQNImport imports base.pt with --semantics dsqn at the T of
+// base_expected.npz and checks predict's Q and actions against it, and the
+// episode returns where the npz has init_states and returns.
+func checkDSQNImport(t *testing.T, base string) {
 	exp, err := formats.ReadNPZ(base + "_expected.npz")
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +120,9 @@ func TestImportDSQNFixture(t *testing.T) {
 	}
 
 	// eval plays the fixture's initial states; returns episode by episode.
+	if exp["init_states"] == nil || exp["returns"] == nil {
+		return
+	}
 	code, stdout, stderr = runCLI(t, "eval", "--model", snnPath, "--init-states", base+"_expected.npz:init_states", "--json")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
