@@ -15,7 +15,8 @@ const module = "github.com/spikebridge/spikebridge/"
 // may import (its own sub-packages and internal/ helpers aside). One
 // deviation: emulator imports convert, because a spiking forward model is
 // convert's unit-scale conversion run on snn/ and eval-emulator scores a
-// rate emulator's converted SNN; convert never imports emulator.
+// rate emulator's converted SNN; convert never imports emulator. It also
+// imports env, a lower tier, for the reference free runs of the true system.
 var allowed = map[string][]string{
 	"model":    {},
 	"env":      {},
@@ -26,7 +27,7 @@ var allowed = map[string][]string{
 	"formats":  {"model", "snn"},
 	"train":    {"model", "snn", "env", "replay", "probe", "emulator", "formats"},
 	"learn":    {"snn", "nef", "env"},
-	"emulator": {"model", "snn", "probe", "formats", "convert"},
+	"emulator": {"model", "snn", "probe", "formats", "convert", "env"},
 	"convert":  {"model", "snn", "env", "replay"},
 	"export":   {"model", "snn", "formats"},
 	"report":   {},
