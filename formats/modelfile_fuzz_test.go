@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/spikebridge/spikebridge/model"
 )
 
 // FuzzReadModel feeds arbitrary bytes to the model and safetensors readers:
@@ -27,6 +29,20 @@ func FuzzReadModel(f *testing.F) {
 	}
 	for _, tc := range badModelCases(f) {
 		f.Add(tc.data)
+	}
+	// Every activation kind, with alpha (imported Tanh, LeakyReLU, ... networks).
+	acts, err := model.New([]model.Layer{
+		model.NewDense("fc1", 2, 2, []float32{1, -1, 0.5, 2}, []float32{0.1, -0.2}), model.NewActivation("tanh1", model.Tanh, 2),
+		model.NewDense("fc2", 2, 2, []float32{1, 0, 0, 1}, nil), model.NewParamActivation("leaky2", model.LeakyReLU, 2, 0.01),
+		model.NewDense("fc3", 2, 2, []float32{1, 0, 0, 1}, nil), model.NewParamActivation("elu3", model.ELU, 2, 0.5),
+		model.NewDense("fc4", 2, 2, []float32{1, 0, 0, 1}, nil), model.NewActivation("out", model.Sigmoid, 2)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if data, err := EncodeModel(acts, ModelMeta{}); err == nil {
+		f.Add(data)
+	} else {
+		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := ReadSafetensors(bytes.NewReader(data), int64(len(data)), "fuzz.safetensors"); err != nil {

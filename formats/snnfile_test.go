@@ -187,6 +187,20 @@ func FuzzReadSNN(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// A DSQN-style network: strict thresholds, next-step, membrane readout.
+	strict, err := snn.New(snn.Network{Input: snn.InputOf[float32]{Encoding: snn.Analog, Gain: 1}, Timesteps: 18,
+		Propagation: snn.NextStep, Readout: snn.Membrane, OutputScale: 18, Layers: []snn.Layer{
+			{Name: "fc1", In: 2, Out: 3, Weights: []float32{1, 0.5, -1, 0.25, 2, 1}, Bias: []float32{0.5, 0, 1},
+				Threshold: 1, Leak: 1, Reset: snn.ResetSubtract, StrictThreshold: true},
+			{Name: "fc2", In: 3, Out: 2, Weights: []float32{1, -1, 0.5, 0.5, 2, -2}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if data, err := EncodeSNN(strict, SNNMeta{}); err == nil {
+		f.Add(data)
+	} else {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		net, _, err := ReadSNN(bytes.NewReader(data), int64(len(data)), "fuzz")
 		if err != nil {

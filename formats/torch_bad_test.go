@@ -337,11 +337,16 @@ func TestTorchToNetworkBadInputs(t *testing.T) {
 // a TorchFile or an error, never panic or hang. CI runs the seeds only.
 func FuzzReadTorch(f *testing.F) {
 	var seeds []string
-	for _, sub := range []string{"pytorch", "policies"} {
+	for _, sub := range []string{"pytorch", "policies", "imports", "spiking"} {
 		seeds = append(seeds, torchFixtureFiles(f, sub)...)
 	}
-	more, _ := filepath.Glob(filepath.Join("testdata", "torch_*.pt"))
-	for _, path := range append(seeds, more...) {
+	// Stable-Baselines3 zips, and this package's import and DSQN test files.
+	for _, pattern := range []string{filepath.Join(torchFixtures(f, "imports"), "sb3", "*.zip"), filepath.Join("testdata", "torch_*.pt"),
+		filepath.Join("testdata", "imports", "*.pt"), filepath.Join("testdata", "imports", "*.zip"), filepath.Join("testdata", "dsqn", "*.pt")} {
+		more, _ := filepath.Glob(pattern)
+		seeds = append(seeds, more...)
+	}
+	for _, path := range seeds {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -349,7 +354,7 @@ func FuzzReadTorch(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tf, err := ReadTorch(bytes.NewReader(data), int64(len(data)), "fuzz.pt")
+		tf, sb3, err := ReadTorchOrSB3(bytes.NewReader(data), int64(len(data)), "fuzz.pt")
 		if err != nil {
 			if !strings.Contains(err.Error(), "fuzz.pt") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -365,6 +370,15 @@ func FuzzReadTorch(f *testing.F) {
 				t.Fatalf("tensor %q: shape %v but %d values", x.Name, x.Shape, len(x.Values))
 			}
 		}
-		_, _ = TorchToNetwork(tf, ImportOptions{})
+		opts := ImportOptions{ObservationSize: 4}
+		if sb3 != nil {
+			opts.Activation, opts.ActivationWhy, opts.Actions = sb3.Activation, sb3.ActivationWhy, sb3.Actions
+		}
+		for _, o := range []ImportOptions{opts, {Semantics: SemanticsDSQN}, {Head: "critic"}, {Arch: "4-64-2:tanh"}} {
+			if imp, err := TorchToNetwork(tf, o); err == nil {
+				x := make([]float32, imp.Network.InputSize())
+				imp.Network.Forward(make([]float32, imp.Network.OutputSize()), x, imp.Network.NewWorkspace(1))
+			}
+		}
 	})
 }
