@@ -9,11 +9,23 @@ import (
 	"testing"
 )
 
-// Dir returns the fixtures root joined with elem.
+// Dir returns the fixtures root joined with elem. A root that does not
+// exist fails the test with its path and how to set it, rather than every
+// fixture failing later with a bare "no such file".
 func Dir(t testing.TB, elem ...string) string {
 	t.Helper()
+	root := Root(t)
+	if _, err := os.Stat(root); err != nil {
+		t.Fatalf("testfixtures: fixture root %s: %v (set SPIKEBRIDGE_FIXTURES to the fixtures directory, see ../shared/fixtures/README.md)", root, err)
+	}
+	return filepath.Join(append([]string{root}, elem...)...)
+}
+
+// Root returns the fixtures root, existing or not.
+func Root(t testing.TB) string {
+	t.Helper()
 	if root := os.Getenv("SPIKEBRIDGE_FIXTURES"); root != "" {
-		return filepath.Join(append([]string{root}, elem...)...)
+		return root
 	}
 	dir, err := os.Getwd()
 	if err != nil {
@@ -21,7 +33,7 @@ func Dir(t testing.TB, elem ...string) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(append([]string{dir, "..", "shared", "fixtures"}, elem...)...)
+			return filepath.Join(dir, "..", "shared", "fixtures")
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
