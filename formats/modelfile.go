@@ -280,11 +280,13 @@ func readSafetensors(r io.ReaderAt, size int64) (*stFile, error) {
 	if _, err := r.ReadAt(lenBuf[:], 0); err != nil {
 		return nil, fmt.Errorf("read header length: %w", err)
 	}
-	if what := foreignFormat(lenBuf[:]); what != "" {
-		return nil, fmt.Errorf("not a safetensors file: it is %s", what)
-	}
 	headerLen := binary.LittleEndian.Uint64(lenBuf[:])
 	if headerLen > uint64(size-8) {
+		// Only a header length that cannot be right makes us guess the format:
+		// a real header of 640 bytes starts with 0x80 0x02, as a pickle does.
+		if what := foreignFormat(lenBuf[:]); what != "" {
+			return nil, fmt.Errorf("not a safetensors file: it is %s", what)
+		}
 		return nil, fmt.Errorf("not a safetensors file: header length %d is longer than the %d bytes that follow it", headerLen, size-8)
 	}
 	if headerLen > maxModelHeaderBytes {
