@@ -47,7 +47,44 @@ var flagMaxima = map[string]int{
 	"window":             1 << 20,
 	"epochs":             1 << 20,
 	"dagger-rounds":      1 << 10,
+	"dagger-epochs":      1 << 20,
 	"calibrate":          1 << 10,
+	"train-timesteps":    maxTimesteps,
+	"steps":              1 << 30,
+	"buffer":             1 << 28,
+	"observations":       maxHiddenWidth,
+	"actions":            maxHiddenWidth,
+	"clip-floor":         1 << 16,
+	"stride":             1 << 20,
+	"threads":            1 << 10,
+	"workers":            1 << 10,
+	"lif":                maxHiddenWidth,
+	"alif":               maxHiddenWidth,
+	"cues":               1 << 10,
+	"eval-trials":        1 << 20,
+	"background-steps":   1 << 20,
+	"iterations":         1 << 30,
+	"copies":             1 << 10,
+}
+
+// notSizeFlags are the int flags that size nothing (seeds, schedules in
+// steps, patience); TestEveryIntFlagBounded keeps this list and flagMaxima
+// covering every int flag of every verb.
+var notSizeFlags = map[string]bool{
+	"seed": true, "eps-steps": true, "target-sync": true, "warmup": true, "checkpoint-every": true,
+	"keep-best-every": true, "train-every": true, "patience": true,
+}
+
+// documentMaxima appends each bounded flag's maximum to its help text.
+func documentMaxima(cmd *cobra.Command) {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if limit, ok := flagMaxima[f.Name]; ok && !strings.Contains(f.Usage, "at most") {
+			f.Usage += fmt.Sprintf(" (at most %d)", limit)
+		}
+	})
+	for _, sub := range cmd.Commands() {
+		documentMaxima(sub)
+	}
 }
 
 const (

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
@@ -213,7 +217,13 @@ func TestHostileInputs(t *testing.T) {
 		{"5 record --episodes 1e7", []string{"record", "--model", "m.safetensors", "--episodes", "10000000", "-o", "r.npz"}, 2, []string{"--episodes 10000000", "--max-memory"}},
 		{"5 record --episodes 1e8", []string{"record", "--model", "m.safetensors", "--episodes", "100000000", "-o", "r.npz"}, 2, []string{"--episodes 100000000"}},
 		{"5 train dqn --batch 1e6", []string{"train", "dqn", "--batch", "1000000", "--out", "run-batch"}, 2, []string{"--batch 1000000"}},
-		{"5 train dqn --buffer 1e9", []string{"train", "dqn", "--buffer", "1000000000", "--out", "run-buffer"}, 2, []string{"--buffer 1000000000", "--max-memory"}},
+		{"5 train dqn --buffer 1e9", []string{"train", "dqn", "--buffer", "1000000000", "--out", "run-buffer"}, 2, []string{"--buffer 1000000000", "at most"}},
+		{"5 train dqn --buffer 2e8", []string{"train", "dqn", "--buffer", "200000000", "--out", "run-buffer", "--max-memory", "4GiB"}, 2, []string{"--buffer 200000000", "--max-memory 4 GiB"}},
+		{"5 train sqn --timesteps 1e9", []string{"train", "sqn", "--timesteps", "1000000000", "--out", "run-sqn"}, 2, []string{"--timesteps 1000000000"}},
+		{"5 train sqn into a locked --out", []string{"train", "sqn", "--steps", "100", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
+		{"5 env cartpole --episodes 1e8", []string{"env", "cartpole", "--episodes", "100000000"}, 2, []string{"--episodes 100000000"}},
+		{"5 eval --episodes 1e8", []string{"eval", "--model", "m.safetensors", "--episodes", "100000000"}, 2, []string{"--episodes 100000000"}},
+		{"5 convert --copies 1e6", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "--copies", "1000000", "-o", "s.safetensors"}, 2, []string{"--copies 1000000"}},
 		{"5 train dqn --hidden 1e6", []string{"train", "dqn", "--hidden", "1000000", "--out", "run-hidden"}, 2, []string{"--hidden 1000000"}},
 		{"5 eval --timesteps 1e9", []string{"eval", "--model", "snn.safetensors", "--timesteps", "1000000000"}, 2, []string{"--timesteps 1000000000"}},
 		{"5 convert --timesteps 1e9", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "--timesteps", "1000000000", "-o", "s.safetensors"}, 2, []string{"--timesteps 1000000000"}},
@@ -398,4 +408,34 @@ func TestTrainEmulatorMissingSamples(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "4 samples left out because a state or input") || !strings.Contains(stdout, "3 because all their targets") {
 		t.Fatalf("text output does not give the counts: exit %d: %s %s", code, stdout, stderr)
 	}
+}
+
+// TestEveryIntFlagBounded: every int flag of every verb either has a
+// documented maximum (flagMaxima, shown in --help and checked before the
+// verb runs) or is listed as sizing nothing, so a new size flag cannot slip
+// in unbounded.
+func TestEveryIntFlagBounded(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			switch f.Value.Type() {
+			case "int", "int64", "intSlice", "uint", "uint64":
+			default:
+				return
+			}
+			if limit, ok := flagMaxima[f.Name]; ok {
+				if !strings.Contains(f.Usage, fmt.Sprintf("at most %d", limit)) {
+					t.Errorf("%s --%s: help %q does not give its maximum", c.CommandPath(), f.Name, f.Usage)
+				}
+				return
+			}
+			if !notSizeFlags[f.Name] {
+				t.Errorf("%s --%s (%s): no maximum in flagMaxima and not listed in notSizeFlags", c.CommandPath(), f.Name, f.Value.Type())
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewCmdRoot(&IOStreams{}))
 }

@@ -65,6 +65,7 @@ func newCmdRoot(ios *IOStreams, guard *guardState) *cobra.Command {
 	root.AddCommand(NewCmdProbe(ios))
 	root.AddCommand(NewCmdEvalEmulator(ios, nil))
 	root.AddCommand(NewCmdPipeline(ios, nil))
+	documentMaxima(root)
 	return root
 }
 
