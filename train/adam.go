@@ -35,12 +35,15 @@ func (a *adam) update(params, grads [][]float32, lr float64) {
 	sqrtBC2 := float32(math.Sqrt(bc2))
 	b1, b2 := float32(a.beta1), float32(a.beta2)
 	eps := float32(a.eps)
+	c := [7]float32{b1, 1 - b1, b2, 1 - b2, sqrtBC2, eps, stepSize}
 	for k, p := range params {
 		g, m, v := grads[k], a.m[k], a.v[k]
 		g = g[:len(p)]
 		m = m[:len(p)]
 		v = v[:len(p)]
-		for i := range p {
+		// The vector kernel (adam_amd64.s) does what it can in blocks of 8
+		// with the same float32 operations; the loop below does the rest.
+		for i := adamStepVec(p, g, m, v, &c); i < len(p); i++ {
 			gi := g[i]
 			mi := b1*m[i] + (1-b1)*gi
 			vi := b2*v[i] + (1-b2)*gi*gi

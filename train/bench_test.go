@@ -67,3 +67,44 @@ func BenchmarkTrainLoop(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkLossGraph times one run of the DQN loss-and-gradient graph
+// (4-64-64-2, batch 64, Huber) on the graph runner and on Gorgonia's
+// TapeMachine, which executes the same ops but locks the OS thread and
+// starts a goroutine every RunAll.
+func BenchmarkLossGraph(b *testing.B) {
+	for _, tape := range []bool{false, true} {
+		name := "runner"
+		if tape {
+			name = "tapemachine"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := newQParams([]int{4, 64, 64, 2})
+			p.initTorchDefault(rand.New(rand.NewPCG(1, 1)))
+			lg, err := newLossGraph(p, 64, "huber")
+			if err != nil {
+				b.Fatal(err)
+			}
+			lg.useTape = tape
+			rng := rand.New(rand.NewPCG(2, 2))
+			obs := make([]float32, 64*4)
+			for i := range obs {
+				obs[i] = float32(rng.NormFloat64())
+			}
+			actions := make([]int, 64)
+			targets := make([]float32, 64)
+			for i := range actions {
+				actions[i] = rng.IntN(2)
+				targets[i] = float32(rng.NormFloat64())
+			}
+			lg.setInputs(obs, actions, targets)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := lg.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

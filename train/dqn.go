@@ -36,12 +36,13 @@ type Trainer struct {
 	qLearning[*qParams]
 	cfg Config
 
-	onlineNet, targetNet *model.Network
-	actPolicy            *model.QPolicy
-	ws                   *model.Workspace
-	graph                *lossGraph
-	qNext, qNextOnline   []float32
-	targets              []float32
+	onlineNet          *model.Network // acting and evaluation
+	actPolicy          *model.QPolicy
+	forward            *batchForward // target (and Double DQN online) Q-values of a batch
+	graph              *lossGraph
+	qNext, qNextOnline []float32
+	targets            []float32
+	params             [][]float32 // online.tensors(), listed once
 }
 
 // NewTrainer validates cfg, makes the environment and initialises the
@@ -67,9 +68,8 @@ func newTrainer(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t.onlineNet = t.online.network()
-	t.targetNet = t.target.network()
 	t.actPolicy = model.NewQPolicy(t.onlineNet)
-	t.ws = t.onlineNet.NewWorkspace(cfg.Batch)
+	t.forward = newBatchForward(t.sizes, cfg.Batch)
 	var err error
 	if t.graph, err = newLossGraph(t.online, cfg.Batch, cfg.Loss); err != nil {
 		return nil, err
@@ -78,6 +78,7 @@ func newTrainer(cfg Config) (*Trainer, error) {
 	t.qNext = make([]float32, cfg.Batch*nA)
 	t.qNextOnline = make([]float32, cfg.Batch*nA)
 	t.targets = make([]float32, cfg.Batch)
+	t.params = t.online.tensors()
 	return t, nil
 }
 
@@ -109,21 +110,21 @@ func (t *Trainer) evaluateOnline(seed uint64, episodes int) ([]float64, error) {
 	return t.evaluate(t.onlineNet, seed, episodes)
 }
 
-// paramsChanged refreshes the plain-Go networks that share the online and
-// target parameter slices (model.Network keeps a transposed copy).
+// paramsChanged refreshes the plain-Go acting network, which shares the
+// online parameter slices but reads a transposed copy of the weights. (The
+// batch forward reads the parameters directly.)
 func (t *Trainer) paramsChanged() {
 	t.onlineNet.Refresh()
-	t.targetNet.Refresh()
 }
 
 // update does one gradient step on a sampled batch and returns its loss.
 func (t *Trainer) update(lr float64) (float32, error) {
 	b := t.batch
 	t.buf.Sample(b, t.replayRNG)
-	t.targetNet.ForwardBatch(t.qNext, b.NextObs, b.Size, t.ws)
+	t.forward.run(t.qNext, t.target, b.NextObs)
 	nA := t.sizes[len(t.sizes)-1]
 	if t.cfg.Double {
-		t.onlineNet.ForwardBatch(t.qNextOnline, b.NextObs, b.Size, t.ws)
+		t.forward.run(t.qNextOnline, t.online, b.NextObs)
 	}
 	gamma := float32(t.cfg.Gamma)
 	for s := 0; s < b.Size; s++ {
@@ -144,11 +145,11 @@ func (t *Trainer) update(lr float64) (float32, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.opt.update(t.online.tensors(), grads, lr)
+	t.opt.update(t.params, grads, lr)
+	t.onlineNet.Refresh()
 	if t.cfg.Tau > 0 {
 		t.target.polyak(t.online, float32(t.cfg.Tau))
 	}
-	t.paramsChanged()
 	t.updates++
 	return loss, nil
 }

@@ -1,9 +1,12 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // The graph's loss and gradients must match finite differences of a plain-Go
@@ -85,4 +88,159 @@ func plainLoss(p *qParams, obs []float32, actions []int, targets []float32, loss
 		}
 	}
 	return total / float64(len(actions))
+}
+
+// The fused-op graph gives the bits of the elementary-op Gorgonia graph the
+// trainer used before (graph_reference_test.go) for every gradient (batch a
+// power of two; close otherwise), so training runs are unchanged, and the
+// graph runner gives the very bits Gorgonia's TapeMachine gives on the same
+// graph.
+func TestLossGraphBitIdenticalToElementaryGraph(t *testing.T) {
+	for _, tc := range []struct {
+		sizes []int
+		batch int
+		loss  string
+	}{
+		{[]int{4, 64, 64, 2}, 64, "huber"},
+		{[]int{4, 64, 64, 2}, 64, "mse"},
+		{[]int{5, 12, 7, 9, 3}, 16, "huber"},
+		{[]int{5, 12, 7, 9, 3}, 10, "huber"},
+		{[]int{4, 100, 70, 2}, 128, "huber"},
+	} {
+		t.Run(fmt.Sprintf("%v/%d/%s", tc.sizes, tc.batch, tc.loss), func(t *testing.T) {
+			in, nA := tc.sizes[0], tc.sizes[len(tc.sizes)-1]
+			p := newQParams(tc.sizes)
+			p.initTorchDefault(rand.New(rand.NewPCG(5, 6)))
+			rng := rand.New(rand.NewPCG(7, 8))
+			obs := make([]float32, tc.batch*in)
+			for i := range obs {
+				obs[i] = float32(rng.NormFloat64())
+			}
+			actions := make([]int, tc.batch)
+			targets := make([]float32, tc.batch)
+			for i := range actions {
+				actions[i] = rng.IntN(nA)
+				targets[i] = float32(rng.NormFloat64() * 2)
+			}
+			fused, err := newLossGraph(p, tc.batch, tc.loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			elem, err := newElemLossGraph(p, tc.batch, tc.loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fused.setInputs(obs, actions, targets)
+			elem.setInputs(obs, actions, targets)
+			loss, grads, err := fused.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			grads = copyGrads(grads)
+			wantLoss, wantGrads, err := elem.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Float32bits(loss) != math.Float32bits(wantLoss) {
+				t.Errorf("loss %v, elementary graph %v (want the same bits)", loss, wantLoss)
+			}
+			// With a power-of-two batch the gradients are the same numbers
+			// (zeros may differ in sign, which no later step can see);
+			// otherwise 1/batch rounds and the smooth-L1 chains differ in
+			// the last bits.
+			exact := tc.batch&(tc.batch-1) == 0
+			for k := range wantGrads {
+				scale := 0.0
+				for _, v := range wantGrads[k] {
+					scale = math.Max(scale, math.Abs(float64(v)))
+				}
+				for i, v := range wantGrads[k] {
+					g := grads[k][i]
+					if exact && math.Float32bits(g) != math.Float32bits(v) && (g != 0 || v != 0) {
+						t.Fatalf("tensor %d [%d]: gradient %v, elementary graph %v (want the same bits)", k, i, g, v)
+					}
+					if d := math.Abs(float64(g - v)); d > 1e-5*math.Max(scale, 1e-3) {
+						t.Fatalf("tensor %d [%d]: gradient %v, elementary graph %v", k, i, g, v)
+					}
+				}
+			}
+			fused.useTape = true
+			tapeLoss, tapeGrads, err := fused.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Float32bits(tapeLoss) != math.Float32bits(loss) {
+				t.Errorf("TapeMachine loss %v, runner %v", tapeLoss, loss)
+			}
+			for k := range tapeGrads {
+				for i, v := range tapeGrads[k] {
+					if math.Float32bits(v) != math.Float32bits(grads[k][i]) {
+						t.Fatalf("tensor %d [%d]: TapeMachine %v, runner %v", k, i, v, grads[k][i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func copyGrads(g [][]float32) [][]float32 {
+	out := make([][]float32, len(g))
+	for i, v := range g {
+		out[i] = append([]float32(nil), v...)
+	}
+	return out
+}
+
+// A run allocates nothing once the graph is built.
+func TestLossGraphRunAllocatesNothing(t *testing.T) {
+	p := newQParams([]int{4, 64, 64, 2})
+	p.initTorchDefault(rand.New(rand.NewPCG(1, 1)))
+	lg, err := newLossGraph(p, 64, "huber")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if _, _, err := lg.run(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per run, want 0", n)
+	}
+}
+
+// vecMatUnfused gives the bits of C = A B from Gorgonia's BLAS (gonum's
+// axpy-order GEMM, which the elementary graph's MatMul ran on), in the AVX
+// kernel and in the portable loop, for widths around every kernel block.
+func TestVecMatUnfusedMatchesGonum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, dims := range [][3]int{{64, 64, 64}, {64, 4, 64}, {2, 64, 64}, {3, 7, 5}, {5, 130, 71}, {1, 1, 1}, {4, 9, 200}} {
+		m, k, n := dims[0], dims[1], dims[2]
+		a := make([]float32, m*k)
+		b := make([]float32, k*n)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		want := make([]float32, m*n)
+		G.WhichBLAS().Sgemm('N', 'N', m, n, k, 1, a, k, b, n, 0, want, n)
+		for _, avx := range []bool{true, false} {
+			if avx && !vecMatAVX {
+				continue
+			}
+			old := vecMatAVX
+			vecMatAVX = avx
+			got := make([]float32, m*n)
+			for i := 0; i < m; i++ {
+				vecMatUnfused(got[i*n:(i+1)*n], a[i*k:(i+1)*k], b)
+			}
+			vecMatAVX = old
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%dx%dx%d avx=%v [%d]: %v, gonum %v", m, k, n, avx, i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package train
+
+// adamStepVec has no vector kernel on this architecture: the scalar loop
+// does every element.
+func adamStepVec(p, g, m, v []float32, c *[7]float32) int { return 0 }

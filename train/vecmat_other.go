@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package train
+
+var vecMatAVX = false
+
+func vecMatUnfusedAVX(dst, wt, x []float32) { panic("train: no AVX kernel on this architecture") }
