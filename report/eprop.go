@@ -32,12 +32,12 @@ func WriteEpropCurve(w io.Writer, c EpropCurve) error {
 	if len(c.EvalIterations) != len(c.EvalAccuracy) {
 		return fmt.Errorf("report: e-prop curve: %d evaluation iterations for %d accuracies", len(c.EvalIterations), len(c.EvalAccuracy))
 	}
-	top := 1.05
+	top := 1.6 // headroom above accuracy 1 keeps the legend off the curves
 	for i, v := range c.Loss {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("report: e-prop curve: loss %d is %v", i, v)
 		}
-		top = math.Max(top, v*1.05)
+		top = math.Max(top, v*1.6)
 	}
 	p := plot.New()
 	p.Title.Text = c.Title
