@@ -146,10 +146,21 @@ func removeStaleTemps(dir, base string) {
 	}
 }
 
-// processGone reports whether no process with this id exists.
+// processGone reports whether no process with this id runs: none exists,
+// or it is a zombie (killed, not yet reaped by its parent).
 func processGone(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return errors.Is(err, syscall.ESRCH)
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] == 'Z' || stat[i+2] == 'X'
+	}
+	return false
 }
 
 // globEscape quotes the glob metacharacters of a file name.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func writeString(s string) func(io.Writer) error {
@@ -300,4 +301,25 @@ func encodedNPY(t *testing.T, a *Array) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// A writer killed but not yet reaped (a zombie) counts as gone, so its
+// temporary file is reclaimed at once.
+func TestProcessGoneZombie(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no `true` binary:", err)
+	}
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(5 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d exited but is not seen as gone", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if processGone(os.Getpid()) {
+		t.Fatal("this process is seen as gone")
+	}
+	_ = cmd.Wait()
 }
