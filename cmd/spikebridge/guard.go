@@ -175,7 +175,7 @@ func formatBytesF(b float64) string {
 }
 
 // Flag names of outputs: one file each.
-var outputFlags = []string{"output", "plot", "student-out"}
+var outputFlags = []string{"output", "plot", "student-out", "save"}
 
 // guardState is what guardCommand set up for the running verb; execute
 // releases it when the verb returns.

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/learn"
+)
+
+// LearnPESOptions holds the flags of `spikebridge learn pes`.
+type LearnPESOptions struct {
+	IO           *IOStreams
+	Config       learn.ChannelConfig
+	ConfigFile   string
+	Duration     float64 // s of learning
+	TestDuration float64 // s of the static test run after learning
+	Settle       float64 // s left out of the test RMSE
+	FreqHz       float64
+	Save, Load   string
+	JSON         bool
+}
+
+// LearnPESResult is the --json document of `learn pes`.
+type LearnPESResult struct {
+	Seed            uint64  `json:"seed"`
+	PreNeurons      int     `json:"pre_neurons"`
+	PostNeurons     int     `json:"post_neurons"`
+	LearnSteps      int     `json:"learn_steps"`
+	ErrorRMSELast1s float64 `json:"error_rmse_last_second"`
+	TestSteps       int     `json:"test_steps"`
+	TestRMSE        float64 `json:"test_rmse_vs_input"`
+	UntrainedRMSE   float64 `json:"untrained_rmse_vs_input,omitempty"`
+	LearnStepsPerS  float64 `json:"learn_steps_per_s"`
+	Loaded          string  `json:"loaded,omitempty"`
+	Saved           string  `json:"saved,omitempty"`
+}
+
+// NewCmdLearnPES parses flags into LearnPESOptions; runF replaces
+// runLearnPES in tests.
+func NewCmdLearnPES(ios *IOStreams, runF func(*LearnPESOptions) error) *cobra.Command {
+	opts := &LearnPESOptions{IO: ios, Config: learn.DefaultChannelConfig(), Duration: 10, TestDuration: 2, Settle: 0.5, FreqHz: 1}
+	c := &opts.Config
+	cmd := &cobra.Command{
+		Use:   "pes",
+		Short: "Learn a communication channel with Nengo's PES rule; save the weights, or reload them with learning off",
+		Long: `Nengo's learning example in plain Go, with Nengo's semantics (LIF with sub-step spike times and
+refractory period, Lowpass synapses, PES applied after each step): an input sin(2π f t) drives
+ensemble pre; the connection pre → post starts from zero decoders and learns by PES from the
+error decoded post − decoded pre. On Nengo's own run of this network (the PES fixture) every
+spike of the traced second is identical and the weights agree to 2e-15.
+
+Without --load: learn for --duration seconds, then (learning off, from the same start) run
+--test-duration seconds and report the decoded output's RMSE against the input after --settle
+seconds. --save writes the learned weights with both ensembles and their initial voltages
+(float64 safetensors), so the file alone rebuilds the network.
+With --load: run the saved network with learning off only (the test run).
+--config FILE.json sets the network (keys: dt, dimensions, pre_neurons, post_neurons,
+learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override it.`,
+		Example: `  spikebridge learn pes --seed 0 --save pes.safetensors
+  spikebridge learn pes --load pes.safetensors --test-duration 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.ConfigFile != "" {
+				if err := readChannelConfig(opts.ConfigFile, cmd, c); err != nil {
+					return err
+				}
+			}
+			for _, v := range []struct {
+				flag  string
+				value float64
+				max   float64
+			}{{"duration", opts.Duration, 3600}, {"test-duration", opts.TestDuration, 3600}} {
+				if !(v.value >= 0) || v.value > v.max {
+					return usageErrorf("--%s %v: want 0 to %v seconds", v.flag, v.value, v.max)
+				}
+			}
+			if !(opts.Settle >= 0) || math.IsInf(opts.Settle, 0) {
+				return usageErrorf("--settle %v: want >= 0 seconds", opts.Settle)
+			}
+			if math.IsNaN(opts.FreqHz) || math.IsInf(opts.FreqHz, 0) {
+				return usageErrorf("--freq %v: want a finite frequency in Hz", opts.FreqHz)
+			}
+			if opts.Load != "" && opts.Save != "" {
+				return usageErrorf("--load and --save: a loaded network does not learn; save when learning")
+			}
+			if err := c.Check(); err != nil {
+				return usageErrorf("%v", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLearnPES(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.ConfigFile, "config", "", "network configuration (JSON)")
+	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the ensembles, the decoders' evaluation points and the initial voltages")
+	f.IntVar(&c.PreNeurons, "pre-neurons", c.PreNeurons, "neurons of ensemble pre")
+	f.IntVar(&c.PostNeurons, "post-neurons", c.PostNeurons, "neurons of ensemble post")
+	f.IntVar(&c.Dimensions, "dimensions", c.Dimensions, "dimensions of the input and both ensembles")
+	f.Float64Var(&c.LearningRate, "learning-rate", c.LearningRate, "PES learning rate (Nengo's learning_rate)")
+	f.Float64Var(&c.Dt, "dt", c.Dt, "time step (s)")
+	f.Float64Var(&c.PreTau, "pre-tau", c.PreTau, "PES pre synapse (s)")
+	f.Float64Var(&c.SynapseTau, "synapse-tau", c.SynapseTau, "synapse of every connection (s)")
+	f.Float64Var(&opts.Duration, "duration", opts.Duration, "seconds of learning")
+	f.Float64Var(&opts.TestDuration, "test-duration", opts.TestDuration, "seconds of the test run with learning off")
+	f.Float64Var(&opts.Settle, "settle", opts.Settle, "seconds at the start of the test run left out of its RMSE")
+	f.Float64Var(&opts.FreqHz, "freq", opts.FreqHz, "input frequency (Hz)")
+	f.StringVar(&opts.Save, "save", "", "write the learned weights and ensembles here (.safetensors)")
+	f.StringVar(&opts.Load, "load", "", "run this saved network with learning off instead of learning")
+	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	return cmd
+}
+
+// readChannelConfig reads path into c; flags the user set keep their values.
+func readChannelConfig(path string, cmd *cobra.Command, c *learn.ChannelConfig) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var fromFile learn.ChannelConfig = *c
+	if err := json.Unmarshal(data, &fromFile); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	set := func(name string, dst, src any) {
+		if cmd.Flags().Changed(name) {
+			return
+		}
+		switch d := dst.(type) {
+		case *int:
+			*d = *src.(*int)
+		case *float64:
+			*d = *src.(*float64)
+		case *uint64:
+			*d = *src.(*uint64)
+		}
+	}
+	set("seed", &c.Seed, &fromFile.Seed)
+	set("pre-neurons", &c.PreNeurons, &fromFile.PreNeurons)
+	set("post-neurons", &c.PostNeurons, &fromFile.PostNeurons)
+	set("dimensions", &c.Dimensions, &fromFile.Dimensions)
+	set("learning-rate", &c.LearningRate, &fromFile.LearningRate)
+	set("dt", &c.Dt, &fromFile.Dt)
+	set("pre-tau", &c.PreTau, &fromFile.PreTau)
+	set("synapse-tau", &c.SynapseTau, &fromFile.SynapseTau)
+	c.Reg = fromFile.Reg
+	return nil
+}
+
+func runLearnPES(opts *LearnPESOptions) error {
+	res := LearnPESResult{}
+	var net *learn.Channel
+	var err error
+	if opts.Load != "" {
+		if net, err = learn.LoadChannel(opts.Load); err != nil {
+			return err
+		}
+		res.Loaded = opts.Load
+	} else {
+		if net, err = learn.NewChannel(opts.Config); err != nil {
+			return err
+		}
+	}
+	cfg := net.Config
+	d := cfg.Dimensions
+	res.Seed, res.PreNeurons, res.PostNeurons = cfg.Seed, cfg.PreNeurons, cfg.PostNeurons
+	if opts.Load == "" {
+		steps := int(math.Round(opts.Duration / cfg.Dt))
+		if steps > 0 {
+			start := time.Now()
+			r, err := net.Run(learn.SineInput(steps, d, opts.FreqHz, cfg.Dt), 0)
+			if err != nil {
+				return err
+			}
+			res.LearnSteps, res.ErrorRMSELast1s = steps, r.ErrorRMSE
+			res.LearnStepsPerS = float64(steps) / time.Since(start).Seconds()
+		}
+		if opts.Save != "" {
+			if err := learn.SaveChannel(opts.Save, net); err != nil {
+				return err
+			}
+			res.Saved = opts.Save
+		}
+	}
+	testSteps := int(math.Round(opts.TestDuration / cfg.Dt))
+	if testSteps > 0 {
+		input := learn.SineInput(testSteps, d, opts.FreqHz, cfg.Dt)
+		net.Learning = false
+		net.Reset()
+		r, err := net.Run(input, opts.Settle)
+		if err != nil {
+			return err
+		}
+		res.TestSteps, res.TestRMSE = testSteps, r.RMSE
+		if opts.Load == "" {
+			untrained, err := learn.NewChannelFrom(cfg, net.Pre, net.Post, net.PreToError, net.PostToError, make([]float64, len(net.Weights)))
+			if err != nil {
+				return err
+			}
+			untrained.InitialPre, untrained.InitialPost = net.InitialPre, net.InitialPost
+			untrained.Reset()
+			untrained.Learning = false
+			u, err := untrained.Run(input, opts.Settle)
+			if err != nil {
+				return err
+			}
+			res.UntrainedRMSE = u.RMSE
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		return enc.Encode(res)
+	}
+	w := opts.IO.Out
+	if res.Loaded != "" {
+		fmt.Fprintf(w, "loaded %s: %d pre, %d post neurons, seed %d; learning off\n", res.Loaded, res.PreNeurons, res.PostNeurons, res.Seed)
+	} else {
+		fmt.Fprintf(w, "learned %d steps (%.0f steps/s): %d pre, %d post neurons, seed %d; error RMS over the last second %.4f\n",
+			res.LearnSteps, res.LearnStepsPerS, res.PreNeurons, res.PostNeurons, res.Seed, res.ErrorRMSELast1s)
+	}
+	if res.TestSteps > 0 {
+		fmt.Fprintf(w, "test, learning off, %d steps: decoded post vs input RMSE %.4f after %.2g s", res.TestSteps, res.TestRMSE, opts.Settle)
+		if res.Loaded == "" {
+			fmt.Fprintf(w, " (untrained %.4f)", res.UntrainedRMSE)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.Saved != "" {
+		fmt.Fprintf(w, "saved %s\n", res.Saved)
+	}
+	return nil
+}
