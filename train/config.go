@@ -72,57 +72,57 @@ func DefaultConfig() Config {
 	return c
 }
 
-// Validate reports the first setting that cannot work, naming the flag.
+// Validate reports the first setting that cannot work as a *SettingError.
 func (c Config) Validate() error {
 	positive := []struct {
 		name string
 		v    int
 	}{
-		{"steps", c.Steps}, {"buffer", c.Buffer}, {"batch", c.Batch}, {"target-sync", c.TargetSync},
-		{"eps-steps", c.EpsSteps}, {"eval-episodes", c.EvalEpisodes}, {"window", c.Window},
-		{"train-every", c.TrainEvery}, {"keep-best-episodes", c.KeepBestEps},
+		{"steps", c.Steps}, {"buffer", c.Buffer}, {"batch", c.Batch}, {"target_sync", c.TargetSync},
+		{"eps_steps", c.EpsSteps}, {"eval_episodes", c.EvalEpisodes}, {"window", c.Window},
+		{"train_every", c.TrainEvery}, {"keep_best_episodes", c.KeepBestEps},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
-			return fmt.Errorf("train: --%s must be positive, got %d", p.name, p.v)
+			return settingErrorf(p.name, "must be positive, got %d", p.v)
 		}
 	}
 	for _, p := range []struct {
 		name string
 		v    int
-	}{{"warmup", c.Warmup}, {"keep-best-every", c.KeepBestEvery}, {"checkpoint-every", c.CheckpointEvery}} {
+	}{{"warmup", c.Warmup}, {"keep_best_every", c.KeepBestEvery}, {"checkpoint_every", c.CheckpointEvery}} {
 		if p.v < 0 {
-			return fmt.Errorf("train: --%s must not be negative, got %d", p.name, p.v)
+			return settingErrorf(p.name, "must not be negative, got %d", p.v)
 		}
 	}
 	if len(c.Hidden) == 0 {
-		return fmt.Errorf("train: --hidden needs at least one layer width")
+		return settingErrorf("hidden", "needs at least one layer width")
 	}
 	for i, h := range c.Hidden {
 		if h <= 0 {
-			return fmt.Errorf("train: --hidden: layer %d width must be positive, got %d", i+1, h)
+			return settingErrorf("hidden", "layer %d width must be positive, got %d", i+1, h)
 		}
 	}
 	if c.Loss != "huber" && c.Loss != "mse" {
-		return fmt.Errorf("train: --loss must be huber or mse, got %q", c.Loss)
+		return settingErrorf("loss", "must be huber or mse, got %q", c.Loss)
 	}
 	for _, f := range []struct {
 		name      string
 		v, lo, hi float64
 	}{
-		{"lr", c.LR, 0, math.Inf(1)}, {"lr-final", c.LRFinal, 0, math.Inf(1)},
-		{"gamma", c.Gamma, 0, 1}, {"eps-start", c.EpsStart, 0, 1}, {"eps-end", c.EpsEnd, 0, 1},
+		{"lr", c.LR, 0, math.Inf(1)}, {"lr_final", c.LRFinal, 0, math.Inf(1)},
+		{"gamma", c.Gamma, 0, 1}, {"eps_start", c.EpsStart, 0, 1}, {"eps_end", c.EpsEnd, 0, 1},
 		{"tau", c.Tau, 0, 1},
 	} {
 		if math.IsNaN(f.v) || f.v < f.lo || f.v > f.hi {
-			return fmt.Errorf("train: --%s must be in [%g, %g], got %g", f.name, f.lo, f.hi, f.v)
+			return settingErrorf(f.name, "must be in [%g, %g], got %g", f.lo, f.hi, f.v)
 		}
 	}
 	if c.LR == 0 {
-		return fmt.Errorf("train: --lr must be positive")
+		return settingErrorf("lr", "must be positive")
 	}
 	if math.IsNaN(c.SolveThresh) || math.IsInf(c.SolveThresh, 0) {
-		return fmt.Errorf("train: --solve-threshold must be finite, got %g", c.SolveThresh)
+		return settingErrorf("solve_threshold", "must be finite, got %g", c.SolveThresh)
 	}
 	return nil
 }

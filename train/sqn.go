@@ -40,22 +40,22 @@ func (c SQNConfig) Validate() error {
 		return err
 	}
 	if c.Timesteps < 1 {
-		return fmt.Errorf("train: --timesteps must be positive, got %d", c.Timesteps)
+		return settingErrorf("timesteps", "must be positive, got %d", c.Timesteps)
 	}
 	if !(c.Threshold > 0) || math.IsInf(c.Threshold, 0) {
-		return fmt.Errorf("train: --threshold must be a finite number > 0, got %g", c.Threshold)
+		return settingErrorf("threshold", "must be a finite number > 0, got %g", c.Threshold)
 	}
 	if !(c.Leak > 0 && c.Leak <= 1) {
-		return fmt.Errorf("train: --leak must be in (0, 1], got %g", c.Leak)
+		return settingErrorf("leak", "must be in (0, 1], got %g", c.Leak)
 	}
 	if c.Surrogate != SurrogateSuperSpike && c.Surrogate != SurrogateSigmoid {
-		return fmt.Errorf("train: --surrogate must be %s or %s, got %q", SurrogateSuperSpike, SurrogateSigmoid, c.Surrogate)
+		return settingErrorf("surrogate", "must be %s or %s, got %q", SurrogateSuperSpike, SurrogateSigmoid, c.Surrogate)
 	}
 	if !(c.SurrogateK > 0) || math.IsInf(c.SurrogateK, 0) {
-		return fmt.Errorf("train: --surrogate-k must be a finite number > 0, got %g", c.SurrogateK)
+		return settingErrorf("surrogate_k", "must be a finite number > 0, got %g", c.SurrogateK)
 	}
 	if math.IsNaN(c.GradClip) || c.GradClip < 0 {
-		return fmt.Errorf("train: --grad-clip must be >= 0, got %g", c.GradClip)
+		return settingErrorf("grad_clip", "must be >= 0, got %g", c.GradClip)
 	}
 	return nil
 }

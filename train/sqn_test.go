@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
 
 	"context"
@@ -278,18 +279,19 @@ func TestSQNConfigValidate(t *testing.T) {
 		change func(*SQNConfig)
 		want   string
 	}{
-		{func(c *SQNConfig) { c.Timesteps = 0 }, "--timesteps"},
-		{func(c *SQNConfig) { c.Threshold = 0 }, "--threshold"},
-		{func(c *SQNConfig) { c.Leak = 1.5 }, "--leak"},
-		{func(c *SQNConfig) { c.Surrogate = "tanh" }, "--surrogate"},
-		{func(c *SQNConfig) { c.SurrogateK = math.Inf(1) }, "--surrogate-k"},
-		{func(c *SQNConfig) { c.GradClip = -1 }, "--grad-clip"},
-		{func(c *SQNConfig) { c.Batch = 0 }, "--batch"},
+		{func(c *SQNConfig) { c.Timesteps = 0 }, "timesteps"},
+		{func(c *SQNConfig) { c.Threshold = 0 }, "threshold"},
+		{func(c *SQNConfig) { c.Leak = 1.5 }, "leak"},
+		{func(c *SQNConfig) { c.Surrogate = "tanh" }, "surrogate"},
+		{func(c *SQNConfig) { c.SurrogateK = math.Inf(1) }, "surrogate_k"},
+		{func(c *SQNConfig) { c.GradClip = -1 }, "grad_clip"},
+		{func(c *SQNConfig) { c.Batch = 0 }, "batch"},
 	} {
 		c := DefaultSQNConfig()
 		tc.change(&c)
-		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one naming it", tc.want, err)
+		var se *SettingError
+		if err := c.Validate(); !errors.As(err, &se) || se.Setting != tc.want {
+			t.Errorf("%s: error %v, want a SettingError naming it", tc.want, err)
 		}
 	}
 	if err := DefaultSQNConfig().Validate(); err != nil {

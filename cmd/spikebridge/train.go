@@ -1,9 +1,16 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"strings"
 
-// NewCmdTrain is the parent of the training verbs (`train dqn`, and later
-// `train classifier`, `train sqn`): each adds one AddCommand line here.
+	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/train"
+)
+
+// NewCmdTrain is the parent of the training verbs (train dqn, sqn,
+// classifier, emulator, ...): each adds one AddCommand line here.
 func NewCmdTrain(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -30,4 +37,14 @@ func subcommandNames(cmd *cobra.Command) string {
 		names += c.Name()
 	}
 	return names
+}
+
+// flagError maps a training setting that cannot work to its flag (a usage
+// error); other errors stay usage errors as they are.
+func flagError(err error) error {
+	var se *train.SettingError
+	if errors.As(err, &se) {
+		return usageErrorf("--%s %s", strings.ReplaceAll(se.Setting, "_", "-"), se.Problem)
+	}
+	return usageError{err}
 }

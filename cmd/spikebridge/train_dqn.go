@@ -131,7 +131,7 @@ func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 		}
 	} else {
 		if err := cfg.Validate(); err != nil {
-			return train.Result{}, cfg, usageError{err}
+			return train.Result{}, cfg, flagError(err)
 		}
 		if err := refuseExistingRun(opts.Out, opts.Force, dqnModelFile); err != nil {
 			return train.Result{}, cfg, err
@@ -204,7 +204,7 @@ func resumeConfig(opts *TrainDQNOptions, flags train.Config) (train.Config, erro
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+		return cfg, flagError(err)
 	}
 	return cfg, nil
 }

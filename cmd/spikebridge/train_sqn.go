@@ -97,7 +97,7 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 		}
 	} else {
 		if err := cfg.Validate(); err != nil {
-			return usageError{err}
+			return flagError(err)
 		}
 		if err := refuseExistingRun(opts.Out, opts.Force, sqnModelFile); err != nil {
 			return err
@@ -172,7 +172,7 @@ func resumeSQNConfig(opts *TrainSQNOptions, flags train.SQNConfig) (train.SQNCon
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+		return cfg, flagError(err)
 	}
 	return cfg, nil
 }
