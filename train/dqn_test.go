@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,9 +214,9 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// The acting and target networks must follow every parameter change (the
-// model's kernels read a transposed copy that Refresh rebuilds): after
-// updates and a soft target step they agree with freshly built networks.
+// The acting network and the batch forward must follow every parameter
+// change (the model's kernels read a transposed copy that Refresh rebuilds):
+// after updates and soft target steps they agree with freshly built networks.
 func TestActingNetworksFollowUpdates(t *testing.T) {
 	cfg := smallConfig()
 	tr, err := NewTrainer(cfg)
@@ -237,9 +238,13 @@ func TestActingNetworksFollowUpdates(t *testing.T) {
 			return q
 		}},
 		{"target", tr.target, func() []float32 {
-			q := make([]float32, 2)
-			tr.targetNet.Forward(q, obs, tr.targetNet.NewWorkspace(1))
-			return q
+			x := make([]float32, cfg.Batch*4)
+			for s := 0; s < cfg.Batch; s++ {
+				copy(x[s*4:], obs)
+			}
+			q := make([]float32, cfg.Batch*2)
+			tr.forward.run(q, tr.target, x)
+			return q[(cfg.Batch-1)*2:]
 		}},
 	} {
 		fresh := pair.shared.snapshot().network()
@@ -247,6 +252,35 @@ func TestActingNetworksFollowUpdates(t *testing.T) {
 		fresh.Forward(want, obs, fresh.NewWorkspace(1))
 		if got := pair.sharedNet(); got[0] != want[0] || got[1] != want[1] {
 			t.Errorf("%s network gives %v, a freshly built one %v", pair.name, got, want)
+		}
+	}
+}
+
+// The batch forward in the graph's layout gives the very bits of
+// model.Network.Forward on each sample (same FMA order, bias last).
+func TestBatchForwardMatchesModel(t *testing.T) {
+	for _, sizes := range [][]int{{4, 64, 64, 2}, {6, 20, 9, 3}, {3, 5, 7}} {
+		const batch = 37
+		p := newQParams(sizes)
+		p.initTorchDefault(rand.New(rand.NewPCG(11, uint64(len(sizes)))))
+		rng := rand.New(rand.NewPCG(12, 13))
+		in, out := sizes[0], sizes[len(sizes)-1]
+		x := make([]float32, batch*in)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		got := make([]float32, batch*out)
+		newBatchForward(sizes, batch).run(got, p, x)
+		net := p.network()
+		ws := net.NewWorkspace(1)
+		want := make([]float32, out)
+		for s := 0; s < batch; s++ {
+			net.Forward(want, x[s*in:(s+1)*in], ws)
+			for a := range want {
+				if math.Float32bits(got[s*out+a]) != math.Float32bits(want[a]) {
+					t.Fatalf("%v sample %d action %d: batch forward %v, model %v", sizes, s, a, got[s*out+a], want[a])
+				}
+			}
 		}
 	}
 }
