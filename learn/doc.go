@@ -15,4 +15,14 @@
 //
 // Everything is float64 and deterministic: batches are split across
 // goroutines by sample, and per-sample gradients are summed in sample order.
+//
+// PES (pes.go, pes_channel.go) is Nengo's PES rule and Nengo's learning
+// example network (input → pre → learned → post, error = decoded post −
+// decoded pre) on package nef, in Nengo's order within a step: ensembles
+// fire from the previous step's synapse states, every synapse then takes
+// this step's values, and PES adds −lr·dt/n·error ⊗ filtered activities to
+// the weights used from the next step on. On Nengo 4.1's run of that network
+// (../shared/fixtures/pes) every spike of the traced second is identical and
+// the weights agree to ~1e-15 relative. Weights files (pes_file.go) are
+// float64 safetensors holding both ensembles and their initial voltages.
 package learn
