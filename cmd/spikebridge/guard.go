@@ -161,7 +161,7 @@ parsed:
 // what names the flags that set its size.
 func checkMemory(what string, bytes float64) error {
 	if !(bytes <= float64(memoryLimit)) {
-		return usageErrorf("%s needs about %s of memory, more than --max-memory %s allows (raise it if the machine has the memory)",
+		return usageErrorf("%s needs %s of memory, more than --max-memory %s allows (raise it if the machine has the memory)",
 			what, formatBytesF(bytes), formats.FormatBytes(memoryLimit))
 	}
 	return nil
@@ -171,7 +171,7 @@ func formatBytesF(b float64) string {
 	if math.IsNaN(b) || b > math.MaxInt64/2 {
 		return "more than 4 EiB"
 	}
-	return formats.FormatBytes(int64(b))
+	return "about " + formats.FormatBytes(int64(b))
 }
 
 // Flag names of outputs: one file each.
