@@ -13,6 +13,10 @@
 // eprop.go), which gives the same sums in a different order: the tests pin the
 // losses, gradients and weights to NEST's test case at 1e-8 or tighter.
 //
+// For comparison, EpropConfig.Gradient = GradientBPTT forms the exact
+// gradient of the same loss through the same surrogate by backpropagation
+// through time (bptt.go), with the same forward pass, loss and Adam.
+//
 // Everything is float64 and deterministic: batches are split across
 // goroutines by sample, and per-sample gradients are summed in sample order.
 //

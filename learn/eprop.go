@@ -22,6 +22,16 @@ const (
 	LossMSE Loss = "mse"
 )
 
+// Gradient says how the weight gradient is formed.
+type Gradient string
+
+// Gradients: e-prop (NEST's, the default) or surrogate-gradient BPTT, the
+// exact gradient of the same loss through the same surrogate ψ.
+const (
+	GradientEprop Gradient = "eprop"
+	GradientBPTT  Gradient = "bptt"
+)
+
 // EpropConfig are e-prop's hyper-parameters. NESTEpropConfig gives the
 // values of NEST's evidence-accumulation test.
 type EpropConfig struct {
@@ -37,6 +47,8 @@ type EpropConfig struct {
 	// LossWindow is the number of last steps of each sequence that carry the
 	// error (the recall window); the learning signal is zero before it.
 	LossWindow int
+	// Gradient is GradientEprop (also when empty) or GradientBPTT.
+	Gradient Gradient
 	// Workers simulates samples of a batch in parallel (0: GOMAXPROCS). The
 	// result does not depend on it.
 	Workers int
@@ -71,6 +83,9 @@ func (c *EpropConfig) validate() error {
 	}
 	if c.Loss != LossCrossEntropy && c.Loss != LossMSE {
 		return fmt.Errorf("learn: e-prop loss %q, want %q or %q", c.Loss, LossCrossEntropy, LossMSE)
+	}
+	if c.Gradient != "" && c.Gradient != GradientEprop && c.Gradient != GradientBPTT {
+		return fmt.Errorf("learn: gradient %q, want %q or %q", c.Gradient, GradientEprop, GradientBPTT)
 	}
 	if c.LossWindow <= 0 {
 		return fmt.Errorf("learn: e-prop loss window of %d steps, want at least 1", c.LossWindow)

@@ -163,18 +163,42 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 	g.spikes = st.Counters.Spikes - startSpikes
 	g.synOps = st.Counters.SynOps - startSynOps
 
-	// Backward sweep.
 	T := float64(steps)
 	for j := range w.reg {
 		w.reg[j] = cfg.RegStrength * (w.counts[j]/T - cfg.TargetRate) / T
 	}
+	clear(g.inputT)
+	clear(g.recT)
+	clear(g.outT)
+	if cfg.Gradient == GradientBPTT {
+		w.backwardBPTT(e, steps, windowStart, g)
+	} else {
+		w.backwardEprop(e, steps, windowStart, g)
+	}
+	transposeTo(g.input, g.inputT, In, N, 1)
+	transposeTo(g.recurrent, g.recT, N, N, 1)
+	transposeTo(g.output, g.outT, N, K, (1-net.ReadoutLeak)/window)
+}
+
+// transposeTo writes scale × srcᵀ into dst; src is rows × cols.
+func transposeTo(dst, src []float64, rows, cols int, scale float64) {
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			dst[c*rows+r] = scale * src[r*cols+c]
+		}
+	}
+}
+
+// backwardEprop sweeps backwards in time and sums the e-prop gradient of the
+// sequence (see sequence) into g's transposed buffers.
+func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) {
+	net := e.Net
+	N, K := net.Neurons, net.Outputs
+	window := float64(e.Config.LossWindow)
 	clear(w.learnFilt)
 	clear(w.adjoint)
 	clear(w.trace)
 	clear(w.errFilt)
-	clear(g.inputT)
-	clear(g.recT)
-	clear(g.outT)
 	kappa, alpha, rho := net.ReadoutLeak, net.Leak, net.AdaptationDecay
 	beta := net.Adaptation
 	B := e.Feedback
@@ -227,18 +251,6 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 			for k, v := range w.errFilt {
 				col[k] += v
 			}
-		}
-	}
-	transposeTo(g.input, g.inputT, In, N, 1)
-	transposeTo(g.recurrent, g.recT, N, N, 1)
-	transposeTo(g.output, g.outT, N, K, (1-kappa)/window)
-}
-
-// transposeTo writes scale × srcᵀ into dst; src is rows × cols.
-func transposeTo(dst, src []float64, rows, cols int, scale float64) {
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			dst[c*rows+r] = scale * src[r*cols+c]
 		}
 	}
 }

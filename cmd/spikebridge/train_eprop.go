@@ -60,6 +60,7 @@ type EpropResult struct {
 	TrainWallS         float64 `json:"train_wall_s"`
 	ResumedAt          int     `json:"resumed_at,omitempty"`
 	PeakHeapMiB        float64 `json:"peak_heap_mib"`
+	Gradient           string  `json:"gradient"`
 	Out                string  `json:"out"`
 }
 
@@ -77,7 +78,8 @@ softmax readouts on the evidence-accumulation task (Bellec et al. 2020) by e-pro
 fixed random feedback, firing-rate regularisation and Adam, as NEST 3.7/3.8's
 eprop_iaf_bsshslm_2020 / eprop_iaf_adapt_bsshslm_2020 / eprop_readout_bsshslm_2020 do
 (on NEST's test case the losses agree to 1.5e-12). The defaults are NEST's network and
-task at batch 32.
+task at batch 32. --gradient bptt trains the same network on the same trials with the
+exact surrogate gradient (backpropagation through time) instead, to compare the two.
 
 Outputs in --out: model.eprop.safetensors (float64 weights, feedback and neuron
 parameters), metrics.csv (one row per iteration), learning_curve.png, raster.png (one
@@ -114,6 +116,7 @@ fresh trial), config.json and checkpoint.npz (for --resume).`,
 	f.Float64Var(&c.Eprop.RegStrength, "reg", c.Eprop.RegStrength, "firing-rate regularisation strength c_reg")
 	f.IntVar(&c.Task.Cues, "cues", c.Task.Cues, "cues per trial")
 	f.IntVar(&c.Task.BackgroundSteps, "background-steps", c.Task.BackgroundSteps, "steps of background between the last cue and the recall")
+	f.StringVar((*string)(&c.Eprop.Gradient), "gradient", string(learn.GradientEprop), "weight gradient: eprop (NEST's e-prop) or bptt (surrogate-gradient BPTT of the same network and loss, for comparison)")
 	f.IntVar(&c.Eprop.Workers, "workers", 0, "goroutines simulating the trials of a batch (0: all CPUs); results do not depend on it")
 	f.IntVar(&opts.EvalTrials, "eval-trials", opts.EvalTrials, "fresh trials for the final accuracy (and at every checkpoint)")
 	f.IntVar(&opts.CheckpointEvery, "checkpoint-every", opts.CheckpointEvery, "iterations between checkpoints")
@@ -213,6 +216,7 @@ func runTrainEprop(opts *TrainEpropOptions) error {
 		EvalTrials: opts.EvalTrials, EvalAccuracy: final.Accuracy, EvalLoss: final.Loss,
 		SpikesPerTrial: float64(final.Spikes) / float64(opts.EvalTrials), SynOpsPerTrial: float64(final.SynOps) / float64(opts.EvalTrials),
 		TrainWallS: trainSeconds, ResumedAt: resumedAt, PeakHeapMiB: float64(peak.HeapSys) / (1 << 20), Out: opts.Out,
+		Gradient: string(cfg.Eprop.Gradient),
 	}
 	if n := run.Iteration - resumedAt; n > 0 {
 		res.MsPerIteration = 1000 * trainSeconds / float64(n)
@@ -413,7 +417,7 @@ func writeEpropOutputs(dir string, run *learn.EvidenceRun, evals []epropEval) er
 		Output: formats.IOSpec{Meaning: "class-probabilities", Names: []string{"left", "right"}},
 		Provenance: formats.Provenance{Tool: "spikebridge train eprop", Source: "evidence-accumulation",
 			Settings: map[string]string{"seed": strconv.FormatUint(cfg.Seed, 10), "iterations": strconv.Itoa(run.Iteration),
-				"batch": strconv.Itoa(cfg.Batch), "learning_rate": fmt.Sprint(cfg.Eprop.LearningRate), "reg": fmt.Sprint(cfg.Eprop.RegStrength)}},
+				"batch": strconv.Itoa(cfg.Batch), "learning_rate": fmt.Sprint(cfg.Eprop.LearningRate), "reg": fmt.Sprint(cfg.Eprop.RegStrength), "gradient": string(cfg.Eprop.Gradient)}},
 		Task: map[string]float64{"cues": float64(cfg.Task.Cues), "cue_steps": float64(cfg.Task.CueSteps), "spacing_steps": float64(cfg.Task.SpacingSteps),
 			"background_steps": float64(cfg.Task.BackgroundSteps), "recall_steps": float64(cfg.Task.RecallSteps), "lif": float64(cfg.Network.LIF), "alif": float64(cfg.Network.ALIF)},
 	}

@@ -120,6 +120,7 @@ func TestTrainEpropBadFlags(t *testing.T) {
 		{[]string{"--task", "delayed-match", "--out", dir}, 2, `--task "delayed-match"`},
 		{[]string{"--out", dir, "--lif", "0", "--alif", "0"}, 2, "0 LIF and 0 ALIF"},
 		{[]string{"--out", dir, "--batch", "0"}, 2, "batch of 0"},
+		{[]string{"--out", dir, "--gradient", "rtrl"}, 2, `gradient "rtrl"`},
 		{[]string{"--out", dir, "--eval-trials", "0"}, 2, "--eval-trials 0"},
 		{[]string{"--iterations", "1"}, 2, "--out DIR is required"},
 		{[]string{"--out", filepath.Join(dir, "none"), "--resume"}, 1, "--resume"},
