@@ -75,3 +75,29 @@ func TestFloat64TensorsRefusesOtherDTypes(t *testing.T) {
 		t.Errorf("F32 file: error %v", err)
 	}
 }
+
+func FuzzReadFloat64Tensors(f *testing.F) {
+	good, err := EncodeFloat64Tensors([]Float64Tensor{{Name: "w", Shape: []int{2, 2}, Data: []float64{1, 2, 3, 4}},
+		{Name: "b", Shape: []int{2}, Data: []float64{-1, 0.5}}}, map[string]string{"k": "v"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add([]byte{0x80, 0x02, 0, 0, 0, 0, 0, 0, '{', '}'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, _, err := ReadFloat64Tensors(bytes.NewReader(data), int64(len(data)), "fuzz")
+		if err != nil {
+			return
+		}
+		for name, tensor := range got {
+			n := 1
+			for _, d := range tensor.Shape {
+				n *= d
+			}
+			if n != len(tensor.Data) {
+				t.Fatalf("tensor %q: shape %v with %d values", name, tensor.Shape, len(tensor.Data))
+			}
+		}
+	})
+}
