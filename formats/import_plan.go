@@ -58,6 +58,10 @@ func roleOf(module string) string {
 
 func moduleOf(c linearCandidate) string { return strings.TrimSuffix(c.weight.Name, ".weight") }
 
+// softmaxKind marks a Softmax/LogSoftmax module found after a Linear layer
+// (accepted on the output only, where it is left out).
+const softmaxKind model.Kind = "softmax"
+
 // actSpec is an activation layer (identity: none).
 type actSpec struct {
 	kind  model.Kind
@@ -207,6 +211,9 @@ var (
 		"Identity": true, "Flatten": true}
 	torchRecurrent = map[string]bool{"LSTM": true, "GRU": true, "RNN": true, "LSTMCell": true, "GRUCell": true, "RNNCell": true}
 	torchContainer = map[string]bool{"Sequential": true, "ModuleList": true, "ModuleDict": true}
+	// torchSoftmax are row-wise and monotonic: on a network's output they
+	// change its values but not its argmax.
+	torchSoftmax = map[string]bool{"Softmax": true, "LogSoftmax": true}
 	// recurrentTensor matches the parameters of torch's recurrent layers.
 	recurrentTensor = regexp.MustCompile(`(^|\.)(weight|bias)_(ih|hh)(_l\d+(_reverse)?)?$`)
 )
@@ -259,6 +266,8 @@ func (m *moduleTable) leafKind(mod TorchModule) string {
 		return "skip"
 	case isTorchNN(mod.Class) && torchRecurrent[name]:
 		return "recurrent"
+	case isTorchNN(mod.Class) && torchSoftmax[name]:
+		return "softmax"
 	case m.params[mod.Name]:
 		return "layer"
 	case isTorchNN(mod.Class) && torchContainer[name]:
@@ -280,6 +289,10 @@ func (m *moduleTable) checkModules(group string) error {
 		switch m.leafKind(mod) {
 		case "recurrent":
 			return fmt.Errorf("formats: module %q is a recurrent layer (%s): a recurrent network cannot become a feed-forward one", mod.Name, mod.Class)
+		case "softmax":
+			if p, ok := m.index[parentModule(mod.Name)]; !ok || className(m.mods[p].Class) != "Sequential" {
+				return fmt.Errorf("formats: module %q (%s) belongs to a user module whose forward() is not in the file: where it applies cannot be known", mod.Name, mod.Class)
+			}
 		case "unknown":
 			return fmt.Errorf("formats: module %q (%s) is an activation or layer spikebridge does not know (it knows ReLU, Tanh, Sigmoid, LeakyReLU, ELU, Dropout, Identity, Flatten): "+
 				"importing without it would give a different network", mod.Name, mod.Class)
@@ -311,13 +324,15 @@ func (m *moduleTable) after(name string) (act actSpec, found bool, how string, e
 			if kind == "linear" || kind == "layer" {
 				break
 			}
-			if kind == "activation" {
+			if kind == "activation" || kind == "softmax" {
 				acts = append(acts, k)
 			}
 		}
 		switch {
 		case len(acts) > 1:
 			return act, false, "", fmt.Errorf("formats: modules %q and %q: two activations in a row after Linear %q", acts[0].Name, acts[1].Name, name)
+		case len(acts) == 1 && m.leafKind(acts[0]) == "softmax":
+			return actSpec{kind: softmaxKind}, true, fmt.Sprintf("module %s, %s", acts[0].Name, className(acts[0].Class)), nil
 		case len(acts) == 1:
 			return m.activation(acts[0]), true, fmt.Sprintf("module %s", acts[0].Name), nil
 		case at+1 < len(kids):
@@ -364,6 +379,14 @@ func chainActs(chain []linearCandidate, arch *archSpec, mods *moduleTable, def a
 			a, found, how, err := mods.after(moduleOf(c))
 			if err != nil {
 				return nil, nil, err
+			}
+			if found && a.kind == softmaxKind {
+				if !last {
+					return nil, nil, fmt.Errorf("formats: %s between Linear layers (after %s): not an element-wise activation", how, moduleOf(c))
+				}
+				notes = append(notes, fmt.Sprintf("the output's %s is left out: the network outputs its logits; the greedy action (argmax) is the same", how))
+				acts[i] = identityAct
+				continue
 			}
 			if found {
 				if last && a.kind != model.Identity {
@@ -569,12 +592,21 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 		return p, layout, err
 	}
 
-	// One checkpoint group (a dict of several networks: the first).
+	// One checkpoint group (a dict of several networks): the first that is
+	// not a target copy, or the actor and critic groups together (their
+	// roles then decide, as for sub-networks of one state dict).
+	chosen := chooseGroups(cands)
 	group := cands[0].group
+	for _, c := range cands {
+		if chosen[c.group] {
+			group = c.group
+			break
+		}
+	}
 	var live, targets []linearCandidate
 	for _, c := range cands {
 		switch {
-		case c.group != group:
+		case !chosen[c.group]:
 			markOne(c, unmapped, fmt.Sprintf("in %q, another network of the file than the imported %q; choose it with the prefix %q", c.group, group, c.group+"."))
 		case roleOf(moduleOf(c)) == roleTarget:
 			targets = append(targets, c)
@@ -593,7 +625,7 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 	// still be imported by naming the sizes).
 	var blocking []string
 	for _, t := range tensors {
-		inGroup := len(t.Path) < 2 || t.Path[0] == group
+		inGroup := len(t.Path) < 2 || chosen[t.Path[0]]
 		if !inGroup {
 			continue
 		}
@@ -611,12 +643,14 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 			describeChains(chains[:1], layout))
 	}
 	if mods != nil {
-		modGroup := ""
-		if group != "" && group != "_modules" {
-			modGroup = group
-		}
-		if err := mods.checkModules(modGroup); err != nil {
-			return nil, "", err
+		for g := range chosen {
+			modGroup := ""
+			if g != "" && g != "_modules" {
+				modGroup = g
+			}
+			if err := mods.checkModules(modGroup); err != nil {
+				return nil, "", err
+			}
 		}
 	}
 
@@ -647,6 +681,37 @@ func targetPrefix(module string) string {
 		}
 	}
 	return module
+}
+
+// chooseGroups picks the checkpoint groups to import: all of them when
+// there is one; else the groups that are not target copies when exactly one
+// remains, or when they name different roles (an "actor" and a "critic");
+// else the first group that is not a target copy.
+func chooseGroups(cands []linearCandidate) map[string]bool {
+	groups := groupsOf(cands)
+	if len(groups) == 1 {
+		return map[string]bool{groups[0][0].group: true}
+	}
+	var live []string
+	roles := map[string]bool{}
+	for _, g := range groups {
+		name := g[0].group
+		if r := roleOf(name); r != roleTarget {
+			live = append(live, name)
+			roles[r] = true
+		}
+	}
+	if len(live) == 0 {
+		return map[string]bool{groups[0][0].group: true}
+	}
+	if len(live) > 1 && !roles[roleTrunk] && len(roles) > 1 {
+		chosen := map[string]bool{}
+		for _, name := range live {
+			chosen[name] = true
+		}
+		return chosen
+	}
+	return map[string]bool{live[0]: true}
 }
 
 func markOne(c linearCandidate, unmapped map[*Tensor]string, reason string) {

@@ -125,7 +125,9 @@ func synthTorch(shapes map[string][]int, order []string, modules ...TorchModule)
 		for i := range vals {
 			vals[i] = float64((i*7+k*3)%11-5) / 16
 		}
-		tf.Tensors = append(tf.Tensors, Tensor{Path: []string{name}, Name: name, DType: "float32", Shape: shape, Values: vals})
+		// "group/key" is the tensor key under a checkpoint's group.
+		path := strings.Split(name, "/")
+		tf.Tensors = append(tf.Tensors, Tensor{Path: path, Name: strings.Join(path, "."), DType: "float32", Shape: shape, Values: vals})
 	}
 	return tf
 }
@@ -206,8 +208,17 @@ func TestImportRefusesGuesses(t *testing.T) {
 			wantErr: []string{"two activations in a row"}},
 		{name: "custom_activation_class", file: synth(mlp, mlpOrder, seq, lin("0"), TorchModule{Name: "1", Class: "__main__.Swish"}, lin("2")),
 			wantErr: []string{`module "1"`, "__main__.Swish"}},
-		{name: "softmax_output", file: synth(mlp, mlpOrder, seq, lin("0"), act("1", "ReLU"), lin("2"), act("3", "Softmax")),
-			wantErr: []string{`module "3"`, "Softmax"}},
+		{name: "softmax_output", file: synth(mlp, mlpOrder, seq, lin("0"), act("1", "ReLU"), lin("2"), act("3", "Softmax")), wantArch: "4-8-2"},
+		{name: "softmax_hidden", file: synth(mlp, mlpOrder, seq, lin("0"), act("1", "Softmax"), lin("2")),
+			wantErr: []string{"module 1, Softmax", "between Linear layers"}},
+		{name: "softmax_in_user_module", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("sm", "Softmax")),
+			wantErr: []string{`module "sm"`, "forward()"}},
+		{name: "checkpoint_critic_then_actor", file: synth(map[string][]int{"critic/fc1.weight": {8, 4}, "critic/fc2.weight": {1, 8},
+			"actor/fc1.weight": {8, 4}, "actor/fc2.weight": {2, 8}}, []string{"critic/fc1.weight", "critic/fc2.weight", "actor/fc1.weight", "actor/fc2.weight"}),
+			wantArch: "4-8-2", wantFrom: []string{"actor.fc1.weight", "actor.fc2.weight"}},
+		{name: "checkpoint_target_first", file: synth(map[string][]int{"target_net/0.weight": {8, 4}, "target_net/2.weight": {2, 8},
+			"policy_net/0.weight": {8, 4}, "policy_net/2.weight": {2, 8}}, []string{"target_net/0.weight", "target_net/2.weight", "policy_net/0.weight", "policy_net/2.weight"}),
+			wantArch: "4-8-2", wantFrom: []string{"policy_net.0.weight", "policy_net.2.weight"}},
 		{name: "user_module_one_kind", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("act", "Tanh")), wantArch: "4-8-2"},
 	}
 	for _, c := range cases {

@@ -49,6 +49,9 @@ type ImportOptions struct {
 	Actions int
 }
 
+// weightListWhy is the note on a weight list's assumed activation.
+const weightListWhy = "assumed: a weight list does not store activations"
+
 // Semantics of ImportOptions.
 const (
 	SemanticsAuto = ""
@@ -74,6 +77,9 @@ type TorchImport struct {
 	// "actor-critic" or "chain (arch)"; Notes say what was chosen and why.
 	Structure string
 	Notes     []string
+	// ActivationAssumed is set when a hidden activation was not stored in
+	// the file and the default (or Activation) was used.
+	ActivationAssumed bool
 }
 
 // ImportedLayer says where a Dense layer's parameters came from.
@@ -161,7 +167,7 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 		if sizes, _ := chainSizes(layers, layout); arch != nil && !slices.Equal(sizes, arch.sizes) {
 			return nil, fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
 		}
-		acts, notes, err := chainActs(layers, arch, nil, def, "assumed: a weight list does not store activations")
+		acts, notes, err := chainActs(layers, arch, nil, def, weightListWhy)
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +191,9 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 			"the file's layers: %s: %w", net, plan.structure, net.OutputSize(), opts.Actions, strings.Join(report2names(report), ", "), ErrAmbiguousNetwork)
 	}
 	imp := &TorchImport{Network: net, Layout: layout, Layers: report, Structure: plan.structure, Notes: plan.notes}
+	for _, n := range plan.notes {
+		imp.ActivationAssumed = imp.ActivationAssumed || opts.Activation == "" && (strings.HasSuffix(n, defWhy) || strings.HasSuffix(n, weightListWhy))
+	}
 	for _, t := range all {
 		if reason, ok := unmapped[t]; ok {
 			imp.Unmapped = append(imp.Unmapped, UnmappedTensor{Name: t.Name, Reason: reason})
@@ -207,35 +216,52 @@ type archSpec struct {
 	act   actSpec
 }
 
+// ParseActivation reads an activation name as the import options take it:
+// relu, identity (linear), tanh, sigmoid, leaky_relu[=slope] (default 0.01),
+// elu[=alpha] (default 1).
+func ParseActivation(s string) (model.Kind, float32, error) {
+	a, err := parseAct(s)
+	return a.kind, a.alpha, err
+}
+
+func parseAct(act string) (actSpec, error) {
+	name, param, hasParam := strings.Cut(act, "=")
+	a := actSpec{kind: model.ReLU}
+	switch strings.ToLower(name) {
+	case "", "relu":
+	case "identity", "linear":
+		a.kind = model.Identity
+	case "tanh":
+		a.kind = model.Tanh
+	case "sigmoid":
+		a.kind = model.Sigmoid
+	case "leaky_relu", "leakyrelu":
+		a = actSpec{kind: model.LeakyReLU, alpha: 0.01}
+	case "elu":
+		a = actSpec{kind: model.ELU, alpha: 1}
+	default:
+		return a, fmt.Errorf("unknown activation %q (want relu, tanh, sigmoid, leaky_relu[=slope], elu[=alpha] or identity)", act)
+	}
+	if hasParam {
+		v, err := strconv.ParseFloat(param, 32)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (a.kind != model.LeakyReLU && a.kind != model.ELU) {
+			return a, fmt.Errorf("activation parameter %q: want leaky_relu=SLOPE or elu=ALPHA with a finite number", param)
+		}
+		a.alpha = float32(v)
+	}
+	return a, nil
+}
+
 func parseImportArch(s string) (*archSpec, error) {
 	if s == "" {
 		return nil, nil
 	}
 	sizesPart, act, _ := strings.Cut(s, ":")
-	spec := &archSpec{act: actSpec{kind: model.ReLU}}
-	name, param, hasParam := strings.Cut(act, "=")
-	switch strings.ToLower(name) {
-	case "", "relu":
-	case "identity", "linear":
-		spec.act.kind = model.Identity
-	case "tanh":
-		spec.act.kind = model.Tanh
-	case "sigmoid":
-		spec.act.kind = model.Sigmoid
-	case "leaky_relu", "leakyrelu":
-		spec.act = actSpec{kind: model.LeakyReLU, alpha: 0.01}
-	case "elu":
-		spec.act = actSpec{kind: model.ELU, alpha: 1}
-	default:
-		return nil, fmt.Errorf("formats: arch %q: unknown activation %q (want relu, tanh, sigmoid, leaky_relu[=slope], elu[=alpha] or identity)", s, act)
+	a, err := parseAct(act)
+	if err != nil {
+		return nil, fmt.Errorf("formats: arch %q: %w", s, err)
 	}
-	if hasParam {
-		v, err := strconv.ParseFloat(param, 32)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (spec.act.kind != model.LeakyReLU && spec.act.kind != model.ELU) {
-			return nil, fmt.Errorf("formats: arch %q: activation parameter %q: want leaky_relu=SLOPE or elu=ALPHA with a finite number", s, param)
-		}
-		spec.act.alpha = float32(v)
-	}
+	spec := &archSpec{act: a}
 	for _, f := range strings.Split(sizesPart, "-") {
 		n, err := strconv.Atoi(f)
 		if err != nil || n <= 0 {

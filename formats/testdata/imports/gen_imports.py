@@ -123,3 +123,18 @@ def ppo_actor(x):
 
 
 expected("sb3_ppo_relu", ppo_actor)
+
+
+# 9. A PPO-tutorial ActorCritic pickled whole: Tanh, the actor ends in a
+#    Softmax. `out` is the actor's logits (the Softmax's input): the import
+#    leaves the Softmax out, the argmax is the same.
+class ActorCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.actor = nn.Sequential(lin(4, 20), nn.Tanh(), lin(20, 20), nn.Tanh(), lin(20, 2), nn.Softmax(dim=-1))
+        self.critic = nn.Sequential(lin(4, 20), nn.Tanh(), lin(20, 20), nn.Tanh(), lin(20, 1))
+
+
+ac = ActorCritic()
+torch.save(ac, "whole_actor_critic_softmax.pt")
+expected("whole_actor_critic_softmax", lambda x: ac.actor[:5](x))
