@@ -35,6 +35,18 @@ var roleTokens = map[string]string{
 	"target": roleTarget, "tgt": roleTarget,
 }
 
+// hasToken reports whether a module name has tok as one of its tokens.
+func hasToken(module, tok string) bool {
+	for _, part := range strings.Split(module, ".") {
+		for _, t := range strings.Split(part, "_") {
+			if strings.TrimRight(strings.ToLower(t), "0123456789") == tok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // roleOf returns the role of a Linear layer from its module name: a "target"
 // token anywhere marks a target-network copy; otherwise the deepest token
 // that names a role wins ("actor_critic.critic.0" is the critic).
@@ -631,6 +643,9 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 		}
 		if reason := unmapped[t]; strings.HasPrefix(reason, notYetConvertible) {
 			blocking = append(blocking, fmt.Sprintf("%s (%d-d)", t.Name, len(t.Shape)))
+		} else if strings.HasSuffix(reason, notALinearTensor) && len(t.Shape) > 0 && !recurrentTensor.MatchString(t.Name) {
+			return nil, "", fmt.Errorf("formats: tensor %q (shape %v) belongs to no Linear layer (a LayerNorm, a NoisyLinear, an embedding?): "+
+				"a network without it would compute something else; only chains of Linear layers become networks (the sizes import the Linear layers alone)", t.Name, t.Shape)
 		}
 		if recurrentTensor.MatchString(t.Name) {
 			return nil, "", fmt.Errorf("formats: tensor %q is a recurrent layer's (LSTM/GRU/RNN) parameter: a recurrent network cannot become a feed-forward one", t.Name)
@@ -656,8 +671,12 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 
 	roles := map[string][]linearCandidate{}
 	var roleOrder []string
+	hasValue := slices.ContainsFunc(live, func(c linearCandidate) bool { return roleOf(moduleOf(c)) == roleValue })
 	for _, c := range live {
 		r := roleOf(moduleOf(c))
+		if r == roleTrunk && hasValue && hasToken(moduleOf(c), "a") {
+			r = roleAdvantage // a dueling net's "V" and "A" heads
+		}
 		if _, seen := roles[r]; !seen && r != roleTrunk {
 			roleOrder = append(roleOrder, r)
 		}

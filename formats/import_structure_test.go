@@ -219,6 +219,12 @@ func TestImportRefusesGuesses(t *testing.T) {
 		{name: "checkpoint_target_first", file: synth(map[string][]int{"target_net/0.weight": {8, 4}, "target_net/2.weight": {2, 8},
 			"policy_net/0.weight": {8, 4}, "policy_net/2.weight": {2, 8}}, []string{"target_net/0.weight", "target_net/2.weight", "policy_net/0.weight", "policy_net/2.weight"}),
 			wantArch: "4-8-2", wantFrom: []string{"policy_net.0.weight", "policy_net.2.weight"}},
+		{name: "layer_norm", file: synth(map[string][]int{"fc1.weight": {8, 4}, "ln.weight": {8}, "ln.bias": {8}, "fc2.weight": {2, 8}},
+			[]string{"fc1.weight", "ln.weight", "ln.bias", "fc2.weight"}), wantErr: []string{`"ln.weight"`, "no Linear layer"}},
+		{name: "noisy_linear", file: synth(map[string][]int{"fc1.weight": {8, 4}, "noisy.weight_mu": {2, 8}, "noisy.weight_sigma": {2, 8}},
+			[]string{"fc1.weight", "noisy.weight_mu", "noisy.weight_sigma"}), wantErr: []string{`"noisy.weight_mu"`}},
+		{name: "dueling_V_A", file: synth(map[string][]int{"fc1.weight": {8, 4}, "V.weight": {1, 8}, "A.weight": {3, 8}},
+			[]string{"fc1.weight", "V.weight", "A.weight"}), wantArch: "4-8-3"},
 		{name: "user_module_one_kind", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("act", "Tanh")), wantArch: "4-8-2"},
 	}
 	for _, c := range cases {

@@ -541,8 +541,12 @@ func unmappedReason(t *Tensor, byName map[string]*Tensor) string {
 	case !isTorchFloat(t.DType):
 		return fmt.Sprintf("%s tensor: not a weight", t.DType)
 	}
-	return fmt.Sprintf("%d-d tensor that is not a Linear weight or bias", len(t.Shape))
+	return fmt.Sprintf("%d-d tensor"+notALinearTensor, len(t.Shape))
 }
+
+// notALinearTensor ends the reason of a float tensor that is no Linear
+// layer's and nothing else spikebridge knows.
+const notALinearTensor = " that is not a Linear weight or bias"
 
 func cutLastDot(s, sep string) (before, after string, found bool) {
 	if i := strings.LastIndex(s, sep); i >= 0 {
