@@ -65,6 +65,9 @@ var flagMaxima = map[string]int{
 	"background-steps":   1 << 20,
 	"iterations":         1 << 30,
 	"copies":             1 << 10,
+	"dimensions":         1 << 10,
+	"pre-neurons":        maxHiddenWidth,
+	"post-neurons":       maxHiddenWidth,
 }
 
 // notSizeFlags are the int flags that size nothing (seeds, schedules in
@@ -73,6 +76,7 @@ var flagMaxima = map[string]int{
 var notSizeFlags = map[string]bool{
 	"seed": true, "eps-steps": true, "target-sync": true, "warmup": true, "checkpoint-every": true,
 	"keep-best-every": true, "train-every": true, "patience": true,
+	"max-updates": true, // a cap on time, allocating nothing
 }
 
 // documentMaxima appends each bounded flag's maximum to its help text.
@@ -283,10 +287,21 @@ func lockRunDir(cmd *cobra.Command, flags *pflag.FlagSet, inputs []formats.Named
 		return usageErrorf("--out %s exists and is not a directory", dir)
 	}
 	for _, in := range inputs {
-		if st, err := os.Stat(in.Path); err == nil && st.IsDir() {
+		st, err := os.Stat(in.Path)
+		if err != nil {
+			continue
+		}
+		if st.IsDir() {
 			if same, _ := sameFileInfo(dir, in.Path); same {
 				return usageErrorf("--out %s is the directory %s %s names as input", dir, in.Label, in.Path)
 			}
+			continue
+		}
+		// An input inside --out under a name the run writes (fine-tuning
+		// --init DIR/model.safetensors into --out DIR) would be overwritten.
+		if same, _ := sameFileInfo(dir, filepath.Dir(in.Path)); same && runDirWrites(filepath.Base(in.Path)) {
+			return usageErrorf("%s %s lies in --out %s, where this run writes %s: refusing to overwrite an input (copy it elsewhere or choose another --out)",
+				in.Label, in.Path, dir, filepath.Base(in.Path))
 		}
 	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
@@ -502,4 +517,16 @@ func checkRolloutMemory(seconds, dt float64, inputs, targets int) error {
 	steps := seconds / dt
 	return checkMemory(fmt.Sprintf("--rollout %g (%.3g steps of %g s)", seconds, steps, dt),
 		(steps+1)*float64(inputs+2*targets+1)*8*2)
+}
+
+// runDirWrites reports whether a run directory verb (train dqn|sqn|emulator|
+// eprop, compare, pipeline) writes a file of this name into --out.
+func runDirWrites(name string) bool {
+	switch name {
+	case dqnModelFile, dqnFinalFile, dqnCheckpointFile, dqnConfigFile, dqnMetricsFile,
+		"model.snn.safetensors", "final.snn.safetensors", "model.eprop.safetensors", "checkpoint.npz",
+		compareJSONFile, compareCSVFile, "report.md", "states.npz", "student-distill.safetensors":
+		return true
+	}
+	return strings.HasSuffix(name, ".png") || strings.HasPrefix(name, "snn-") && strings.HasSuffix(name, ".safetensors")
 }

@@ -100,6 +100,13 @@ func hostileFiles(t *testing.T, dir string) {
 	if err := os.Symlink("nowhere/out.npz", filepath.Join(dir, "dangling.npz")); err != nil {
 		t.Fatal(err)
 	}
+	// A finished run's directory, whose model a fine-tuning run might take.
+	if err := os.Mkdir(filepath.Join(dir, "emu"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "emu", "model.safetensors"), []byte("a trained emulator"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A run directory stopped before its first checkpoint: config only.
 	for _, d := range []string{"cfgonly-dqn", "cfgonly-emu"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -209,6 +216,8 @@ func TestHostileInputs(t *testing.T) {
 		{"3 compare into a locked --out", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--episodes", "1", "--timesteps", "8", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
 		{"3 train emulator into a locked --out", []string{"train", "emulator", "--data", "probe.npz", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
 		{"3 pipeline into a locked --out", []string{"pipeline", "--from-pytorch", "x.pt", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
+		{"3 train emulator --init inside --out", []string{"train", "emulator", "--data", "probe.npz", "--init", "emu/model.safetensors", "--out", "emu", "--force"}, 2, []string{"--init emu/model.safetensors", "lies in --out emu"}},
+		{"3 compare --ann inside --out", []string{"compare", "--ann", "emu/model.safetensors", "--snn", "snn.safetensors", "--out", "emu"}, 2, []string{"--ann emu/model.safetensors", "lies in --out emu"}},
 		// 4. panics and out-of-memory
 		{"4 eval-emulator --rollout 1e20", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e20"}, 2, []string{"--rollout 1e+20", "--max-memory"}},
 		{"4 eval-emulator --rollout 1e9", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e9"}, 2, []string{"--rollout 1e+09", "--max-memory"}},
