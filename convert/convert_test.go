@@ -24,7 +24,7 @@ func fixturesDir(t testing.TB) string {
 func seed1Policy(t testing.TB) (*model.Network, map[string]*formats.Array) {
 	t.Helper()
 	dir := filepath.Join(fixturesDir(t), "policies")
-	net, err := LoadANN(filepath.Join(dir, "torch_dqn_cartpole_seed1.pt"))
+	net, err := formats.LoadANN(filepath.Join(dir, "torch_dqn_cartpole_seed1.pt"))
 	if err != nil {
 		t.Fatal(err)
 	}

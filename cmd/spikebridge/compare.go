@@ -130,7 +130,7 @@ func compareToDir(opts *CompareOptions) (*convert.Comparison, []byte, error) {
 	if err != nil {
 		return nil, nil, usageErrorf("--env: %v", err)
 	}
-	ann, err := convert.LoadANN(opts.ANN)
+	ann, err := formats.LoadANN(opts.ANN)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +147,7 @@ func compareToDir(opts *CompareOptions) (*convert.Comparison, []byte, error) {
 		co.Episodes = 0
 	}
 	if opts.States != "" {
-		if co.Fixed, _, err = convert.LoadStates(opts.States, ann.InputSize()); err != nil {
+		if co.Fixed, _, err = loadStates(opts.States, ann.InputSize()); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -343,7 +343,7 @@ func sourceForward(path string, ann *model.Network) (func(dst, x []float32), err
 	levels := 0
 	if strings.HasSuffix(path, ".pt") || strings.HasSuffix(path, ".pth") {
 		var err error
-		if net, err = convert.LoadANN(path); err != nil {
+		if net, err = formats.LoadANN(path); err != nil {
 			return nil, err
 		}
 	} else {

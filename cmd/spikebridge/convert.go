@@ -149,11 +149,11 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	if err != nil {
 		return convertResult{}, usageErrorf("--method %q: want %s, %s, %s or %s", opts.Method, convert.MethodDistill, convert.MethodBaseline, convert.MethodNeuron, convert.MethodCalibrate)
 	}
-	teacher, err := convert.LoadANN(opts.Model)
+	teacher, err := formats.LoadANN(opts.Model)
 	if err != nil {
 		return convertResult{}, err
 	}
-	calib, _, err := convert.LoadStates(opts.Calib, teacher.InputSize())
+	calib, _, err := loadStates(opts.Calib, teacher.InputSize())
 	if err != nil {
 		return convertResult{}, err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
 )
@@ -91,7 +90,7 @@ func runEval(opts *EvalOptions) error {
 	if err != nil {
 		return usageErrorf("--env: %v", err)
 	}
-	policy, err := convert.LoadPolicy(opts.Model, opts.Timesteps)
+	policy, err := loadPolicy(opts.Model, opts.Timesteps)
 	if err != nil {
 		return err
 	}

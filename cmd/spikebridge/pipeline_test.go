@@ -84,7 +84,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states, _, err := convert.LoadStates(filepath.Join(dir, "states.npz"), ann.InputSize())
+	states, _, err := loadStates(filepath.Join(dir, "states.npz"), ann.InputSize())
 	if err != nil || states.Rows() != res.Record.States || res.Record.Episodes != 60 {
 		t.Errorf("states.npz: %v, %d rows, record %+v", err, states.Rows(), res.Record)
 	}

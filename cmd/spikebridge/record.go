@@ -8,6 +8,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
+	"github.com/spikebridge/spikebridge/formats"
 )
 
 // RecordOptions holds the flags of `spikebridge record`.
@@ -93,7 +94,7 @@ func recordToFile(opts *RecordOptions) (recordResult, error) {
 	if err != nil {
 		return recordResult{}, usageErrorf("--env: %v", err)
 	}
-	net, err := convert.LoadANN(opts.Model)
+	net, err := formats.LoadANN(opts.Model)
 	if err != nil {
 		return recordResult{}, err
 	}
@@ -101,7 +102,7 @@ func recordToFile(opts *RecordOptions) (recordResult, error) {
 	if err != nil {
 		return recordResult{}, fmt.Errorf("%s: %w", opts.Model, err)
 	}
-	if err := convert.SaveRecording(opts.Out, rec); err != nil {
+	if err := saveRecording(opts.Out, rec); err != nil {
 		return recordResult{}, err
 	}
 	res := recordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}

@@ -82,7 +82,7 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 	inputs := -1
 	if opts.Teacher != "" {
 		var err error
-		if teacher, err = convert.LoadANN(opts.Teacher); err != nil {
+		if teacher, err = formats.LoadANN(opts.Teacher); err != nil {
 			return err
 		}
 		inputs = teacher.InputSize()
@@ -94,7 +94,7 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 	if a, ok := arrays["states"]; ok && inputs < 0 && len(a.Shape) == 2 {
 		inputs = a.Shape[1]
 	}
-	states, labels, err := convert.LoadStates(opts.Data, inputs)
+	states, labels, err := loadStates(opts.Data, inputs)
 	if err != nil {
 		return err
 	}
