@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -25,9 +26,9 @@ import (
 // Numerics: the ops round exactly as the elementary-op graph they replace
 // (Mul, BroadcastAdd, Rectify as x ⊙ [x >= 0], HadamardProd and Sum for
 // Q(s, a), smooth L1 from Abs/Sub/Rectify/Square, Mean) did on Gorgonia's
-// gonum BLAS: products accumulate unfused in k order (vecMatUnfused), the
-// weight gradient is the BLAS's own A·Bᵀ, bias gradients are sums in batch
-// order, and the smooth-L1 chain reduces to clamp(d, -1, 1)/batch exactly for
+// gonum BLAS: products accumulate unfused in k order (vecMatUnfused), weight
+// gradients in the BLAS's dot-product order (dotsUnitaryOrder), bias
+// gradients are sums in batch order, and the smooth-L1 chain reduces to clamp(d, -1, 1)/batch exactly for
 // power-of-two batches. So updates are bit-identical to that graph's
 // (TestLossGraphBitIdenticalToElementaryGraph) and training runs are the
 // same as before the graph was fused.
@@ -278,19 +279,24 @@ func (op *reluGradOp) Do(v ...G.Value) (G.Value, error) {
 }
 
 // weightGradOp is dW = dz xᵀ: dz (out, batch), x (in, batch), dW (out, in),
-// computed by the BLAS Gorgonia's MatMul uses (G.WhichBLAS, gonum's by
-// default) with the very call Gorgonia made for the gradient of W x.
+// with the bits of the call Gorgonia's MatMul gradient made to its BLAS
+// (G.WhichBLAS, gonum's by default: one DotUnitary per element): x is
+// transposed into scratch and each row of dW is one dotsUnitaryOrder, eight
+// outputs at a time. Where gonum's result would depend on more than that
+// order (rows not 16-byte aligned, so DotUnitary peels; or a product big
+// enough for its parallel blocking along the batch) the BLAS itself runs.
 type weightGradOp struct {
 	opBase
 	notDifferentiable
 	name           string
 	in, out, batch int
+	xT             []float32 // (batch, in)
 	dw             *tensor.Dense
 	dwData         []float32
 }
 
 func newWeightGradOp(name string, in, out, batch int) *weightGradOp {
-	op := &weightGradOp{name: name, in: in, out: out, batch: batch}
+	op := &weightGradOp{name: name, in: in, out: out, batch: batch, xT: make([]float32, batch*in)}
 	op.opBase.self, op.notDifferentiable.self = op, op
 	op.dw = newF32Dense(out, in)
 	op.dwData = op.dw.Float32s()
@@ -315,8 +321,17 @@ func (op *weightGradOp) Do(v ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	// 'N', 'T': blas.NoTrans, blas.Trans (gonum's blas.Transpose constants).
 	B := op.batch
+	blocks := func(n int) int { return (n + 63) / 64 } // gonum's GEMM block size
+	serial := B <= 64 || blocks(op.out)*blocks(op.in) < 4
+	if B%4 == 0 && uintptr(unsafe.Pointer(&x[0]))%16 == 0 && serial {
+		transposeInto(op.xT, x, op.in, B)
+		for o := 0; o < op.out; o++ {
+			dotsUnitaryOrder(op.dwData[o*op.in:(o+1)*op.in], dz[o*B:(o+1)*B], op.xT)
+		}
+		return op.dw, nil
+	}
+	// 'N', 'T': blas.NoTrans, blas.Trans (gonum's blas.Transpose constants).
 	G.WhichBLAS().Sgemm('N', 'T', op.out, op.in, B, 1, dz, B, x, B, 0, op.dwData, op.in)
 	return op.dw, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -242,5 +243,56 @@ func TestVecMatUnfusedMatchesGonum(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// dotsUnitaryOrder gives the bits of C = A Bᵀ from Gorgonia's BLAS (gonum's
+// DotUnitary per element) whenever B's rows are 16-byte aligned, and its
+// AVX kernel the bits of the portable one for any length.
+func TestDotsUnitaryOrderMatchesGonum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	compared := 0
+	for _, dims := range [][3]int{{64, 64, 64}, {64, 4, 64}, {2, 64, 64}, {3, 9, 16}, {5, 13, 20}, {4, 7, 128}, {2, 3, 12}, {3, 5, 100}, {6, 17, 15}, {2, 8, 3}, {1, 1, 1}} {
+		m, n, k := dims[0], dims[1], dims[2]
+		a := make([]float32, m*k)
+		b := make([]float32, n*k)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		bt := make([]float32, k*n)
+		transposeInto(bt, b, n, k)
+		aligned := k%4 == 0 && uintptr(unsafe.Pointer(&b[0]))%16 == 0
+		want := make([]float32, m*n)
+		G.WhichBLAS().Sgemm('N', 'T', m, n, k, 1, a, k, b, k, 0, want, n)
+		generic := make([]float32, m*n)
+		for i := 0; i < m; i++ {
+			dotsUnitaryOrderGeneric(generic[i*n:(i+1)*n], a[i*k:(i+1)*k], bt)
+		}
+		for i := range want {
+			if aligned && math.Float32bits(generic[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%dx%dx%d [%d]: portable %v, gonum %v", m, n, k, i, generic[i], want[i])
+			}
+		}
+		if aligned {
+			compared++
+		}
+		if !vecMatAVX {
+			continue
+		}
+		got := make([]float32, m*n)
+		for i := 0; i < m; i++ {
+			dotsUnitaryOrder(got[i*n:(i+1)*n], a[i*k:(i+1)*k], bt)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(generic[i]) {
+				t.Fatalf("%dx%dx%d [%d]: AVX %v, portable %v", m, n, k, i, got[i], generic[i])
+			}
+		}
+	}
+	if compared < 6 {
+		t.Errorf("only %d shapes had aligned rows to compare with gonum", compared)
 	}
 }

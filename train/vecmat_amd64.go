@@ -8,3 +8,6 @@ var vecMatAVX = cpu.X86.HasAVX
 
 //go:noescape
 func vecMatUnfusedAVX(dst, wt, x []float32)
+
+//go:noescape
+func dotsUnitaryOrderAVX(dst, a, bt []float32)
