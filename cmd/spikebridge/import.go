@@ -46,6 +46,7 @@ type ImportPyTorchOptions struct {
 	Observations int
 	Head         string
 	Actions      int
+	Activation   string
 }
 
 // NewCmdImportPyTorch parses flags into ImportPyTorchOptions; runF replaces
@@ -98,6 +99,7 @@ latency per layer, Q = the output membrane after --timesteps steps).`,
 	cmd.Flags().StringVar(&opts.Semantics, "semantics", "", "what the weights mean: ann (Dense layers with activations) or dsqn (a DSQN spiking Q-network: IF neurons, threshold 1 strict, reset by subtraction, one step of latency per layer, Q = output membrane); default ann, refusing DSQN-like weight lists")
 	cmd.Flags().IntVar(&opts.Timesteps, "timesteps", 20, "with --semantics dsqn: DSQN's T, the steps per decision")
 	cmd.Flags().StringVar(&opts.BiasInput, "bias-input", "auto", "with --semantics dsqn: whether the last input is DSQN's constant 1 (auto: yes when the file holds no biases; yes; no)")
+	cmd.Flags().StringVar(&opts.Activation, "activation", "", "hidden activation where the file does not store one (a state_dict, a weight list): relu, tanh, sigmoid, leaky_relu[=slope], elu[=alpha] (default relu; a Stable-Baselines3 zip's own)")
 	cmd.Flags().StringVar(&opts.Head, "head", "", "for files with several heads: actor (policy), critic (value), or the head's module name (default: the actor of an actor-critic file; dueling heads are folded)")
 	cmd.Flags().IntVar(&opts.Actions, "actions", 0, "number of actions the network must output (default: from a Stable-Baselines3 zip's action space, else not checked)")
 	cmd.Flags().IntVar(&opts.Observations, "observations", 4, "the environment's observation width (CartPole: 4); a bias-free weight list with one input more is DSQN's layout")
@@ -120,15 +122,18 @@ type importResult struct {
 	Kind string `json:"kind"`
 	// Structure is what the file held ("chain", "dueling", "actor-critic",
 	// "weight list", "chain (arch)"), Notes what was chosen and why.
-	Structure       string        `json:"structure,omitempty"`
-	Notes           []string      `json:"notes,omitempty"`
-	SB3             *importSB3Doc `json:"sb3,omitempty"`
-	Semantics       string        `json:"semantics,omitempty"`
-	FileArch        string        `json:"file_arch,omitempty"`
-	Timesteps       int           `json:"timesteps,omitempty"`
-	SimulatedSteps  int           `json:"simulated_steps,omitempty"`
-	BiasInput       *bool         `json:"bias_input,omitempty"`
-	BiasInputReason string        `json:"bias_input_reason,omitempty"`
+	Structure string        `json:"structure,omitempty"`
+	Notes     []string      `json:"notes,omitempty"`
+	SB3       *importSB3Doc `json:"sb3,omitempty"`
+	// ActivationAssumed: the hidden activation is not in the file (ReLU
+	// was used).
+	ActivationAssumed bool   `json:"activation_assumed"`
+	Semantics         string `json:"semantics,omitempty"`
+	FileArch          string `json:"file_arch,omitempty"`
+	Timesteps         int    `json:"timesteps,omitempty"`
+	SimulatedSteps    int    `json:"simulated_steps,omitempty"`
+	BiasInput         *bool  `json:"bias_input,omitempty"`
+	BiasInputReason   string `json:"bias_input_reason,omitempty"`
 }
 
 // importSB3Doc is what a Stable-Baselines3 zip's data member said.
@@ -195,6 +200,13 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 			iopts.Actions = sb3.Actions
 		}
 	}
+	if opts.Activation != "" {
+		kind, alpha, err := formats.ParseActivation(opts.Activation)
+		if err != nil {
+			return usageErrorf("--activation: %v", err)
+		}
+		iopts.Activation, iopts.ActivationAlpha, iopts.ActivationWhy = kind, alpha, "as given with --activation"
+	}
 	imp, err := formats.TorchToNetwork(tf, iopts)
 	if errors.Is(err, formats.ErrAmbiguousNetwork) {
 		return fmt.Errorf("import pytorch %s: %w\n  choose with --head actor|critic|MODULE, --prefix PREFIX, or --arch SIZES[:activation]", opts.Input, err)
@@ -242,7 +254,8 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 
 	res := importResult{Input: opts.Input, Output: opts.Output, Format: tf.Format, Tensors: len(tf.Tensors),
 		Arch: net.String(), Layout: imp.Layout, Kind: formats.ModelKindANN, Structure: imp.Structure, Notes: imp.Notes,
-		Layers: []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
+		ActivationAssumed: imp.ActivationAssumed,
+		Layers:            []importLayerJSON{}, Unmapped: []importUnmappedTensorDoc{}}
 	if res.Notes == nil {
 		res.Notes = []string{}
 	}
@@ -293,6 +306,10 @@ func printImport(ios *IOStreams, res importResult) error {
 		for _, n := range res.Notes {
 			fmt.Fprintf(ios.Out, "  %s\n", n)
 		}
+	}
+	if res.ActivationAssumed {
+		fmt.Fprintln(ios.Out, "note: the file does not store the hidden activation; if the network was trained with another than ReLU, "+
+			"import it with --activation tanh|sigmoid|leaky_relu[=slope]|elu[=alpha]")
 	}
 	if len(res.Unmapped) > 0 {
 		fmt.Fprintf(ios.Out, "unmapped tensors (%d):\n", len(res.Unmapped))

@@ -124,3 +124,34 @@ func TestImportRefusalsCLI(t *testing.T) {
 		t.Errorf("--head out_b: exit %d: %s%s", code, stdout, stderr)
 	}
 }
+
+// TestImportActivationFlag: a state_dict stores no activations; the import
+// says ReLU was assumed (text and --json), and --activation names another.
+func TestImportActivationFlag(t *testing.T) {
+	in := testfixtures.Dir(t, "imports", "actor_critic_shared.pt")
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	for _, c := range []struct {
+		flags   []string
+		kind    string
+		assumed bool
+	}{{nil, "relu", true}, {[]string{"--activation", "tanh"}, "tanh", false}, {[]string{"--activation", "leaky_relu=0.2"}, "leaky_relu", false}} {
+		code, stdout, stderr := runCLI(t, append([]string{"import", "pytorch", in, "-o", out, "--json"}, c.flags...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.flags, code, stderr)
+		}
+		var res importResult
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.ActivationAssumed != c.assumed || len(res.Layers) < 2 || res.Layers[1].Kind != c.kind {
+			t.Errorf("%v: activation_assumed %v, layer 2 %+v; want %v and %s", c.flags, res.ActivationAssumed, res.Layers[1], c.assumed, c.kind)
+		}
+	}
+	net, _, err := formats.LoadModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := net.Layers()[1].Alpha; a != 0.2 {
+		t.Errorf("leaky_relu slope %v in the model file, want 0.2", a)
+	}
+}

@@ -50,13 +50,13 @@ type PipelineOptions struct {
 	Steps       int
 	FromPyTorch string
 	// The import flags for --from-pytorch (as `import pytorch` takes them).
-	ImportArch, ImportPrefix, ImportLayout, ImportHead string
-	Timesteps                                          []int
-	Episodes                                           int
-	Env                                                string
-	JSON                                               bool
-	Force                                              bool
-	Resume                                             bool
+	ImportArch, ImportPrefix, ImportLayout, ImportHead, ImportActivation string
+	Timesteps                                                            []int
+	Episodes                                                             int
+	Env                                                                  string
+	JSON                                                                 bool
+	Force                                                                bool
+	Resume                                                               bool
 	// Extra flags appended to a stage's verb (tests use them for tiny runs).
 	trainArgs, convertArgs []string
 	command                string
@@ -93,7 +93,7 @@ stage is named and the outputs of the stages before it stay.`,
 			if opts.FromPyTorch != "" && cmd.Flags().Changed("steps") {
 				return usageErrorf("--steps and --from-pytorch exclude each other: an imported network is not trained")
 			}
-			for _, name := range []string{"arch", "prefix", "layout", "head"} {
+			for _, name := range []string{"arch", "prefix", "layout", "head", "activation"} {
 				if opts.FromPyTorch == "" && cmd.Flags().Changed(name) {
 					return usageErrorf("--%s is an import flag: it needs --from-pytorch FILE", name)
 				}
@@ -115,6 +115,7 @@ stage is named and the outputs of the stages before it stay.`,
 	f.StringVar(&opts.ImportPrefix, "prefix", "", "with --from-pytorch: import pytorch's --prefix")
 	f.StringVar(&opts.ImportLayout, "layout", "", "with --from-pytorch: import pytorch's --layout")
 	f.StringVar(&opts.ImportHead, "head", "", "with --from-pytorch: import pytorch's --head")
+	f.StringVar(&opts.ImportActivation, "activation", "", "with --from-pytorch: import pytorch's --activation")
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128, 256}, "T values of the comparison")
 	f.IntVar(&opts.Episodes, "episodes", 100, "compared episodes (the same initial states for ANN and SNNs)")
 	f.StringVar(&opts.Env, "env", "cartpole-v1", "environment: cartpole-v1 or cartpole-v0")
@@ -255,7 +256,7 @@ func runPipeline(opts *PipelineOptions) error {
 		{Method: methodBaseline, SNNFile: r.path("snn-" + methodBaseline + ".safetensors")},
 		{Method: methodDistill, SNNFile: r.path("snn-" + methodDistill + ".safetensors"), SourceFile: r.path(pipelineStudentFile)},
 	}
-	if ann, err := formats.LoadANN(r.res.ModelFile); err != nil {
+	if ann, err := convert.LoadANN(r.res.ModelFile); err != nil {
 		return err
 	} else if err := convert.CheckConvertible(ann); errors.Is(err, convert.ErrNotReLU) {
 		// A tanh (or other non-ReLU) network: no direct conversion; the
@@ -341,7 +342,7 @@ func (r *pipelineRun) model(seed string) error {
 			})
 		}
 		args := []string{opts.FromPyTorch, "-o", r.res.ModelFile, "--json"}
-		for _, f := range [][2]string{{"--arch", opts.ImportArch}, {"--prefix", opts.ImportPrefix}, {"--layout", opts.ImportLayout}, {"--head", opts.ImportHead}} {
+		for _, f := range [][2]string{{"--arch", opts.ImportArch}, {"--prefix", opts.ImportPrefix}, {"--layout", opts.ImportLayout}, {"--head", opts.ImportHead}, {"--activation", opts.ImportActivation}} {
 			if f[1] != "" {
 				args = append(args, f[0], f[1])
 			}
@@ -464,7 +465,7 @@ func (r *pipelineRun) writeReport(methods []*pipelineMethod, best *pipelineMetho
 	// The best method's scatter and raster, drawn into --out as compare does.
 	top := *best.compare
 	top.Out = opts.Out
-	ann, err := formats.LoadANN(r.res.ModelFile)
+	ann, err := convert.LoadANN(r.res.ModelFile)
 	if err != nil {
 		return err
 	}
