@@ -487,7 +487,7 @@ func indexString(i int, shape []int) string {
 func foreignFormat(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
-		return "a zip archive (a PyTorch .pt file or an .npz data set)"
+		return "a zip archive (a PyTorch .pt file or a Stable-Baselines3 .zip, which `import pytorch` turns into a model file, or an .npz data set)"
 	case len(head) >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:
 		return "a pickle (a PyTorch .pt file in the legacy format)"
 	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
