@@ -44,6 +44,10 @@ type Options struct {
 	// CalibrationRounds > 0 corrects the biases at Timesteps on the
 	// calibration states, this many passes over the layers (see Calibrate).
 	CalibrationRounds int
+	// Copies > 1 replaces every spiking neuron by this many copies at
+	// staggered initial membranes (see Replicate): k times the rate
+	// resolution at the same T, for k times the spikes. 0 or 1: none.
+	Copies int
 }
 
 // BaselineOptions returns DESIGN.md's baseline: layer-wise 99.9th-percentile
@@ -262,6 +266,9 @@ func (o Options) check() error {
 	if o.CalibrationRounds < 0 {
 		return fmt.Errorf("convert: calibration rounds %d, want >= 0", o.CalibrationRounds)
 	}
+	if o.Copies < 0 || (o.Copies > 1 && o.CalibrationRounds > 0) {
+		return fmt.Errorf("convert: %d copies per neuron with %d calibration rounds: want copies >= 0, and no calibration with copies", o.Copies, o.CalibrationRounds)
+	}
 	return nil
 }
 
@@ -324,6 +331,11 @@ func Convert(net *model.Network, calib States, opts Options) (*snn.Network, Repo
 	out, err := snn.New(spec)
 	if err != nil {
 		return nil, rep, fmt.Errorf("convert: %w", err)
+	}
+	if opts.Copies > 1 {
+		if out, err = Replicate(out, opts.Copies); err != nil {
+			return nil, rep, err
+		}
 	}
 	if rep.AgreementBefore, err = Agreement(net, out, calib, opts.Timesteps); err != nil {
 		return nil, rep, err

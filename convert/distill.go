@@ -73,6 +73,14 @@ type DistillOptions struct {
 	Seed uint64
 	// Init is the first student's starting network (nil: random).
 	Init *model.Network
+	// Select keeps, of all students, the one whose SNN at Timesteps agreed
+	// most with the teacher on the states it visited itself (each round
+	// measures the previous student; one more batch of Episodes measures
+	// the last); otherwise the last student is kept.
+	Select bool
+	// StopAgreement in (0, 1] ends the rounds early once a student's SNN
+	// reaches that own-trajectory agreement with the teacher (0: never).
+	StopAgreement float64
 	// Train trains the students.
 	Train StudentTrainer
 	// Progress, when set, hears of the first student and of every round's
@@ -105,11 +113,18 @@ type DistillStatus struct {
 
 // Distillation is Distill's result.
 type Distillation struct {
-	Student  *model.Network // the last student
-	SNN      *snn.Network   // the last student, converted
+	Student  *model.Network // the kept student (the last one unless Select)
+	SNN      *snn.Network   // the kept student, converted
 	States   States         // the calibration states and every state the rounds added
 	Rounds   []DistillRound
-	Accuracy float64 // the last student's accuracy on States
+	Accuracy float64 // the kept student's accuracy on the states it was trained on
+	// Kept is the round that trained the kept student (0: the first one).
+	Kept int
+	// KeptAgreement is the kept student's SNN's own-trajectory agreement with
+	// the teacher as measured (NaN-free: 0 when it was never measured), and
+	// FinalCheck the measurement of the last student after the rounds (Select).
+	KeptAgreement float64
+	FinalCheck    *DistillRound
 }
 
 // TeacherInit returns teacher when it is an MLP with the given hidden widths
@@ -164,19 +179,20 @@ func Distill(e env.Env, teacher *model.Network, calib States, o DistillOptions) 
 	}
 	report(DistillStatus{Rounds: o.Rounds, Done: true, Student: student, States: data.Rows(), Accuracy: acc})
 	d := &Distillation{}
-	for round := 1; round <= o.Rounds; round++ {
-		report(DistillStatus{Round: round, Rounds: o.Rounds})
+	// play runs the student's SNN for one batch of episodes labelled by the
+	// teacher and returns them with the SNN's agreement with the labels.
+	play := func(student *model.Network, seed uint64) (*Recording, *snn.Network, float64, error) {
 		s, _, err := Convert(student, data, o.Convert)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		actor, err := NewSNNPolicy(s, o.Timesteps)
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
-		rec, err := Record(e, teacher, RecordOptions{Episodes: o.Episodes, Seed: o.Seed*1000 + uint64(round), Actor: actor})
+		rec, err := Record(e, teacher, RecordOptions{Episodes: o.Episodes, Seed: seed, Actor: actor})
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		agree := 0
 		for i, a := range rec.Actions {
@@ -184,21 +200,54 @@ func Distill(e env.Env, teacher *model.Network, calib States, o DistillOptions) 
 				agree++
 			}
 		}
+		return rec, s, float64(agree) / float64(max(rec.Rows(), 1)), nil
+	}
+	kept, keptSNN, keptAcc, keptRound, keptAgreement := student, (*snn.Network)(nil), acc, 0, -1.0
+	consider := func(round int, st *model.Network, s *snn.Network, a, agreement float64) {
+		if agreement >= keptAgreement {
+			kept, keptSNN, keptAcc, keptRound, keptAgreement = st, s, a, round, agreement
+		}
+	}
+	stopped := false
+	for round := 1; round <= o.Rounds; round++ {
+		report(DistillStatus{Round: round, Rounds: o.Rounds})
+		rec, s, agreement, err := play(student, o.Seed*1000+uint64(round))
+		if err != nil {
+			return nil, err
+		}
+		consider(round-1, student, s, acc, agreement)
+		if o.StopAgreement > 0 && agreement >= o.StopAgreement {
+			stopped = true
+			break
+		}
 		data.Data = append(data.Data, rec.States...)
 		labels = append(labels, rec.Actions...)
 		if student, acc, err = o.Train(data, labels, classes, student, o.RoundEpochs, o.Seed+uint64(round)); err != nil {
 			return nil, err
 		}
 		mean, _ := MeanStd(rec.Returns)
-		r := DistillRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(),
-			LabelAgreement: float64(agree) / float64(max(rec.Rows(), 1)), Accuracy: acc}
+		r := DistillRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(), LabelAgreement: agreement, Accuracy: acc}
 		d.Rounds = append(d.Rounds, r)
 		report(DistillStatus{Round: round, Rounds: o.Rounds, Done: true, Student: student, States: data.Rows(), Accuracy: acc, Result: r})
 	}
-	s, _, err := Convert(student, data, o.Convert)
-	if err != nil {
-		return nil, err
+	if !o.Select {
+		kept, keptSNN, keptAcc, keptRound, keptAgreement = student, nil, acc, len(d.Rounds), 0
+	} else if !stopped {
+		rec, s, agreement, err := play(student, o.Seed*1000+uint64(o.Rounds)+1)
+		if err != nil {
+			return nil, err
+		}
+		mean, _ := MeanStd(rec.Returns)
+		d.FinalCheck = &DistillRound{Round: o.Rounds + 1, SNNReturnsMean: mean, LabelAgreement: agreement, Accuracy: acc}
+		consider(len(d.Rounds), student, s, acc, agreement)
 	}
-	d.Student, d.SNN, d.States, d.Accuracy = student, s, data, acc
+	if keptSNN == nil {
+		var err error
+		if keptSNN, _, err = Convert(kept, data, o.Convert); err != nil {
+			return nil, err
+		}
+	}
+	d.Student, d.SNN, d.States, d.Accuracy = kept, keptSNN, data, keptAcc
+	d.Kept, d.KeptAgreement = keptRound, max(keptAgreement, 0)
 	return d, nil
 }
