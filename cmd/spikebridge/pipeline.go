@@ -256,7 +256,7 @@ func runPipeline(opts *PipelineOptions) error {
 		{Method: methodBaseline, SNNFile: r.path("snn-" + methodBaseline + ".safetensors")},
 		{Method: methodDistill, SNNFile: r.path("snn-" + methodDistill + ".safetensors"), SourceFile: r.path(pipelineStudentFile)},
 	}
-	if ann, err := convert.LoadANN(r.res.ModelFile); err != nil {
+	if ann, err := formats.LoadANN(r.res.ModelFile); err != nil {
 		return err
 	} else if err := convert.CheckConvertible(ann); errors.Is(err, convert.ErrNotReLU) {
 		// A tanh (or other non-ReLU) network: no direct conversion; the
@@ -465,7 +465,7 @@ func (r *pipelineRun) writeReport(methods []*pipelineMethod, best *pipelineMetho
 	// The best method's scatter and raster, drawn into --out as compare does.
 	top := *best.compare
 	top.Out = opts.Out
-	ann, err := convert.LoadANN(r.res.ModelFile)
+	ann, err := formats.LoadANN(r.res.ModelFile)
 	if err != nil {
 		return err
 	}
