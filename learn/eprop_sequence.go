@@ -109,12 +109,14 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 		}
 		net.Step(st, x)
 		psi := w.psi[t*N : (t+1)*N]
+		v, th, blocked := st.V[:len(psi)], st.ThresholdNow[:len(psi)], st.Blocked[:len(psi)]
 		for j := range psi {
-			if st.Blocked[j] {
+			// Neurons farther than v_th from threshold or refractory have ψ = 0.
+			if d := v[j] - th[j]; blocked[j] || d >= vth || d <= -vth {
 				psi[j] = 0
-				continue
+			} else {
+				psi[j] = gammaScale * (1 - math.Abs(d/vth)) / vth
 			}
-			psi[j] = gammaScale * max(0, 1-math.Abs((st.V[j]-st.ThresholdNow[j])/vth)) / vth
 		}
 		w.firedStart[t] = int32(len(w.firedIdx))
 		for _, j := range st.Fired {
@@ -206,7 +208,8 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 		errT := w.err[t*K : (t+1)*K]
 		psi := w.psi[t*N : (t+1)*N]
 		active := t >= windowStart
-		for j := 0; j < N; j++ {
+		filt, adj, trace, reg, bj := w.learnFilt[:N], w.adjoint[:N], w.trace[:N], w.reg[:N], beta[:N]
+		for j := range psi {
 			l := 0.0
 			if active {
 				row := B[j*K : (j+1)*K]
@@ -214,11 +217,17 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 					l += b * errT[k]
 				}
 			}
-			w.learnFilt[j] = (1-kappa)*l + kappa*w.learnFilt[j]
-			c := w.learnFilt[j]/window + w.reg[j]
-			q := psi[j] * (c - beta[j]*w.adjoint[j])
-			w.adjoint[j] = c*psi[j] + (rho-psi[j]*beta[j])*w.adjoint[j]
-			w.trace[j] = q + alpha*w.trace[j]
+			filt[j] = (1-kappa)*l + kappa*filt[j]
+			c := filt[j]/window + reg[j]
+			if p := psi[j]; p == 0 {
+				// ψ = 0: no eligibility this step, the adjoint only decays.
+				adj[j] = rho * adj[j]
+				trace[j] = alpha * trace[j]
+			} else {
+				q := p * (c - bj[j]*adj[j])
+				adj[j] = c*p + (rho-p*bj[j])*adj[j]
+				trace[j] = q + alpha*trace[j]
+			}
 		}
 		for p := w.inStart[t]; p < w.inStart[t+1]; p++ {
 			i, xi := int(w.inIdx[p]), w.inVal[p]

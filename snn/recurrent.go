@@ -245,12 +245,14 @@ func (n *Recurrent) Step(s *RecurrentState, x []float64) {
 			rec[j] += w
 		}
 	}
-	v, a, zPrev := s.V, s.adaptation, s.Z
-	th, blocked, refr := s.ThresholdNow, s.Blocked, s.refractory
+	v := s.V
+	a, zPrev, th, blocked, refr := s.adaptation[:len(v)], s.Z[:len(v)], s.ThresholdNow[:len(v)], s.Blocked[:len(v)], s.refractory[:len(v)]
+	in, rec = in[:len(v)], rec[:len(v)]
+	beta := n.Adaptation[:len(v)]
 	for j := range v {
 		v[j] = n.Leak*v[j] + (in[j] + rec[j]) - n.Threshold*zPrev[j]
 		a[j] = n.AdaptationDecay*a[j] + zPrev[j]
-		th[j] = n.Threshold + n.Adaptation[j]*a[j]
+		th[j] = n.Threshold + beta[j]*a[j]
 		blocked[j] = refr[j] > 0
 		z := 0.0
 		if !blocked[j] && v[j] >= th[j] {
