@@ -11,10 +11,15 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// KeptShare is the share of the ANN's mean return a conversion must reach
-// for the report to say it kept the agent's behaviour (the conversion
-// issue's acceptance: SNN mean return ≥ 0.98x the ANN's).
-const KeptShare = 0.98
+// A conversion keeps the agent's behaviour at a T when its SNN's mean return
+// is within ReturnTolerance of the ANN's (above is a change too) and it
+// picks the ANN's action on at least KeptAgreement of the states of its own
+// episodes: a return can match by chance while the agent acts differently,
+// and a high agreement can still end episodes elsewhere.
+const (
+	ReturnTolerance = 0.03
+	KeptAgreement   = 0.95
+)
 
 // PipelineSummary is what report.md says about one pipeline run: where the
 // ANN came from, how well it plays, and per conversion method and T how much
@@ -97,15 +102,25 @@ const (
 	FigureRaster        = "spike_raster.png"
 )
 
-// firstKept returns the smallest T at which rows reach KeptShare of the
-// ANN's mean return, or 0 if none does.
+// keeps reports whether row r keeps the behaviour (ReturnTolerance and
+// KeptAgreement).
+func keeps(r MethodRow, annMean float64) bool {
+	return math.Abs(ratio(r.ReturnMean, annMean)-1) <= ReturnTolerance && r.AgreeOwn >= KeptAgreement
+}
+
+// firstKept returns the smallest T from which on every row keeps the
+// behaviour, or 0 if the last one does not.
 func firstKept(rows []MethodRow, annMean float64) int {
+	t := 0
 	for _, r := range rows {
-		if r.ReturnMean >= KeptShare*annMean {
-			return r.T
+		switch {
+		case !keeps(r, annMean):
+			t = 0
+		case t == 0:
+			t = r.T
 		}
 	}
-	return 0
+	return t
 }
 
 func ratio(v, ann float64) float64 {
@@ -116,7 +131,8 @@ func ratio(v, ann float64) float64 {
 }
 
 // Headline is the report's first sentence about one method: from which T
-// its SNN keeps the ANN's return, at what cost; or how close it came.
+// its SNN keeps the ANN's behaviour (return and agreement), at what cost; or
+// how close it came.
 func Headline(m MethodSummary, annMean float64, annMACs int) string {
 	if len(m.Rows) == 0 {
 		return fmt.Sprintf("%s: no figures.", m.Name)
@@ -128,18 +144,27 @@ func Headline(m MethodSummary, annMean float64, annMACs int) string {
 				r = x
 			}
 		}
-		return fmt.Sprintf("**%s** keeps the agent: from T = %d on its SNN returns %.1f ± %.1f (%.2fx the ANN), "+
-			"with %.0f spikes and %.0f synaptic operations per decision against the ANN's %d multiply-accumulates.",
-			m.Name, t, r.ReturnMean, r.ReturnStd, ratio(r.ReturnMean, annMean), r.Spikes, r.SynOps, annMACs)
+		return fmt.Sprintf("**%s** keeps the agent: from T = %d on its SNN returns %.1f ± %.1f (%.2fx the ANN) and picks the ANN's "+
+			"action on %.1f %% of the states it visits, with %.0f spikes and %.0f synaptic operations per decision against the ANN's %d multiply-accumulates.",
+			m.Name, t, r.ReturnMean, r.ReturnStd, ratio(r.ReturnMean, annMean), 100*r.AgreeOwn, r.Spikes, r.SynOps, annMACs)
+	}
+	// The closest row: the first that keeps the behaviour (some larger T
+	// does not), else the smallest return gap plus agreement gap.
+	gap := func(r MethodRow) float64 {
+		if keeps(r, annMean) {
+			return -1
+		}
+		return math.Abs(ratio(r.ReturnMean, annMean)-1) + (1 - r.AgreeOwn)
 	}
 	best := m.Rows[0]
 	for _, r := range m.Rows[1:] {
-		if r.ReturnMean > best.ReturnMean {
+		if gap(r) < gap(best) {
 			best = r
 		}
 	}
-	return fmt.Sprintf("**%s** does not keep the agent at any measured T: its best SNN return is %.1f ± %.1f (%.2fx the ANN) at T = %d.",
-		m.Name, best.ReturnMean, best.ReturnStd, ratio(best.ReturnMean, annMean), best.T)
+	return fmt.Sprintf("**%s** does not keep the agent at any measured T (return within %.0f %% of the ANN's and %.0f %% agreement): "+
+		"closest at T = %d, where its SNN returns %.1f ± %.1f (%.2fx the ANN) and picks the ANN's action on %.1f %% of the states it visits.",
+		m.Name, 100*ReturnTolerance, 100*KeptAgreement, best.T, best.ReturnMean, best.ReturnStd, ratio(best.ReturnMean, annMean), 100*best.AgreeOwn)
 }
 
 // WritePipelineReport writes report.md: the headline, the ANN, the table of
