@@ -350,6 +350,11 @@ func importDSQN(opts *ImportPyTorchOptions, tf *formats.TorchFile, imp *formats.
 		biasInput, why = false, "--bias-input no"
 	case hasBias:
 		why = "the file holds biases, so no constant-1 input"
+	case opts.Observations > 0 && net.InputSize() == opts.Observations:
+		biasInput, why = false, fmt.Sprintf("the file's %d inputs are the %d observations (--observations)", net.InputSize(), opts.Observations)
+	case opts.Observations > 0 && net.InputSize() != opts.Observations+1:
+		return usageErrorf("%s: a bias-free network with %d inputs for %d observations (--observations): is its last input DSQN's constant 1? say so with --bias-input yes or no",
+			opts.Input, net.InputSize(), opts.Observations)
 	}
 	s, err := train.DSQNNetwork(net, opts.Timesteps, biasInput)
 	if err != nil {

@@ -150,3 +150,29 @@ func checkDSQNImport(t *testing.T, base string) {
 		t.Errorf("returns equal on %d of %d episodes, want >= 98 %%", same, len(wantRet))
 	}
 }
+
+// TestImportDSQNBiasInput: without biases, the constant-1 input is the
+// file's last input only when it has one more than the observations.
+func TestImportDSQNBiasInput(t *testing.T) {
+	bare := filepath.Join(filesFixturesRoot(t), "pytorch", "dsqn_bare_weight_list.pt") // 4-16-16-2, no biases
+	out := filepath.Join(t.TempDir(), "snn.safetensors")
+	code, stdout, stderr := runCLI(t, "import", "pytorch", bare, "--semantics", "dsqn", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res importResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.BiasInput == nil || *res.BiasInput || res.Arch != "4-16-16-2" {
+		t.Errorf("4 inputs for 4 observations: bias input %v, arch %s; want no constant-1 input and 4-16-16-2", res.BiasInput, res.Arch)
+	}
+	code, _, stderr = runCLI(t, "import", "pytorch", bare, "--semantics", "dsqn", "--observations", "2", "-o", out)
+	if code != 2 || !strings.Contains(stderr, "--bias-input") {
+		t.Errorf("4 inputs for 2 observations: exit %d, %s; want exit 2 asking for --bias-input", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "import", "pytorch", bare, "--semantics", "dsqn", "--bias-input", "yes", "-o", out, "--json")
+	if code != 0 || !strings.Contains(stdout, `"arch": "3-16-16-2"`) {
+		t.Errorf("--bias-input yes: exit %d, %s%s; want a 3-16-16-2 network", code, stdout, stderr)
+	}
+}
