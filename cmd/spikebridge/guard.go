@@ -432,8 +432,13 @@ var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 	"spikebridge record": func(f *pflag.FlagSet) error {
 		return checkMemory("--episodes "+strconv.Itoa(int(flagInt(f, "episodes"))), flagInt(f, "episodes")*500*16*8)
 	},
-	"spikebridge train dqn": dqnMemory,
-	"spikebridge train sqn": dqnMemory,
+	"spikebridge train dqn":        dqnMemory,
+	"spikebridge train sqn":        dqnMemory,
+	"spikebridge train classifier": mlpTrainingMemory,
+	"spikebridge train emulator":   mlpTrainingMemory,
+	"spikebridge convert":          mlpTrainingMemory,
+	"spikebridge compare":          episodesMemory,
+	"spikebridge pipeline":         episodesMemory,
 	"spikebridge probe generate": func(f *pflag.FlagSet) error {
 		_, cfg, err := probeSystem(f.Lookup("system").Value.String())
 		if err != nil {
@@ -472,9 +477,52 @@ func dqnMemory(f *pflag.FlagSet) error {
 	if batch > buffer && buffer > 0 {
 		return usageErrorf("--batch %s: at most --buffer %s (a mini-batch is drawn from the stored transitions)", batchText, bufferText)
 	}
-	widths := 4 + 2 + sum(flagInts(f, "hidden"))
-	est := buffer*(2*4+3)*8 + batch*widths*4*16
-	return checkMemory(fmt.Sprintf("--buffer %s and --batch %s", bufferText, batchText), est)
+	hidden := flagInts(f, "hidden")
+	widths := 4 + 2 + sum(hidden)
+	steps := max(flagInt(f, "timesteps"), 1) // train sqn: BPTT keeps every step
+	est := buffer*(2*4+3)*8 + batch*widths*4*16*steps + mlpWeightBytes(4, hidden, 2)
+	what := fmt.Sprintf("--buffer %s, --batch %s and --hidden %s", bufferText, batchText, flagText(f, "hidden"))
+	if steps > 1 {
+		what += " at --timesteps " + f.Lookup("timesteps").Value.String()
+	}
+	return checkMemory(what, est)
+}
+
+// mlpWeightBytes: the float32 weights of an MLP inputs-hidden-outputs kept
+// about eight times over in training (parameters, gradients, Adam's two
+// moments, target network, graph copies).
+func mlpWeightBytes(inputs float64, hidden []float64, outputs float64) float64 {
+	sizes := append(append([]float64{inputs}, hidden...), outputs)
+	n := 0.0
+	for i := 0; i+1 < len(sizes); i++ {
+		n += (sizes[i] + 1) * sizes[i+1]
+	}
+	return n * 4 * 8
+}
+
+// mlpTrainingMemory: the weights and one batch's activations of a network
+// trained by the classifier, the distillation or a rate emulator (inputs
+// and outputs are taken as 64 wide: the CLI does not know them yet).
+func mlpTrainingMemory(f *pflag.FlagSet) error {
+	if f.Lookup("hidden") == nil || f.Lookup("batch") == nil {
+		return nil
+	}
+	hidden, batch := flagInts(f, "hidden"), flagInt(f, "batch")
+	steps := 1.0
+	if f.Lookup("kind") != nil && f.Lookup("kind").Value.String() == "spiking" {
+		steps = max(flagInt(f, "timesteps"), flagInt(f, "window"), 1) // BPTT through T steps or the window
+	}
+	est := mlpWeightBytes(64, hidden, 64) + batch*(128+sum(hidden))*4*16*steps
+	return checkMemory(fmt.Sprintf("--hidden %s with --batch %s", flagText(f, "hidden"), f.Lookup("batch").Value.String()), est)
+}
+
+// episodesMemory: a comparison keeps the visited states, Q-values and
+// actions of every episode of the ANN and the SNN (up to 500 steps each).
+func episodesMemory(f *pflag.FlagSet) error {
+	if f.Lookup("init-states") != nil && f.Lookup("init-states").Value.String() != "" {
+		return nil
+	}
+	return checkMemory("--episodes "+f.Lookup("episodes").Value.String(), flagInt(f, "episodes")*500*2*8*8)
 }
 
 // checkEmulatorFlags validates train emulator's settings before its run
@@ -529,4 +577,19 @@ func runDirWrites(name string) bool {
 		return true
 	}
 	return strings.HasSuffix(name, ".png") || strings.HasPrefix(name, "snn-") && strings.HasSuffix(name, ".safetensors")
+}
+
+// flagText is a flag's value as typed (a list without brackets).
+func flagText(f *pflag.FlagSet, name string) string {
+	return strings.Trim(f.Lookup(name).Value.String(), "[]")
+}
+
+// requireCheckpoint refuses --resume in a directory without a checkpoint:
+// the run stopped before its first one (or never ran), so there is nothing
+// to continue and a fresh start needs no --force.
+func requireCheckpoint(dir, ckptPath string) error {
+	if _, err := os.Stat(ckptPath); err != nil {
+		return usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", dir)
+	}
+	return nil
 }

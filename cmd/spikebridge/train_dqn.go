@@ -123,6 +123,9 @@ func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 	var tr *train.Trainer
 	var err error
 	if opts.Resume {
+		if err := requireCheckpoint(opts.Out, ckptPath); err != nil {
+			return train.Result{}, cfg, err
+		}
 		if cfg, err = resumeConfig(opts, cfg); err != nil {
 			return train.Result{}, cfg, err
 		}
@@ -170,9 +173,6 @@ func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
 // on this command line; ResumeTrainer then refuses any mismatch with the
 // checkpoint itself.
 func resumeConfig(opts *TrainDQNOptions, flags train.Config) (train.Config, error) {
-	if _, err := os.Stat(filepath.Join(opts.Out, dqnCheckpointFile)); err != nil {
-		return flags, usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", opts.Out)
-	}
 	path := filepath.Join(opts.Out, dqnConfigFile)
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -202,7 +202,7 @@ func TestTrainDQNBadInput(t *testing.T) {
 		{"mismatched resume", []string{"train", "dqn", "--resume", "--out", finished, "--batch", "32"}, 1, "batch 16 (checkpoint) vs 32 (now)", finished},
 		{"corrupt checkpoint", []string{"train", "dqn", "--resume", "--out", corrupt}, 1, "corrupt checkpoint", corrupt},
 		{"truncated checkpoint", []string{"train", "dqn", "--resume", "--out", truncated}, 1, "corrupt checkpoint", truncated},
-		{"resume without run", []string{"train", "dqn", "--resume", "--out", t.TempDir()}, 1, "config.json", ""},
+		{"resume without run", []string{"train", "dqn", "--resume", "--out", t.TempDir()}, 2, "holds no checkpoint", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runDQNCLI(t, tc.args...)

@@ -89,6 +89,9 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 	var tr *train.SQNTrainer
 	var err error
 	if opts.Resume {
+		if err := requireCheckpoint(opts.Out, ckptPath); err != nil {
+			return err
+		}
 		if cfg, err = resumeSQNConfig(opts, cfg); err != nil {
 			return err
 		}
