@@ -3,9 +3,19 @@
 // .pt files, .npy/.npz data sets.
 //
 // Guarantees shared by all readers: sizes read from a file are checked
-// against the file's length before anything is allocated; bad input gives an
-// error naming the file and the tensor or layer, never a panic or a hang.
-// Weights handed to package model are float32, row-major (out, in).
+// against the file's length before anything is allocated, and compressed
+// members (deflated .npz and .pt members) against a read budget and a
+// zip-bomb ratio (budget.go); bad input gives an error naming the file and
+// the tensor or layer, never a panic or a hang. Weights handed to package
+// model are float32, row-major (out, in).
+//
+// Guarantees shared by all writers (output.go, atomic.go): a write goes to a
+// temporary file beside the target, synced, then renamed, so readers see the
+// old or the whole new file; an existing target that is not a regular file
+// is refused, a symlink is written through; CheckOutputs refuses an output
+// that is the same file as an input; temporary files are removed on signals
+// (RemoveTempFiles) and reclaimed after a kill -9. A run directory is locked
+// by one process at a time (rundir.go).
 //
 // Files:
 //   - torch.go, torch_pickle.go, torch_tensor.go, torch_walk.go: the PyTorch
@@ -13,6 +23,7 @@
 //     gopickle's pickle machine with our own classes, storages and strides.
 //   - statedict.go: maps the tensors of a .pt file (state_dict, checkpoint,
 //     whole nn.Module, DSQN weight lists) onto a model.Network.
-//   - modelfile.go, safetensors.go, atomic.go: native model files and atomic
-//     writes.
+//   - modelfile.go, safetensors.go: native model files.
+//   - atomic.go, output.go, rundir.go, budget.go: atomic writes and the
+//     output rule, run-directory locks, the read budget.
 package formats
