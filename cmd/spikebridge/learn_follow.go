@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/learn"
+	"github.com/spikebridge/spikebridge/probe"
+)
+
+// LearnFollowOptions holds the flags of `spikebridge learn follow`.
+type LearnFollowOptions struct {
+	IO          *IOStreams
+	Config      learn.FollowConfig
+	Trials      int
+	EvalTrials  int
+	Warmup      float64
+	FreeSeconds float64
+	Curve       string
+	JSON        bool
+}
+
+// LearnFollowResult is the --json document of `learn follow`.
+type LearnFollowResult struct {
+	Config         learn.FollowConfig `json:"config"`
+	Trials         int                `json:"trials"`
+	TrainSeconds   float64            `json:"train_seconds"`
+	ErrorFirst     float64            `json:"error_rms_first_tenth"`
+	ErrorLast      float64            `json:"error_rms_last_tenth"`
+	ErrorReduction float64            `json:"error_reduction"`
+	Eval           learn.FollowEval   `json:"eval"`
+	WallSeconds    float64            `json:"wall_s"`
+	StepsPerSecond float64            `json:"steps_per_s"`
+	CurveFile      string             `json:"curve,omitempty"`
+}
+
+// NewCmdLearnFollow parses flags into LearnFollowOptions; runF replaces
+// runLearnFollow in tests.
+func NewCmdLearnFollow(ios *IOStreams, runF func(*LearnFollowOptions) error) *cobra.Command {
+	opts := &LearnFollowOptions{IO: ios, Config: learn.DefaultFollowConfig(), Trials: 20, EvalTrials: 20, Warmup: 0.5, FreeSeconds: 40}
+	c := &opts.Config
+	cmd := &cobra.Command{
+		Use:   "follow",
+		Short: "Learn van der Pol online with FOLLOW (error feedback, local weight rule) and test the network alone",
+		Long: `FOLLOW (Gilra & Gerstner, eLife 2017) on the driven van der Pol oscillator (mu = 2): a recurrent
+network of LIF neurons gets the command input u through a spiking input ensemble and the output
+error, fed back through its encoders with gain k, so its decoded output follows the reference
+integrated beside it; its feed-forward and recurrent weights learn by the local rule
+dw_ij = eta dt/N (e_i . err) r_j. Training runs in trials from random states under an
+Ornstein-Uhlenbeck input. The test (feedback and learning off): from held-out states, after
+--warmup seconds of following, the network alone predicts 1 s (NRMSE per state over the
+reference's standard deviation), and runs free with u = 0 for --free-seconds (period and
+amplitude from upward zero crossings of x after a third, as eval-emulator does).`,
+		Example: "  spikebridge learn follow --neurons 500 --trials 200 --seed 1 --curve follow_curve.csv",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Trials < 1 || opts.Trials > 100000 {
+				return usageErrorf("--trials %d: want 1 to 100000", opts.Trials)
+			}
+			if opts.EvalTrials < 1 || opts.EvalTrials > 10000 {
+				return usageErrorf("--eval-trials %d: want 1 to 10000", opts.EvalTrials)
+			}
+			if !(opts.Warmup >= 0 && opts.Warmup <= 60) || !(opts.FreeSeconds >= 1 && opts.FreeSeconds <= 3600) {
+				return usageErrorf("--warmup %v (0 to 60 s), --free-seconds %v (1 to 3600 s)", opts.Warmup, opts.FreeSeconds)
+			}
+			if err := c.Check(); err != nil {
+				return usageErrorf("%v", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLearnFollow(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&c.Neurons, "neurons", c.Neurons, "recurrent LIF neurons")
+	f.IntVar(&c.InputNeurons, "input-neurons", c.InputNeurons, "neurons of the command-input ensemble")
+	f.Float64Var(&c.LearningRate, "learning-rate", c.LearningRate, "eta of the weight rule")
+	f.Float64Var(&c.Feedback, "feedback", c.Feedback, "error feedback gain k")
+	f.Float64Var(&c.Mu, "mu", c.Mu, "van der Pol damping")
+	f.Float64Var(&c.TrialSeconds, "trial-seconds", c.TrialSeconds, "seconds per training trial")
+	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the network, the training trials and the test trials")
+	f.IntVar(&opts.Trials, "trials", opts.Trials, "training trials")
+	f.IntVar(&opts.EvalTrials, "eval-trials", opts.EvalTrials, "held-out test trials")
+	f.Float64Var(&opts.Warmup, "warmup", opts.Warmup, "seconds the network follows (feedback on) before running alone")
+	f.Float64Var(&opts.FreeSeconds, "free-seconds", opts.FreeSeconds, "seconds of the free run (u = 0)")
+	f.StringVar(&opts.Curve, "output", "", "write the learning curve here (CSV: trial, error_rms)")
+	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	return cmd
+}
+
+func runLearnFollow(opts *LearnFollowOptions) error {
+	net, err := learn.NewFollow(opts.Config)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	last := start
+	progress := func(r learn.FollowTrial) {
+		if time.Since(last) > 10*time.Second || r.Trial == opts.Trials-1 {
+			last = time.Now()
+			fmt.Fprintf(opts.IO.ErrOut, "trial %d/%d: error RMS %.4f (%.0f s)\n", r.Trial+1, opts.Trials, r.ErrorRMS, time.Since(start).Seconds())
+		}
+	}
+	curve := net.Train(opts.Trials, rand.New(rand.NewPCG(opts.Config.Seed, 1)), progress)
+	trainWall := time.Since(start).Seconds()
+	cycle := func(x []float64, dt, skip float64) (float64, float64, error) {
+		c, err := probe.LimitCycle(x, dt, skip)
+		return c.Period, c.Amplitude, err
+	}
+	ev := net.Evaluate(opts.EvalTrials, opts.Warmup, opts.FreeSeconds, rand.New(rand.NewPCG(opts.Config.Seed, 2)), cycle)
+	tenth := max(1, len(curve)/10)
+	mean := func(rs []learn.FollowTrial) float64 {
+		s := 0.0
+		for _, r := range rs {
+			s += r.ErrorRMS
+		}
+		return s / float64(len(rs))
+	}
+	steps := float64(opts.Trials) * math.Round(opts.Config.TrialSeconds/opts.Config.Dt)
+	res := LearnFollowResult{Config: opts.Config, Trials: opts.Trials, TrainSeconds: float64(opts.Trials) * opts.Config.TrialSeconds,
+		ErrorFirst: mean(curve[:tenth]), ErrorLast: mean(curve[len(curve)-tenth:]), Eval: ev,
+		WallSeconds: time.Since(start).Seconds(), StepsPerSecond: steps / trainWall}
+	res.ErrorReduction = res.ErrorFirst / res.ErrorLast
+	if opts.Curve != "" {
+		err := formats.WriteFileAtomic(opts.Curve, func(w io.Writer) error {
+			if _, err := fmt.Fprintln(w, "trial,error_rms"); err != nil {
+				return err
+			}
+			for _, r := range curve {
+				if _, err := fmt.Fprintf(w, "%d,%.6g\n", r.Trial, r.ErrorRMS); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		res.CurveFile = opts.Curve
+	}
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(res)
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "FOLLOW, van der Pol mu=%g: %d neurons (+%d input), k=%g, eta=%g, %d trials of %g s (%.0f s simulated, %.0f steps/s)\n",
+		opts.Config.Mu, opts.Config.Neurons, opts.Config.InputNeurons, opts.Config.Feedback, opts.Config.LearningRate,
+		opts.Trials, opts.Config.TrialSeconds, res.TrainSeconds, res.StepsPerSecond)
+	fmt.Fprintf(w, "training error RMS (feedback on): first tenth %.4f, last tenth %.4f (%.1fx lower)\n", res.ErrorFirst, res.ErrorLast, res.ErrorReduction)
+	fmt.Fprintf(w, "network alone, %d held-out states, 1 s after %.2g s following: NRMSE x %.4f, y %.4f\n",
+		ev.Trials, ev.WarmupSeconds, ev.NRMSE1s[0], ev.NRMSE1s[1])
+	if ev.FreeError != "" {
+		fmt.Fprintf(w, "free run (u = 0, %g s): %s; reference period %.4f s amplitude %.4f\n", opts.FreeSeconds, ev.FreeError, ev.ReferencePeriod, ev.ReferenceAmplitude)
+	} else {
+		fmt.Fprintf(w, "free run (u = 0, %g s): period %.4f s amplitude %.4f; reference period %.4f s amplitude %.4f\n",
+			opts.FreeSeconds, ev.FreePeriod, ev.FreeAmplitude, ev.ReferencePeriod, ev.ReferenceAmplitude)
+	}
+	return nil
+}
