@@ -218,12 +218,12 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 				}
 			}
 			filt[j] = (1-kappa)*l + kappa*filt[j]
-			c := filt[j]/window + reg[j]
 			if p := psi[j]; p == 0 {
 				// ψ = 0: no eligibility this step, the adjoint only decays.
 				adj[j] = rho * adj[j]
 				trace[j] = alpha * trace[j]
 			} else {
+				c := filt[j]/window + reg[j]
 				q := p * (c - bj[j]*adj[j])
 				adj[j] = c*p + (rho-p*bj[j])*adj[j]
 				trace[j] = q + alpha*trace[j]
