@@ -14,10 +14,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
@@ -268,62 +266,19 @@ func writeJSONFile(path string, v any) error {
 	})
 }
 
-// dqnProgress shows a bar on a terminal and a plain line every few seconds
-// otherwise (CI, pipes). Progress goes to stderr.
-type dqnProgress struct {
-	w        io.Writer
-	label    string
-	bar      *progressbar.ProgressBar
-	every    time.Duration
-	last     time.Time
-	start    time.Time
-	first    int64
-	lastSeen train.Progress
-}
-
-func newTrainProgress(w io.Writer, label string, total, done int64, every time.Duration) *dqnProgress {
-	p := &dqnProgress{w: w, label: label, every: every, start: time.Now(), last: time.Now(), first: done}
-	if p.every <= 0 {
-		p.every = 5 * time.Second
-	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription(label),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("steps"),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionClearOnFinish(),
-		)
-		_ = p.bar.Set64(done)
-	}
-	return p
-}
-
-func (p *dqnProgress) update(pr train.Progress) {
-	p.lastSeen = pr
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon))
-		_ = p.bar.Set64(pr.Step)
-		return
-	}
-	if now := time.Now(); now.Sub(p.last) >= p.every || pr.Step == pr.Total {
-		p.last = now
-		rate := float64(pr.Step-p.first) / now.Sub(p.start).Seconds()
+// dqnProgress reports training steps of the Q-learning trainers.
+func dqnProgress(p *progress) func(train.Progress) {
+	return func(pr train.Progress) {
+		desc := fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon)
+		if !p.due(pr.Step, desc, pr.Step == pr.Total) {
+			return
+		}
 		best := ""
 		if !math.IsNaN(pr.BestEval) {
 			best = fmt.Sprintf("  best eval %.1f", pr.BestEval)
 		}
 		fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
-			p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, rate)
-	}
-}
-
-func (p *dqnProgress) finish() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
+			p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, p.rate(pr.Step))
 	}
 }
 
@@ -366,9 +321,9 @@ func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr stepTrain
 	}
 	ctx, stop := interruptContext()
 	defer stop()
-	prog := newTrainProgress(w, label, total, tr.Step(), every)
+	prog := newProgress(w, label, total, tr.Step(), every, "steps")
 	start := time.Now()
-	err := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: prog.update, ProgressEvery: 500})
+	err := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: dqnProgress(prog), ProgressEvery: 500})
 	wall := time.Since(start)
 	prog.finish()
 	if errors.Is(err, context.Canceled) {

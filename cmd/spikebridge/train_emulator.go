@@ -439,39 +439,29 @@ func emulatorTraces(m *emulator.Model, predict probe.Predictor, data *emulator.D
 	return tr, nil
 }
 
-// emulatorProgress shows train dqn's progress bar on a terminal (counting
-// batches) and otherwise a plain line every few seconds and after the last
-// epoch, on stderr.
+// emulatorProgress reports the batches of an emulator run and remembers
+// the epoch it resumed from.
 type emulatorProgress struct {
-	*dqnProgress
-	total       int64
+	*progress
 	resumedFrom int
 }
 
 func newEmulatorProgress(w io.Writer, totalBatches int64, every time.Duration) *emulatorProgress {
-	return &emulatorProgress{dqnProgress: newTrainProgress(w, "train emulator", totalBatches, 0, every), total: totalBatches}
+	return &emulatorProgress{progress: newProgress(w, "train emulator", totalBatches, 0, every, "steps")}
 }
 
 func (p *emulatorProgress) update(s train.EmulatorStatus) {
 	p.resumedFrom = s.ResumedFromEpoch
-	done := int64((s.Epoch-1)*s.Batches + s.Batch)
-	if p.bar != nil {
-		desc := fmt.Sprintf("train emulator  epoch %d/%d", s.Epoch, s.Epochs)
-		if s.Last.Epoch > 0 {
-			desc += fmt.Sprintf("  val %.4g", s.Last.ValLoss)
-		}
-		p.bar.Describe(desc)
-		_ = p.bar.Set64(done)
+	desc := fmt.Sprintf("train emulator  epoch %d/%d", s.Epoch, s.Epochs)
+	if s.Last.Epoch > 0 {
+		desc += fmt.Sprintf("  val %.4g", s.Last.ValLoss)
+	}
+	if !p.due(int64((s.Epoch-1)*s.Batches+s.Batch), desc, s.EpochDone && s.Epoch == s.Epochs) {
 		return
 	}
-	now := time.Now()
-	if now.Sub(p.last) < p.every && !(s.EpochDone && s.Epoch == s.Epochs) {
-		return
-	}
-	p.last = now
 	line := fmt.Sprintf("train emulator: epoch %d/%d  batch %d/%d", s.Epoch, s.Epochs, s.Batch, s.Batches)
 	if s.Last.Epoch > 0 {
 		line += fmt.Sprintf("  epoch %d: train %.4g  val %.4g", s.Last.Epoch, s.Last.TrainLoss, s.Last.ValLoss)
 	}
-	fmt.Fprintf(p.w, "%s  (%.0fs)\n", line, now.Sub(p.start).Seconds())
+	fmt.Fprintf(p.w, "%s  (%.0fs)\n", line, time.Since(p.start).Seconds())
 }
