@@ -152,7 +152,8 @@ func inspectFile(path string) (*inspectReport, error) {
 		}
 		return nil, fmt.Errorf("inspect: %s: not a valid %s file: %s, want %s", path, ext, what, want)
 	default:
-		tf, err := formats.LoadTorch(path)
+		// A .pt file, or a Stable-Baselines3 zip (its policy.pth).
+		tf, sb3, err := formats.LoadTorchOrSB3(path)
 		if err != nil {
 			if ext != ".pt" && ext != ".pth" && ext != ".bin" && ext != ".ckpt" {
 				return nil, fmt.Errorf("inspect: %s: not a file spikebridge reads (.safetensors, .pt, .npz, .npy): %w", path, err)
@@ -160,6 +161,9 @@ func inspectFile(path string) (*inspectReport, error) {
 			return nil, err
 		}
 		report.Format = "pytorch-" + tf.Format
+		if sb3 != nil {
+			report.Format = "stable-baselines3-zip (policy.pth)"
+		}
 		for _, t := range tf.Tensors {
 			it := statsTensor(t.Name, t.DType, t.Shape, t.Values)
 			it.Path, it.Stride = t.Path, t.Stride
