@@ -97,6 +97,14 @@ func TestConversionPipeline(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cr); err != nil || cr.Method != "distill" || len(cr.Rounds) != 1 || cr.StudentAccuracy == nil {
 		t.Errorf("convert distill --json: %v %s", err, out)
 	}
+	// The default keeps the best measured student (the final one measured
+	// once more) and converts it with two copies per hidden neuron.
+	if cr.KeptRound == nil || *cr.KeptRound > 1 || cr.FinalCheck == nil || cr.KeptAgreement == nil || *cr.KeptAgreement <= 0 {
+		t.Errorf("convert distill --json: kept round %v, agreement %v, final check %v", cr.KeptRound, cr.KeptAgreement, cr.FinalCheck)
+	}
+	if s, meta, err := formats.LoadSNN(snnDistill); err != nil || s.String() != "4-32-32-2" || meta.Provenance.Settings["copies"] != "2" {
+		t.Errorf("distilled SNN %v (%v), provenance %v: want 4-32-32-2, two copies of the 16-16 student", s, err, meta.Provenance.Settings)
+	}
 
 	if _, meta, err := formats.LoadModel(distilled); err != nil || meta.Provenance.Settings["clip_floor"] != "16" {
 		t.Errorf("student file provenance %v (%v): want clip_floor 16, the default", meta.Provenance.Settings, err)
