@@ -318,7 +318,7 @@ func (m *moduleTable) checkModules(group string) error {
 // Linear; in a user module, its activation modules when they are all of one
 // kind (the forward order is not in the file). found is false when the
 // modules say nothing (the activation is applied in forward()).
-func (m *moduleTable) after(name string) (act actSpec, found bool, how string, err error) {
+func (m *moduleTable) after(name string, last bool) (act actSpec, found bool, how string, err error) {
 	parent := parentModule(name)
 	pi, ok := m.index[parent]
 	if !ok {
@@ -352,6 +352,11 @@ func (m *moduleTable) after(name string) (act actSpec, found bool, how string, e
 			return identityAct, true, "no activation module before the next layer of the Sequential", nil
 		}
 		return act, false, "", nil // the end of the Sequential: its parent decides
+	}
+	if last {
+		// A user module's activation modules are taken between its layers,
+		// not on its output (forward() would have to say).
+		return act, false, "", nil
 	}
 	var acts []TorchModule
 	for _, k := range kids {
@@ -388,7 +393,7 @@ func chainActs(chain []linearCandidate, arch *archSpec, mods *moduleTable, def a
 			}
 			continue
 		case mods != nil:
-			a, found, how, err := mods.after(moduleOf(c))
+			a, found, how, err := mods.after(moduleOf(c), last)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -170,6 +170,7 @@ func TestImportRefusesGuesses(t *testing.T) {
 		ambiguous bool     // the error wraps ErrAmbiguousNetwork
 		wantArch  string
 		wantFrom  []string // weight tensors of the imported layers, in order
+		wantKinds []model.Kind
 	}{
 		{name: "splice_critic_into_actor", file: load(filepath.Join(own, "ac_splice.pt")), opts: ImportOptions{Arch: "4-100-2"},
 			wantErr: []string{"does not match", "actor (policy) 4-36-2 (pi.0, pi.2)", "value (critic) 4-100-1 (v.0, v.2)"}},
@@ -225,7 +226,10 @@ func TestImportRefusesGuesses(t *testing.T) {
 			[]string{"fc1.weight", "noisy.weight_mu", "noisy.weight_sigma"}), wantErr: []string{`"noisy.weight_mu"`}},
 		{name: "dueling_V_A", file: synth(map[string][]int{"fc1.weight": {8, 4}, "V.weight": {1, 8}, "A.weight": {3, 8}},
 			[]string{"fc1.weight", "V.weight", "A.weight"}), wantArch: "4-8-3"},
-		{name: "user_module_one_kind", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("act", "Tanh")), wantArch: "4-8-2"},
+		{name: "user_module_one_kind", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("act", "Tanh")), wantArch: "4-8-2",
+			wantKinds: []model.Kind{model.Dense, model.Tanh, model.Dense, model.Identity}},
+		{name: "sequential_kinds", file: synth(mlp, mlpOrder, seq, lin("0"), act("1", "ELU"), lin("2"), act("3", "Sigmoid")), wantArch: "4-8-2",
+			wantKinds: []model.Kind{model.Dense, model.ELU, model.Dense, model.Sigmoid}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,6 +258,15 @@ func TestImportRefusesGuesses(t *testing.T) {
 			}
 			if got := imp.Network.String(); got != c.wantArch {
 				t.Errorf("imported %s, want %s", got, c.wantArch)
+			}
+			if c.wantKinds != nil {
+				var kinds []model.Kind
+				for _, l := range imp.Network.Layers() {
+					kinds = append(kinds, l.Kind)
+				}
+				if !slices.Equal(kinds, c.wantKinds) {
+					t.Errorf("layer kinds %v, want %v", kinds, c.wantKinds)
+				}
 			}
 			if c.wantFrom != nil {
 				var from []string
