@@ -13,6 +13,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/learn"
 	"github.com/spikebridge/spikebridge/probe"
+	"github.com/spikebridge/spikebridge/report"
 )
 
 // LearnFollowOptions holds the flags of `spikebridge learn follow`.
@@ -24,6 +25,8 @@ type LearnFollowOptions struct {
 	Warmup      float64
 	FreeSeconds float64
 	Curve       string
+	Plot        string
+	RolloutPlot string
 	JSON        bool
 }
 
@@ -92,6 +95,8 @@ amplitude from upward zero crossings of x after a third, as eval-emulator does).
 	f.Float64Var(&opts.Warmup, "warmup", opts.Warmup, "seconds the network follows (feedback on) before running alone")
 	f.Float64Var(&opts.FreeSeconds, "free-seconds", opts.FreeSeconds, "seconds of the free run (u = 0)")
 	f.StringVar(&opts.Curve, "output", "", "write the learning curve here (CSV: trial, error_rms)")
+	f.StringVar(&opts.Plot, "plot", "", "draw the learning curve here (PNG)")
+	f.StringVar(&opts.RolloutPlot, "rollout-plot", "", "draw the first held-out 1 s prediction against the reference here (PNG)")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
@@ -146,6 +151,9 @@ func runLearnFollow(opts *LearnFollowOptions) error {
 		}
 		res.CurveFile = opts.Curve
 	}
+	if err := writeFollowPlots(opts, curve, ev); err != nil {
+		return err
+	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
@@ -161,6 +169,30 @@ func runLearnFollow(opts *LearnFollowOptions) error {
 	} else {
 		fmt.Fprintf(w, "free run (u = 0, %g s): period %.4f s amplitude %.4f; reference period %.4f s amplitude %.4f\n",
 			opts.FreeSeconds, ev.FreePeriod, ev.FreeAmplitude, ev.ReferencePeriod, ev.ReferenceAmplitude)
+	}
+	return nil
+}
+
+func writeFollowPlots(opts *LearnFollowOptions, curve []learn.FollowTrial, ev learn.FollowEval) error {
+	if opts.Plot != "" {
+		errs := make([]float64, len(curve))
+		for i, r := range curve {
+			errs[i] = r.ErrorRMS
+		}
+		title := fmt.Sprintf("FOLLOW, van der Pol: %d neurons, k=%g", opts.Config.Neurons, opts.Config.Feedback)
+		err := formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
+			return report.WriteErrorCurve(w, title, opts.Config.TrialSeconds, errs, max(1, len(errs)/20))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if opts.RolloutPlot != "" {
+		tr := report.EmulatorTraces{Title: "FOLLOW network alone (red) vs van der Pol (black), first held-out state",
+			Dt: opts.Config.Dt, Steps: len(ev.Reference) / 2, Names: []string{"x", "y"}, True: ev.Reference, Predicted: ev.Rollout}
+		if err := formats.WriteFileAtomic(opts.RolloutPlot, func(w io.Writer) error { return report.WriteEmulatorTraces(w, tr) }); err != nil {
+			return err
+		}
 	}
 	return nil
 }
