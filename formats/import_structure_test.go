@@ -48,7 +48,7 @@ func importWithFileDefaults(path string) (*TorchImport, *SB3Model, error) {
 	}
 	opts := ImportOptions{}
 	if sb3 != nil {
-		opts.Activation, opts.ActivationWhy, opts.Actions = sb3.Activation, sb3.ActivationWhy, sb3.Actions
+		sb3.ApplyTo(&opts)
 	}
 	imp, err := TorchToNetwork(tf, opts)
 	return imp, sb3, err
@@ -236,7 +236,9 @@ func TestImportRefusesGuesses(t *testing.T) {
 			tf, sb3 := c.file(t)
 			opts := c.opts
 			if sb3 != nil {
-				opts.Activation, opts.ActivationWhy = sb3.Activation, sb3.ActivationWhy
+				actions := opts.Actions
+				sb3.ApplyTo(&opts)
+				opts.Actions = actions
 			}
 			imp, err := TorchToNetwork(tf, opts)
 			if c.wantErr != nil {

@@ -28,10 +28,22 @@ type SB3Model struct {
 	// ActorCriticPolicy); ActivationWhy says which.
 	Activation    model.Kind
 	ActivationWhy string
+	// ActivationAlpha is LeakyReLU's slope or ELU's alpha: SB3 calls
+	// activation_fn() without arguments, so torch's defaults (0.01, 1).
+	ActivationAlpha float32
 	// Actions is the Discrete action space's n (0 when not discrete).
 	Actions int
 	// Observations is the observation space's width (0 when unknown).
 	Observations int
+}
+
+// ApplyTo sets what the zip says in import options: the hidden activation,
+// and the action count unless one is set already.
+func (m *SB3Model) ApplyTo(opts *ImportOptions) {
+	opts.Activation, opts.ActivationAlpha, opts.ActivationWhy = m.Activation, m.ActivationAlpha, m.ActivationWhy
+	if opts.Actions == 0 {
+		opts.Actions = m.Actions
+	}
 }
 
 // maxSB3DataBytes bounds the `data` JSON member we read.
@@ -179,12 +191,16 @@ func parseSB3Data(raw []byte) (*SB3Model, error) {
 			if match != nil {
 				kind = torchActivationKinds[match[1]]
 			}
-			if kind == "" || kind == model.LeakyReLU || kind == model.ELU {
-				// LeakyReLU/ELU would need their parameter, which SB3 does
-				// not store beside the class.
-				return nil, fmt.Errorf("policy_kwargs activation_fn %q: spikebridge reads ReLU, Tanh and Sigmoid here", s)
+			if kind == "" {
+				return nil, fmt.Errorf("policy_kwargs activation_fn %q: spikebridge reads ReLU, Tanh, Sigmoid, LeakyReLU and ELU", s)
 			}
 			m.Activation, m.ActivationWhy = kind, fmt.Sprintf("policy_kwargs activation_fn %s", match[1])
+			switch kind {
+			case model.LeakyReLU:
+				m.ActivationAlpha, m.ActivationWhy = 0.01, m.ActivationWhy+" (SB3 makes it without arguments: slope 0.01)"
+			case model.ELU:
+				m.ActivationAlpha, m.ActivationWhy = 1, m.ActivationWhy+" (SB3 makes it without arguments: alpha 1)"
+			}
 		}
 		if _, ok := kwargs[":serialized:"]; ok && kwargs["activation_fn"] == nil {
 			m.ActivationWhy += "; policy_kwargs is serialized and lists no activation_fn beside it"

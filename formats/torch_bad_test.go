@@ -372,7 +372,7 @@ func FuzzReadTorch(f *testing.F) {
 		}
 		opts := ImportOptions{ObservationSize: 4}
 		if sb3 != nil {
-			opts.Activation, opts.ActivationWhy, opts.Actions = sb3.Activation, sb3.ActivationWhy, sb3.Actions
+			sb3.ApplyTo(&opts)
 		}
 		for _, o := range []ImportOptions{opts, {Semantics: SemanticsDSQN}, {Head: "critic"}, {Arch: "4-64-2:tanh"}} {
 			if imp, err := TorchToNetwork(tf, o); err == nil {

@@ -38,7 +38,7 @@ func TestImportMutatedFiles(t *testing.T) {
 			if err == nil {
 				opts := ImportOptions{ObservationSize: 4}
 				if sb3 != nil {
-					opts.Activation, opts.Actions = sb3.Activation, sb3.Actions
+					sb3.ApplyTo(&opts)
 				}
 				for _, o := range []ImportOptions{opts, {Semantics: SemanticsDSQN}, {Head: "critic"}, {Arch: "4-64-2:tanh"}} {
 					_, _ = TorchToNetwork(tf, o)

@@ -195,10 +195,7 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	iopts := formats.ImportOptions{Arch: opts.Arch, Layout: opts.Layout, Prefix: opts.Prefix,
 		Semantics: opts.Semantics, ObservationSize: opts.Observations, Head: opts.Head, Actions: opts.Actions}
 	if sb3 != nil {
-		iopts.Activation, iopts.ActivationWhy = sb3.Activation, sb3.ActivationWhy
-		if iopts.Actions == 0 {
-			iopts.Actions = sb3.Actions
-		}
+		sb3.ApplyTo(&iopts)
 	}
 	if opts.Activation != "" {
 		kind, alpha, err := formats.ParseActivation(opts.Activation)
