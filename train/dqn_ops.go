@@ -93,12 +93,23 @@ func (d notDifferentiable) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("train: %v has no derivative (gradient-only op)", d.self)
 }
 
-// transposeInto writes the (rows, cols) row-major src transposed into dst (cols, rows).
+// transposeInto writes the (rows, cols) row-major src transposed into dst
+// (cols, rows), four source rows at a time (four contiguous stores each).
 func transposeInto(dst, src []float32, rows, cols int) {
 	dst = dst[:rows*cols]
-	for r := 0; r < rows; r++ {
-		row := src[r*cols : (r+1)*cols]
-		for c, v := range row {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := src[r*cols : (r+1)*cols]
+		s1 := src[(r+1)*cols:][:len(s0)]
+		s2 := src[(r+2)*cols:][:len(s0)]
+		s3 := src[(r+3)*cols:][:len(s0)]
+		for c, v := range s0 {
+			d := dst[c*rows+r:][:4]
+			d[0], d[1], d[2], d[3] = v, s1[c], s2[c], s3[c]
+		}
+	}
+	for ; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
 			dst[c*rows+r] = v
 		}
 	}
@@ -368,20 +379,36 @@ func (op *rowSumOp) Do(v ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	B := op.batch
-	for o := range op.dbData {
-		op.dbData[o] = sum32(dz[o*B : (o+1)*B])
-	}
+	rowSums(op.dbData, dz, op.batch)
 	return op.db, nil
 }
 
-// sum32 adds v in order from zero, as Gorgonia's Sum along an axis does.
-func sum32(v []float32) float32 {
-	var s float32
-	for _, x := range v {
-		s += x
+// rowSums writes the sum of each row of the (len(dst), cols) matrix m into
+// dst, each in order from zero as Gorgonia's Sum along an axis adds. Four
+// rows go side by side, so four independent chains hide the add latency.
+func rowSums(dst, m []float32, cols int) {
+	r := 0
+	for ; r+4 <= len(dst); r += 4 {
+		m0 := m[r*cols : (r+1)*cols]
+		m1 := m[(r+1)*cols : (r+2)*cols][:len(m0)]
+		m2 := m[(r+2)*cols : (r+3)*cols][:len(m0)]
+		m3 := m[(r+3)*cols : (r+4)*cols][:len(m0)]
+		var s0, s1, s2, s3 float32
+		for c, v := range m0 {
+			s0 += v
+			s1 += m1[c]
+			s2 += m2[c]
+			s3 += m3[c]
+		}
+		dst[r], dst[r+1], dst[r+2], dst[r+3] = s0, s1, s2, s3
 	}
-	return s
+	for ; r < len(dst); r++ {
+		var s float32
+		for _, v := range m[r*cols : (r+1)*cols] {
+			s += v
+		}
+		dst[r] = s
+	}
 }
 
 // inputGradOp is dx = Wᵀ dz: W (out, in), dz (out, batch), dx (in, batch).
