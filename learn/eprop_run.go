@@ -70,6 +70,25 @@ type EvidenceRun struct {
 	// Iteration is the number of iterations done.
 	Iteration int
 	History   []IterationRecord
+
+	// The batch generator and its source, re-seeded for every batch so that
+	// trial buffers are reused.
+	source *rand.PCG
+	gen    *EvidenceBatches
+}
+
+// batches re-seeds the generator to stream (Seed, stream).
+func (r *EvidenceRun) batches(stream uint64) (*EvidenceBatches, error) {
+	if r.gen == nil {
+		r.source = rand.NewPCG(0, 0)
+		gen, err := NewEvidenceBatches(r.Config.Task, rand.New(r.source))
+		if err != nil {
+			return nil, err
+		}
+		r.gen = gen
+	}
+	r.source.Seed(r.Config.Seed, stream)
+	return r.gen, nil
 }
 
 // NewEvidenceRun draws the initial network from the seed.
@@ -103,7 +122,7 @@ func ResumeEvidenceRun(cfg EvidenceRunConfig, net *snn.Recurrent, feedback []flo
 
 // Step runs the next iteration.
 func (r *EvidenceRun) Step() (IterationRecord, error) {
-	gen, err := NewEvidenceBatches(r.Config.Task, rand.New(rand.NewPCG(r.Config.Seed, uint64(r.Iteration)+1)))
+	gen, err := r.batches(uint64(r.Iteration) + 1)
 	if err != nil {
 		return IterationRecord{}, err
 	}
@@ -131,7 +150,7 @@ func (r *EvidenceRun) EvaluateFresh(trials int) (Result, error) {
 	if trials < 1 {
 		return Result{}, fmt.Errorf("learn: %d evaluation trials, want at least 1", trials)
 	}
-	gen, err := NewEvidenceBatches(r.Config.Task, rand.New(rand.NewPCG(r.Config.Seed, freshStream)))
+	gen, err := r.batches(freshStream)
 	if err != nil {
 		return Result{}, err
 	}
@@ -158,7 +177,7 @@ func (r *EvidenceRun) EvaluateFresh(trials int) (Result, error) {
 // its input (steps × inputs), the recurrent spikes as (step, neuron) pairs
 // and the class.
 func (r *EvidenceRun) RasterTrial() (inputs []float64, spikes [][2]int, class int, err error) {
-	gen, err := NewEvidenceBatches(r.Config.Task, rand.New(rand.NewPCG(r.Config.Seed, freshStream)))
+	gen, err := r.batches(freshStream)
 	if err != nil {
 		return nil, nil, 0, err
 	}
