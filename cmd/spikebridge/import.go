@@ -25,6 +25,7 @@ func NewCmdImport(ios *IOStreams) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(NewCmdImportPyTorch(ios, nil))
+	cmd.AddCommand(NewCmdImportNIR(ios, nil))
 	return cmd
 }
 

@@ -62,6 +62,7 @@ func newCmdRoot(ios *IOStreams, guard *guardState) *cobra.Command {
 	root.AddCommand(NewCmdConvert(ios, nil))
 	root.AddCommand(NewCmdCompare(ios, nil))
 	root.AddCommand(NewCmdImport(ios))
+	root.AddCommand(NewCmdExport(ios, nil))
 	root.AddCommand(NewCmdProbe(ios))
 	root.AddCommand(NewCmdEvalEmulator(ios, nil))
 	root.AddCommand(NewCmdPipeline(ios, nil))
