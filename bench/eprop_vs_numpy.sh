@@ -42,15 +42,21 @@ ref_wall=$(echo "$rw" | awk '{printf "%.1f", $1*1000/5}')
 ref_cpu=$(echo "$ru $rs" | awk '{printf "%.1f", ($1+$2)*1000/5}')
 echo "eprop_nest_ref.py batch 1: $ref_wall ms/iteration wall, $ref_cpu ms CPU (5 iterations, whole script); $(tail -1 "$tmp/ref.txt")"
 
-run() { # batch workers iterations -> "wall_ms_per_iteration cpu_ms_per_iteration" (CPU of the whole process)
+cpu_of() { # batch workers iterations -> CPU seconds (user+sys) of the whole process, and the JSON in go.json
 	GOMAXPROCS=$2 /usr/bin/time -f "%U %S" -o "$tmp/go.time" "$tmp/spikebridge" train eprop --batch "$1" --workers "$2" \
-		--iterations "$3" --eval-trials 1 --checkpoint-every "$3" --out "$tmp/run-$1-$2" --json 2>/dev/null >"$tmp/go.json"
-	read -r gu gs <"$tmp/go.time"
-	"$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ms_per_iteration"], (float(sys.argv[2])+float(sys.argv[3]))*1000/int(sys.argv[4]))' \
-		"$tmp/go.json" "$gu" "$gs" "$3"
+		--iterations "$3" --eval-trials 1 --checkpoint-every "$(($3 > 0 ? $3 : 1))" --out "$tmp/run-$1-$2-$3" --json 2>/dev/null >"$tmp/go.json"
+	awk '{print $1+$2}' "$tmp/go.time"
+}
+run() { # batch workers iterations -> "wall_ms_per_iteration cpu_ms_per_iteration"
+	# CPU per iteration subtracts a 0-iteration run's CPU (start-up, the final
+	# evaluation, the plots and files), so both sides count training only.
+	base=$(cpu_of "$1" "$2" 0)
+	total=$(cpu_of "$1" "$2" "$3")
+	"$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ms_per_iteration"], (float(sys.argv[3])-float(sys.argv[2]))*1000/int(sys.argv[4]))' \
+		"$tmp/go.json" "$base" "$total" "$3"
 }
 set -- $(run 1 1 "$iters")
-echo "spikebridge batch 1, 1 thread: $1 ms/iteration wall, $2 ms CPU ($iters iterations; CPU includes start-up and file writing)"
+echo "spikebridge batch 1, 1 thread: $1 ms/iteration wall, $2 ms CPU ($iters iterations)"
 echo "speed-up at batch 1: $(echo "$ref_wall $1" | awk '{printf "%.0fx", $1/$2}') wall, $(echo "$ref_cpu $2" | awk '{printf "%.0fx", $1/$2}') CPU"
 set -- $(run 32 1 10)
 echo "spikebridge batch 32, 1 thread: $1 ms/iteration wall, $2 ms CPU (10 iterations)"
