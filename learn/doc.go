@@ -27,6 +27,7 @@
 // this step's values, and PES adds −lr·dt/n·error ⊗ filtered activities to
 // the weights used from the next step on. On Nengo 4.1's run of that network
 // (../shared/fixtures/pes) every spike of the traced second is identical and
-// the weights agree to ~1e-15 relative. Weights files (pes_file.go) are
-// float64 safetensors holding both ensembles and their initial voltages.
+// the weights agree to ~1e-15 relative. Channel.Parameters (pes_params.go) is
+// what `learn pes --save` writes as float64 safetensors: the weights, both
+// ensembles and their initial voltages.
 package learn

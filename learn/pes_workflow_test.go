@@ -144,3 +144,29 @@ func TestLoadChannelRefusesBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// SaveChannel and LoadChannel do in tests what `learn pes --save/--load`
+// does: the channel's parameters through formats' float64 safetensors.
+func SaveChannel(path string, c *Channel) error {
+	tensors, md, err := c.Parameters()
+	if err != nil {
+		return err
+	}
+	list := make([]formats.Float64Tensor, len(tensors))
+	for i, t := range tensors {
+		list[i] = formats.Float64Tensor(t)
+	}
+	return formats.SaveFloat64Tensors(path, list, md)
+}
+
+func LoadChannel(path string) (*Channel, error) {
+	tensors, md, err := formats.LoadFloat64Tensors(path)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]Tensor, len(tensors))
+	for name, t := range tensors {
+		byName[name] = Tensor(t)
+	}
+	return ChannelFromParameters(byName, md, path)
+}

@@ -157,7 +157,7 @@ func runLearnPES(opts *LearnPESOptions) error {
 	var net *learn.Channel
 	var err error
 	if opts.Load != "" {
-		if net, err = learn.LoadChannel(opts.Load); err != nil {
+		if net, err = loadChannel(opts.Load); err != nil {
 			return err
 		}
 		res.Loaded = opts.Load
@@ -181,7 +181,7 @@ func runLearnPES(opts *LearnPESOptions) error {
 			res.LearnStepsPerS = float64(steps) / time.Since(start).Seconds()
 		}
 		if opts.Save != "" {
-			if err := learn.SaveChannel(opts.Save, net); err != nil {
+			if err := saveChannel(opts.Save, net); err != nil {
 				return err
 			}
 			res.Saved = opts.Save

@@ -4,9 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/nef"
 )
+
+// Tensor is a named float64 tensor, row-major (the fields of
+// Tensor, so the two convert into each other).
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float64
+}
 
 // PESMetadataKey is the __metadata__ key of a PES weights file: a JSON
 // document with the format version, the channel's configuration and the
@@ -24,15 +31,16 @@ type pesFileMeta struct {
 	Neuron        nef.LIF       `json:"neuron"`
 }
 
-// SaveChannel writes c's weights, ensembles and initial voltages to path
-// (safetensors, float64), atomically.
-func SaveChannel(path string, c *Channel) error {
+// Parameters returns what a PES weights file holds: c's weights, ensembles
+// and initial voltages as tensors, and the metadata map (PESMetadataKey).
+// The slices are c's own.
+func (c *Channel) Parameters() ([]Tensor, map[string]string, error) {
 	meta, err := json.Marshal(pesFileMeta{FormatVersion: 1, Kind: "pes_channel", Config: c.Config, Neuron: c.Pre.Neuron})
 	if err != nil {
-		return fmt.Errorf("learn: %s: %w", path, err)
+		return nil, nil, fmt.Errorf("learn: PES metadata: %w", err)
 	}
 	d := c.Config.Dimensions
-	tensors := []formats.Float64Tensor{
+	tensors := []Tensor{
 		{Name: "weights", Shape: []int{d, c.Pre.N}, Data: c.Weights},
 		{Name: "pre_to_error", Shape: []int{d, c.Pre.N}, Data: c.PreToError},
 		{Name: "post_to_error", Shape: []int{d, c.Post.N}, Data: c.PostToError},
@@ -43,24 +51,20 @@ func SaveChannel(path string, c *Channel) error {
 		v0   []float64
 	}{{"pre", c.Pre, c.InitialPre}, {"post", c.Post, c.InitialPost}} {
 		tensors = append(tensors,
-			formats.Float64Tensor{Name: p.name + ".encoders", Shape: []int{p.e.N, p.e.D}, Data: p.e.Encoders},
-			formats.Float64Tensor{Name: p.name + ".gain", Shape: []int{p.e.N}, Data: p.e.Gain},
-			formats.Float64Tensor{Name: p.name + ".bias", Shape: []int{p.e.N}, Data: p.e.Bias},
-			formats.Float64Tensor{Name: p.name + ".max_rates", Shape: []int{p.e.N}, Data: p.e.MaxRates},
-			formats.Float64Tensor{Name: p.name + ".intercepts", Shape: []int{p.e.N}, Data: p.e.Intercepts},
-			formats.Float64Tensor{Name: p.name + ".initial_voltage", Shape: []int{p.e.N}, Data: p.v0})
+			Tensor{Name: p.name + ".encoders", Shape: []int{p.e.N, p.e.D}, Data: p.e.Encoders},
+			Tensor{Name: p.name + ".gain", Shape: []int{p.e.N}, Data: p.e.Gain},
+			Tensor{Name: p.name + ".bias", Shape: []int{p.e.N}, Data: p.e.Bias},
+			Tensor{Name: p.name + ".max_rates", Shape: []int{p.e.N}, Data: p.e.MaxRates},
+			Tensor{Name: p.name + ".intercepts", Shape: []int{p.e.N}, Data: p.e.Intercepts},
+			Tensor{Name: p.name + ".initial_voltage", Shape: []int{p.e.N}, Data: p.v0})
 	}
-	return formats.SaveFloat64Tensors(path, tensors, map[string]string{PESMetadataKey: string(meta)})
+	return tensors, map[string]string{PESMetadataKey: string(meta)}, nil
 }
 
-// LoadChannel rebuilds a channel from a file SaveChannel wrote, with
-// learning on and the state reset; every tensor is checked against the
-// configuration's sizes.
-func LoadChannel(path string) (*Channel, error) {
-	tensors, md, err := formats.LoadFloat64Tensors(path)
-	if err != nil {
-		return nil, err
-	}
+// ChannelFromParameters rebuilds a channel from what Parameters returned
+// (read back from the file path, which errors name), with learning on and
+// the state reset; every tensor is checked against the configuration's sizes.
+func ChannelFromParameters(tensors map[string]Tensor, md map[string]string, path string) (*Channel, error) {
 	doc, ok := md[PESMetadataKey]
 	if !ok {
 		return nil, fmt.Errorf("learn: %s: not a PES weights file (__metadata__ has no %q entry)", path, PESMetadataKey)
