@@ -155,3 +155,27 @@ func TestImportActivationFlag(t *testing.T) {
 		t.Errorf("leaky_relu slope %v in the model file, want 0.2", a)
 	}
 }
+
+// TestConvertRefusesTanh: a Tanh network is not turned into IF neurons as if
+// it were ReLU: the baseline conversion exits 1 naming the layer and the way
+// (distillation); eval and predict run it as it is.
+func TestConvertRefusesTanh(t *testing.T) {
+	in := testfixtures.Dir(t, "imports", "whole_sequential_tanh.pt")
+	states := testfixtures.Dir(t, "imports", "whole_sequential_tanh_expected.npz")
+	dir := t.TempDir()
+	ann := filepath.Join(dir, "tanh.safetensors")
+	if code, _, stderr := runCLI(t, "import", "pytorch", in, "-o", ann); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "snn.safetensors")
+	code, _, stderr := runCLI(t, "convert", "--model", ann, "--calib", states, "--method", "baseline", "-o", out)
+	if code != 1 || !strings.Contains(stderr, `"tanh1", tanh`) || !strings.Contains(stderr, "distil") {
+		t.Errorf("convert --method baseline of a tanh network: exit %d, %s; want exit 1 naming layer tanh1 and distillation", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused conversion wrote %s", out)
+	}
+	if code, stdout, stderr := runCLI(t, "eval", "--model", ann, "--episodes", "3", "--json"); code != 0 || !strings.Contains(stdout, `"returns"`) {
+		t.Errorf("eval of a tanh network: exit %d: %s%s", code, stdout, stderr)
+	}
+}
