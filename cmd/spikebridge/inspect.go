@@ -192,6 +192,9 @@ func inspectSafetensors(path string, report *inspectReport) error {
 		return nil
 	}
 	report.Format = "spikebridge-model"
+	if kind, err := formats.ModelKind(path); err == nil && kind == formats.ModelKindRecurrent {
+		return inspectRecurrent(path, sf.Metadata, report)
+	}
 	if kind, err := formats.ModelKind(path); err == nil && kind == "snn" {
 		s, meta, err := formats.LoadSNN(path)
 		if err != nil {

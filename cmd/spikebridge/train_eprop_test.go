@@ -91,6 +91,10 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 	if net.Neurons != 100 || net.Inputs != 40 || len(fb) != 200 || meta.Task["cues"] != 3 {
 		t.Errorf("model: %d neurons, %d inputs, %d feedback values, task %v", net.Neurons, net.Inputs, len(fb), meta.Task)
 	}
+	code, out, errOut := runEpropCLI(t, "inspect", filepath.Join(straight, epropModelFile))
+	if code != 0 || !strings.Contains(out, "recurrent-snn 40-100(50 LIF, 50 ALIF, recurrent)-2 softmax") {
+		t.Errorf("inspect: exit %d, %q %q", code, out, errOut)
+	}
 	for _, name := range []string{epropCurveFile, epropRasterFile, epropConfigFile} {
 		if _, err := os.Stat(filepath.Join(straight, name)); err != nil {
 			t.Errorf("missing output: %v", err)
