@@ -155,6 +155,9 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 	}
 	var plan *importPlan
 	var layout string
+	if list, ok := parameterList(tensors); ok && !isWeightList(tensors) {
+		tensors = list // an nn.ParameterList of weights (a DSQN module's state_dict)
+	}
 	if isWeightList(tensors) {
 		var layers []linearCandidate
 		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
@@ -301,6 +304,28 @@ func isWeightList(tensors []*Tensor) bool {
 		}
 	}
 	return true
+}
+
+// parameterList recognises the state_dict of an nn.ParameterList of 2-d
+// weights ("weights.0", "weights.1", ...; one prefix, indices 0..n-1 in
+// order) and returns the tensors as a weight list (Path = [index]).
+func parameterList(tensors []*Tensor) ([]*Tensor, bool) {
+	if len(tensors) < 2 {
+		return nil, false
+	}
+	var out []*Tensor
+	prefix := ""
+	for i, t := range tensors {
+		p, idx, found := cutLastDot(t.Name, ".")
+		if !found || idx != strconv.Itoa(i) || len(t.Shape) != 2 || !isTorchFloat(t.DType) || (i > 0 && p != prefix) {
+			return nil, false
+		}
+		prefix = p
+		c := *t
+		c.Path = []string{idx}
+		out = append(out, &c)
+	}
+	return out, true
 }
 
 func weightListLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped map[*Tensor]string) ([]linearCandidate, string, error) {

@@ -34,3 +34,13 @@ for name, hidden, T, legacy, gain in [("dsqn_5_32_8_3_T10", [32, 8], 10, False, 
         qv = q(torch.from_numpy(states)).numpy().astype(np.float32)
     np.savez(name + "_expected.npz", states=states, q=qv, actions=qv.argmax(1), timesteps=np.int64(T))
     print(name, "Q range", qv.min(), qv.max())
+
+# The SQN module's own state_dict (an nn.ParameterList: weights.0, weights.1).
+q = SQN([5, 20, 2], 12)
+with torch.no_grad():
+    for w in q.weights:
+        w.mul_(2.0)
+    torch.save(q.state_dict(), "dsqn_state_dict_5_20_2_T12.pt")
+    qv = q(torch.from_numpy(states)).numpy().astype(np.float32)
+np.savez("dsqn_state_dict_5_20_2_T12_expected.npz", states=states, q=qv, actions=qv.argmax(1), timesteps=np.int64(12))
+print("state_dict Q range", qv.min(), qv.max())
