@@ -36,6 +36,8 @@ const brian2Body = `
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    import warnings
+    warnings.filterwarnings("ignore")
     import brian2 as b2
     b2.prefs.codegen.target = "numpy"
     b2.BrianLogger.log_level_error()

@@ -147,7 +147,11 @@ func runExport(opts *ExportOptions) error {
 			return err
 		}
 		for _, g := range s.Grades {
-			res.Grades = append(res.Grades, nir.NodeGrade{Node: g.Layer, Grade: nir.Grade(g.Grade), Note: g.Note})
+			typ := "layer"
+			if g.Layer == "input" {
+				typ = "input"
+			}
+			res.Grades = append(res.Grades, nir.NodeGrade{Node: g.Layer, Type: typ, Grade: nir.Grade(g.Grade), Note: g.Note})
 		}
 		res.Fidelity = s.Fidelity()
 	}
