@@ -326,14 +326,25 @@ func (m *moduleTable) after(name string, last bool) (act actSpec, found bool, ho
 	}
 	kids := m.children(parent)
 	if className(m.mods[pi].Class) == "Sequential" {
-		at := slices.IndexFunc(kids, func(k TorchModule) bool { return k.Name == name })
+		// The leaves that run after it, in order, as long as only
+		// Sequentials (whose forward order is their modules' order) lie
+		// between: nested Sequentials are looked into.
+		var leaves []TorchModule
+		for _, mod := range m.mods {
+			if mod.Name != "" && m.isLeaf(mod.Name) {
+				leaves = append(leaves, mod)
+			}
+		}
+		at := slices.IndexFunc(leaves, func(k TorchModule) bool { return k.Name == name })
 		var acts []TorchModule
-		for _, k := range kids[at+1:] {
-			if !m.isLeaf(k.Name) {
+		nextLayer := false
+		for _, k := range leaves[at+1:] {
+			if !m.sequentialBetween(name, k.Name) {
 				break
 			}
 			kind := m.leafKind(k)
 			if kind == "linear" || kind == "layer" {
+				nextLayer = true
 				break
 			}
 			if kind == "activation" || kind == "softmax" {
@@ -347,7 +358,7 @@ func (m *moduleTable) after(name string, last bool) (act actSpec, found bool, ho
 			return actSpec{kind: softmaxKind}, true, fmt.Sprintf("module %s, %s", acts[0].Name, className(acts[0].Class)), nil
 		case len(acts) == 1:
 			return m.activation(acts[0]), true, fmt.Sprintf("module %s", acts[0].Name), nil
-		case at+1 < len(kids):
+		case nextLayer:
 			// Another Linear (or layer) follows directly: no activation.
 			return identityAct, true, "no activation module before the next layer of the Sequential", nil
 		}
@@ -375,6 +386,40 @@ func (m *moduleTable) after(name string, last bool) (act actSpec, found bool, ho
 		}
 	}
 	return first, true, fmt.Sprintf("the only activation kind among %q's modules (%s; forward() is not in the file)", parent, acts[0].Name), nil
+}
+
+// sequentialBetween reports whether every container from a's and b's
+// parents up to their closest common ancestor is a Sequential, so that a's
+// modules run before b's in the order the pickle lists them.
+func (m *moduleTable) sequentialBetween(a, b string) bool {
+	ancestors := func(n string) []string {
+		var out []string
+		for n != "" {
+			n = parentModule(n)
+			out = append(out, n)
+		}
+		return out
+	}
+	ua, ub := ancestors(a), ancestors(b)
+	common := ""
+	for _, x := range ua {
+		if slices.Contains(ub, x) {
+			common = x
+			break
+		}
+	}
+	for _, chain := range [][]string{ua, ub} {
+		for _, x := range chain {
+			i, ok := m.index[x]
+			if !ok || className(m.mods[i].Class) != "Sequential" {
+				return false
+			}
+			if x == common {
+				break
+			}
+		}
+	}
+	return true
 }
 
 // chainActs picks the activation after each layer of chain: the arch's, the

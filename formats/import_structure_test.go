@@ -228,6 +228,9 @@ func TestImportRefusesGuesses(t *testing.T) {
 			[]string{"fc1.weight", "V.weight", "A.weight"}), wantArch: "4-8-3"},
 		{name: "user_module_one_kind", file: synth(mlp, mlpOrder, user, lin("0"), lin("2"), act("act", "Tanh")), wantArch: "4-8-2",
 			wantKinds: []model.Kind{model.Dense, model.Tanh, model.Dense, model.Identity}},
+		{name: "nested_sequentials", file: synth(map[string][]int{"0.weight": {8, 4}, "1.1.weight": {2, 8}}, []string{"0.weight", "1.1.weight"},
+			seq, lin("0"), TorchModule{Name: "1", Class: seq.Class}, act("1.0", "Tanh"), lin("1.1")), wantArch: "4-8-2",
+			wantKinds: []model.Kind{model.Dense, model.Tanh, model.Dense, model.Identity}},
 		{name: "sequential_kinds", file: synth(mlp, mlpOrder, seq, lin("0"), act("1", "ELU"), lin("2"), act("3", "Sigmoid")), wantArch: "4-8-2",
 			wantKinds: []model.Kind{model.Dense, model.ELU, model.Dense, model.Sigmoid}},
 	}
