@@ -255,17 +255,7 @@ func (e *Eprop) Gradients(b *Batch) (Result, error) {
 			e.workers[0].sequence(e, b.Steps, &b.Sequences[s], e.samples[s])
 		}
 	} else {
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for s := w; s < nSeq; s += workers {
-					e.workers[w].sequence(e, b.Steps, &b.Sequences[s], e.samples[s])
-				}
-			}(w)
-		}
-		wg.Wait()
+		e.parallel(b, workers)
 	}
 	var r Result
 	clear(e.GradInput)
@@ -295,6 +285,23 @@ func (e *Eprop) Gradients(b *Batch) (Result, error) {
 		r.Accuracy = float64(correct) / inv
 	}
 	return r, nil
+}
+
+// parallel simulates the sequences of b on workers goroutines, sequence s
+// on worker s mod workers, each into its own gradient buffer.
+func (e *Eprop) parallel(b *Batch, workers int) {
+	nSeq := len(b.Sequences)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for s := w; s < nSeq; s += workers {
+				e.workers[w].sequence(e, b.Steps, &b.Sequences[s], e.samples[s])
+			}
+		}(w)
+	}
+	wg.Wait()
 }
 
 func addTo(dst, src []float64) {

@@ -502,3 +502,24 @@ func TestBPTTMatchesRTRL(t *testing.T) {
 		})
 	}
 }
+
+// TestEpropIterationAllocatesNothing: after the first iteration has sized
+// the buffers, a single-worker iteration allocates nothing.
+func TestEpropIterationAllocatesNothing(t *testing.T) {
+	net, fb, b, cfg := smallProblem(9, learn.LossCrossEntropy)
+	cfg.Workers = 1
+	e, err := learn.NewEprop(net, fb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Iterate(b); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(5, func() {
+		if _, err := e.Iterate(b); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("an e-prop iteration allocates %v times", n)
+	}
+}
