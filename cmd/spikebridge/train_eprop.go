@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -372,6 +373,13 @@ func resumeEpropRun(dir string, iterations, workers int) (*learn.EvidenceRun, []
 	for name, n := range shapes {
 		if vals[name], err = get(name, n); err != nil {
 			return nil, nil, saved, err
+		}
+	}
+	for _, name := range []string{"m_in", "m_rec", "m_out", "v_in", "v_rec", "v_out"} {
+		for i, v := range vals[name] {
+			if math.IsNaN(v) || math.IsInf(v, 0) || (name[0] == 'v' && v < 0) {
+				return nil, nil, saved, fmt.Errorf("--resume: %s: array %q element %d is %v, want a finite Adam moment (second moments 0 or more)", ckPath, name, i, v)
+			}
 		}
 	}
 	net, _, err := cfg.Network.New(rand.New(rand.NewPCG(0, 0)), In, K) // shape and parameters; weights replaced below

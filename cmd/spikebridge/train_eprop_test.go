@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,46 @@ func TestTrainEpropBadFlags(t *testing.T) {
 		code, _, errOut := runEpropCLI(t, append([]string{"train", "eprop"}, c.args...)...)
 		if code != c.code || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q; want exit %d and %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+}
+
+// A checkpoint with a NaN weight or moment, or the wrong shape, is refused
+// with the file and array named.
+func TestTrainEpropResumeBadCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runEpropCLI(t, append(smallEprop, "--iterations", "2", "--out", dir)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := filepath.Join(dir, epropCheckpointFile)
+	good, err := formats.LoadNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		array string
+		edit  func(a *formats.Array)
+		want  string
+	}{
+		{"w_rec", func(a *formats.Array) { a.Data[1] = math.NaN() }, "recurrent weights: element (0, 1) is NaN"},
+		{"v_in", func(a *formats.Array) { a.Data[3] = -1 }, `array "v_in" element 3 is -1`},
+		{"b_feedback", func(a *formats.Array) { a.Data = a.Data[:5]; a.Shape = []int{5} }, `array "b_feedback" has 5 values, want 200`},
+	} {
+		var arrays []*formats.Array
+		for _, a := range good {
+			b := *a
+			b.Data = append([]float64(nil), a.Data...)
+			if a.Name == c.array {
+				c.edit(&b)
+			}
+			arrays = append(arrays, &b)
+		}
+		if err := formats.WriteNPZ(path, arrays); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runEpropCLI(t, "train", "eprop", "--resume", "--iterations", "3", "--out", dir)
+		if code == 0 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, epropCheckpointFile) {
+			t.Errorf("%s: exit %d, %q; want an error naming %s and %q", c.array, code, errOut, epropCheckpointFile, c.want)
 		}
 	}
 }
