@@ -3,6 +3,7 @@ package env_test
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -16,7 +17,16 @@ import (
 // fixture falls where our layout gives a nonzero probability for the cues the
 // trial shows, and the fixture's class is the majority of those cues.
 func TestEvidenceLayoutMatchesNESTFixture(t *testing.T) {
-	path := testfixtures.Dir(t, "eprop", "evidence_accumulation_b1.npz")
+	paths, err := filepath.Glob(testfixtures.Dir(t, "eprop", "evidence_accumulation_b*.npz"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no eprop/evidence_accumulation_b*.npz fixture: %v", err)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) { checkFixtureLayout(t, path) })
+	}
+}
+
+func checkFixtureLayout(t *testing.T, path string) {
 	arrays, err := formats.ReadNPZ(path)
 	if err != nil {
 		t.Fatal(err)

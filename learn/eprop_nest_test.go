@@ -3,6 +3,7 @@ package learn_test
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
@@ -19,9 +20,18 @@ type nestCase struct {
 	inputs, neurons, outs   int
 }
 
-func loadNESTCase(t testing.TB) *nestCase {
+// nestCasePaths lists the fixture's NEST test cases (evidence_accumulation_b*.npz).
+func nestCasePaths(t testing.TB) []string {
 	t.Helper()
-	path := testfixtures.Dir(t, "eprop", "evidence_accumulation_b1.npz")
+	paths, err := filepath.Glob(testfixtures.Dir(t, "eprop", "evidence_accumulation_b*.npz"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no eprop/evidence_accumulation_b*.npz fixture: %v", err)
+	}
+	return paths
+}
+
+func loadNESTCase(t testing.TB, path string) *nestCase {
+	t.Helper()
 	arrays, err := formats.ReadNPZ(path)
 	if err != nil {
 		t.Fatalf("read fixture: %v", err)
@@ -92,9 +102,18 @@ func maxDiff(got, want []float64) (float64, int) {
 // iteration against NEST's published numbers at rtol 1e-8, and the final
 // weights at 1e-9.
 func TestEpropMatchesNEST(t *testing.T) {
-	c := loadNESTCase(t)
-	for _, workers := range []int{1, 2} {
-		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+	for _, path := range nestCasePaths(t) {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/workers=%d", filepath.Base(path), workers), func(t *testing.T) {
+				testNESTCase(t, loadNESTCase(t, path), workers)
+			})
+		}
+	}
+}
+
+func testNESTCase(t *testing.T, c *nestCase, workers int) {
+	{
+		{
 			net := c.network()
 			cfg := learn.NESTEpropConfig()
 			cfg.Workers = workers
@@ -149,7 +168,7 @@ func TestEpropMatchesNEST(t *testing.T) {
 				}
 				t.Logf("%s: max |diff| %.3g", w.name, d)
 			}
-		})
+		}
 	}
 }
 
