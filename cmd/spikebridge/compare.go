@@ -144,6 +144,9 @@ func compareToDir(opts *CompareOptions) (*convert.Comparison, []byte, error) {
 		if co.InitStates, err = loadInitStates(opts.InitStates, e.ObservationSize()); err != nil {
 			return nil, nil, err
 		}
+		if err := checkEpisodesMemory("--init-states "+opts.InitStates, len(co.InitStates)); err != nil {
+			return nil, nil, err
+		}
 		co.Episodes = 0
 	}
 	if opts.States != "" {

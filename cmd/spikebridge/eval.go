@@ -152,6 +152,9 @@ func loadInitStates(spec string, width int) ([][]float64, error) {
 	if cols != width || rows == 0 {
 		return nil, fmt.Errorf("%s: array %q has shape %v, want (episodes, %d) initial states", path, a.Name, a.Shape, width)
 	}
+	if rows > maxCLIEpisodes {
+		return nil, fmt.Errorf("%s: array %q holds %d initial states (episodes), more than the %d allowed", path, a.Name, rows, maxCLIEpisodes)
+	}
 	states := make([][]float64, rows)
 	for i := range states {
 		states[i] = a.Data[i*cols : (i+1)*cols]

@@ -68,6 +68,8 @@ var flagMaxima = map[string]int{
 	"dimensions":         1 << 10,
 	"pre-neurons":        maxHiddenWidth,
 	"post-neurons":       maxHiddenWidth,
+	"neurons":            maxHiddenWidth,
+	"input-neurons":      maxHiddenWidth,
 }
 
 // notSizeFlags are the int flags that size nothing (seeds, schedules in
@@ -304,6 +306,19 @@ func lockRunDir(cmd *cobra.Command, flags *pflag.FlagSet, inputs []formats.Named
 				in.Label, in.Path, dir, filepath.Base(in.Path))
 		}
 	}
+	// The files the run will replace: none may be a device, a FIFO or a
+	// link to an input.
+	if entries, err := os.ReadDir(dir); err == nil {
+		var outs []formats.NamedPath
+		for _, e := range entries {
+			if runDirWrites(e.Name()) {
+				outs = append(outs, formats.NamedPath{Label: "--out", Path: filepath.Join(dir, e.Name())})
+			}
+		}
+		if err := formats.CheckOutputs(outs, inputs); err != nil {
+			return usageError{err}
+		}
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		g.createdDir = dir
 	}
@@ -522,7 +537,11 @@ func episodesMemory(f *pflag.FlagSet) error {
 	if f.Lookup("init-states") != nil && f.Lookup("init-states").Value.String() != "" {
 		return nil
 	}
-	return checkMemory("--episodes "+f.Lookup("episodes").Value.String(), flagInt(f, "episodes")*500*2*8*8)
+	return checkEpisodesMemory("--episodes "+f.Lookup("episodes").Value.String(), int(flagInt(f, "episodes")))
+}
+
+func checkEpisodesMemory(what string, episodes int) error {
+	return checkMemory(what, float64(episodes)*500*2*8*8)
 }
 
 // checkEmulatorFlags validates train emulator's settings before its run

@@ -100,6 +100,17 @@ func hostileFiles(t *testing.T, dir string) {
 	if err := os.Symlink("nowhere/out.npz", filepath.Join(dir, "dangling.npz")); err != nil {
 		t.Fatal(err)
 	}
+	// Run directories whose files are a device or a link to an input.
+	for _, l := range []struct{ dir, name, target string }{
+		{"devnull-run", "compare.json", "/dev/null"}, {"link-run", "compare.json", "../m.safetensors"},
+	} {
+		if err := os.Mkdir(filepath.Join(dir, l.dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(l.target, filepath.Join(dir, l.dir, l.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A finished run's directory, whose model a fine-tuning run might take.
 	if err := os.Mkdir(filepath.Join(dir, "emu"), 0o755); err != nil {
 		t.Fatal(err)
@@ -218,6 +229,8 @@ func TestHostileInputs(t *testing.T) {
 		{"3 pipeline into a locked --out", []string{"pipeline", "--from-pytorch", "x.pt", "--out", "locked"}, 1, []string{"locked", "process 4242"}},
 		{"3 train emulator --init inside --out", []string{"train", "emulator", "--data", "probe.npz", "--init", "emu/model.safetensors", "--out", "emu", "--force"}, 2, []string{"--init emu/model.safetensors", "lies in --out emu"}},
 		{"3 compare --ann inside --out", []string{"compare", "--ann", "emu/model.safetensors", "--snn", "snn.safetensors", "--out", "emu"}, 2, []string{"--ann emu/model.safetensors", "lies in --out emu"}},
+		{"1 a run file in --out is /dev/null", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--out", "devnull-run"}, 2, []string{"devnull-run/compare.json", "character device"}},
+		{"2 compare --out holds a link to --ann", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--out", "link-run"}, 2, []string{"link-run/compare.json", "same file as --ann"}},
 		// 4. panics and out-of-memory
 		{"4 eval-emulator --rollout 1e20", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e20"}, 2, []string{"--rollout 1e+20", "--max-memory"}},
 		{"4 eval-emulator --rollout 1e9", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--rollout", "1e9"}, 2, []string{"--rollout 1e+09", "--max-memory"}},
