@@ -52,7 +52,7 @@ func Calibrate(net *model.Network, s *snn.Network, calib States, T, rounds int, 
 			out := make([]float32, cur.OutputSize())
 			state := cur.NewState(1)
 			for r := 0; r < rows; r++ {
-				if _, err := cur.Run(state, calib.Row(r), T, out); err != nil {
+				if _, err := cur.Run(out, calib.Row(r), state, T); err != nil {
 					return nil, fmt.Errorf("convert: calibrate: state %d: %w", r, err)
 				}
 				if l == len(spec.Layers)-1 {

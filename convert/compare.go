@@ -157,7 +157,7 @@ type comparingPolicy struct {
 
 func (p *comparingPolicy) Act(obs []float32) int {
 	p.ann.Forward(p.q, obs, p.ws)
-	a, err := p.snn.Run(p.state, obs, p.T, p.out)
+	a, err := p.snn.Run(p.out, obs, p.state, p.T)
 	if err != nil && p.err == nil {
 		p.err = err
 	}
@@ -267,7 +267,7 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		var sourceErr float64
 		for r := 0; r < rows; r++ {
 			x := fixed.Row(r)
-			a, err := s.Run(state, x, T, snnOut)
+			a, err := s.Run(snnOut, x, state, T)
 			if err != nil {
 				return nil, fmt.Errorf("convert: compare: T=%d: fixed state %d: %w", T, r, err)
 			}
@@ -396,7 +396,7 @@ func MeanStd(v []float64) (mean, std float64) {
 func Raster(s *snn.Network, x []float32, T, capacity int) (events []snn.SpikeEvent, dropped int64, err error) {
 	state := s.NewState(1)
 	state.Recorder = &snn.Recorder{Events: make([]snn.SpikeEvent, 0, capacity)}
-	if _, err := s.Run(state, x, T, nil); err != nil {
+	if _, err := s.Run(nil, x, state, T); err != nil {
 		return nil, 0, fmt.Errorf("convert: raster: %w", err)
 	}
 	return state.Recorder.Events, state.Recorder.Dropped, nil
@@ -427,7 +427,7 @@ func NewSNNPolicy(s *snn.Network, T int) (*SNNPolicy, error) {
 
 // Act returns the SNN's decision for obs.
 func (p *SNNPolicy) Act(obs []float32) int {
-	a, err := p.Net.Run(p.state, obs, p.T, p.out)
+	a, err := p.Net.Run(p.out, obs, p.state, p.T)
 	if err != nil {
 		if p.Err == nil {
 			p.Err = err

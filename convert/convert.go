@@ -368,7 +368,7 @@ func Agreement(net *model.Network, s *snn.Network, states States, T int) (float6
 	for r := 0; r < states.Rows(); r++ {
 		x := states.Row(r)
 		net.Forward(q, x, ws)
-		a, err := s.Run(state, x, T, nil)
+		a, err := s.Run(nil, x, state, T)
 		if err != nil {
 			return 0, fmt.Errorf("convert: state %d: %w", r, err)
 		}
@@ -394,7 +394,7 @@ func AgreementWithLabels(s *snn.Network, states States, labels []int, T int) (fl
 	state := s.NewState(1)
 	agree := 0
 	for r, label := range labels {
-		a, err := s.Run(state, states.Row(r), T, nil)
+		a, err := s.Run(nil, states.Row(r), state, T)
 		if err != nil {
 			return 0, fmt.Errorf("convert: state %d: %w", r, err)
 		}

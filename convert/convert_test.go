@@ -131,7 +131,7 @@ func TestConvertedOutputClosedForm(t *testing.T) {
 	for _, T := range []int{1, 7, 16, 100} {
 		for r := 0; r < calib.Rows(); r++ {
 			x := calib.Row(r)
-			if _, err := s.Run(state, x, T, out); err != nil {
+			if _, err := s.Run(out, x, state, T); err != nil {
 				t.Fatal(err)
 			}
 			for o := 0; o < 2; o++ {
@@ -252,7 +252,7 @@ func TestCalibrationReducesOutputError(t *testing.T) {
 		var sum float64
 		for r := 0; r < calib.Rows(); r++ {
 			net.Forward(q, calib.Row(r), ws)
-			if _, err := s.Run(state, calib.Row(r), 8, out); err != nil {
+			if _, err := s.Run(out, calib.Row(r), state, 8); err != nil {
 				t.Fatal(err)
 			}
 			sum += math.Abs(float64(out[0]-q[0])) + math.Abs(float64(out[1]-q[1]))

@@ -43,7 +43,7 @@ func NewRegressor(s *snn.Network, T int) (*Regressor, error) {
 
 // Predict writes the SNN's estimate of the network output for x into dst.
 func (r *Regressor) Predict(dst, x []float32) error {
-	_, err := r.net.Run(r.state, x, r.T, dst)
+	_, err := r.net.Run(dst, x, r.state, r.T)
 	return err
 }
 

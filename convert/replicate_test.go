@@ -31,7 +31,7 @@ func TestReplicateClosedForm(t *testing.T) {
 		out := make([]float32, 1)
 		for _, T := range []int{4, 8} {
 			for _, c := range []float64{0, 0.1, 0.23, 0.5, 0.61, 0.9, 1} {
-				if _, err := r.Run(state, []float32{float32(c)}, T, out); err != nil {
+				if _, err := r.Run(out, []float32{float32(c)}, state, T); err != nil {
 					t.Fatal(err)
 				}
 				var want float64
@@ -76,10 +76,10 @@ func TestReplicateOnPolicy(t *testing.T) {
 	for r := 0; r < calib.Rows(); r++ {
 		x := calib.Row(r)
 		net.Forward(q, x, ws)
-		if _, err := one.Run(so, x, 8, outOne); err != nil {
+		if _, err := one.Run(outOne, x, so, 8); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := two.Run(st, x, 8, outTwo); err != nil {
+		if _, err := two.Run(outTwo, x, st, 8); err != nil {
 			t.Fatal(err)
 		}
 		for i := range q {

@@ -115,7 +115,7 @@ func compareCounts(t *testing.T, net *snn.Network, res map[string]*formats.Array
 		for i := range x {
 			x[i] = float64(states[r*in+i])
 		}
-		a, err := ref.Run(st, x, 0, nil)
+		a, err := ref.Run(nil, x, st, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

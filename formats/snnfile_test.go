@@ -69,11 +69,11 @@ func TestSNNFileRoundTrip(t *testing.T) {
 			// Same outputs for the same inputs.
 			x := []float32{0.3, -0.7, 0.9}
 			a, b := make([]float32, 2), make([]float32, 2)
-			da, err := s.Run(s.NewState(1), x, 0, a)
+			da, err := s.Run(a, x, s.NewState(1), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := got.Run(got.NewState(1), x, 0, b)
+			db, err := got.Run(b, x, got.NewState(1), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,7 +207,7 @@ func FuzzReadSNN(f *testing.F) {
 			return
 		}
 		x := make([]float32, net.InputSize())
-		if _, err := net.Run(net.NewState(1), x, 2, nil); err != nil {
+		if _, err := net.Run(nil, x, net.NewState(1), 2); err != nil {
 			t.Fatalf("a loaded network failed to run: %v", err)
 		}
 	})

@@ -25,10 +25,10 @@ func BenchmarkDecision(b *testing.B) {
 				for b.Loop() {
 					start := (i % (nInputs / batch)) * batch * 4
 					if batch == 1 {
-						if _, err := net.Run(state, x[start:start+4], T, q); err != nil {
+						if _, err := net.Run(q, x[start:start+4], state, T); err != nil {
 							b.Fatal(err)
 						}
-					} else if err := net.RunBatch(state, x[start:start+batch*4], batch, T, q, actions); err != nil {
+					} else if err := net.RunBatch(q, actions, x[start:start+batch*4], batch, state, T); err != nil {
 						b.Fatal(err)
 					}
 					i++
@@ -59,7 +59,7 @@ func benchFF[F Float](b *testing.B, net *NetworkOf[F], x []F, n int) {
 	actions := make([]int, n)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := net.RunBatch(state, x, n, 0, nil, actions); err != nil {
+		if err := net.RunBatch(nil, actions, x, n, state, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -49,7 +49,7 @@ func TestBrian2FFExact(t *testing.T) {
 	net := brian2Network[float64](t, d)
 	state := net.NewState(d.N)
 	actions := make([]int, d.N)
-	if err := net.RunBatch(state, d.X, d.N, 0, nil, actions); err != nil {
+	if err := net.RunBatch(nil, actions, d.X, d.N, state, 0); err != nil {
 		t.Fatal(err)
 	}
 	decisions, outputs, hidden1, hidden2, vfinal := 0, 0, 0, 0, 0
@@ -97,7 +97,7 @@ func TestBrian2FFFloat32(t *testing.T) {
 		x[i] = float32(v)
 	}
 	actions := make([]int, d.N)
-	if err := net.RunBatch(state, x, d.N, 0, nil, actions); err != nil {
+	if err := net.RunBatch(nil, actions, x, d.N, state, 0); err != nil {
 		t.Fatal(err)
 	}
 	decisions, outputs, hidden := 0, 0, 0
@@ -146,7 +146,7 @@ func TestBrian2FFOrderMatters(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := same.NewState(d.N)
-	if err := same.RunBatch(state, d.X, d.N, 0, nil, nil); err != nil {
+	if err := same.RunBatch(nil, nil, d.X, d.N, state, 0); err != nil {
 		t.Fatal(err)
 	}
 	differ := 0

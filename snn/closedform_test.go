@@ -57,7 +57,7 @@ func TestSingleIFClosedForm(t *testing.T) {
 				for i, v := range x {
 					x32[i] = float32(v)
 				}
-				if _, err := net.Run(state, x32, T, nil); err != nil {
+				if _, err := net.Run(nil, x32, state, T); err != nil {
 					t.Fatal(err)
 				}
 				return state.Counts(0, 0)
@@ -67,7 +67,7 @@ func TestSingleIFClosedForm(t *testing.T) {
 			net := singleIF[float64](t, len(xs), prop)
 			state := net.NewState(1)
 			run(t, func(x []float64, T int) []int32 {
-				if _, err := net.Run(state, x, T, nil); err != nil {
+				if _, err := net.Run(nil, x, state, T); err != nil {
 					t.Fatal(err)
 				}
 				return state.Counts(0, 0)
@@ -89,7 +89,7 @@ func TestSingleIFRandomInputs(t *testing.T) {
 		for i := range x {
 			x[i] = rng.Float64()
 		}
-		if _, err := net.Run(state, x, T, nil); err != nil {
+		if _, err := net.Run(nil, x, state, T); err != nil {
 			t.Fatal(err)
 		}
 		for i, c := range state.Counts(0, 0) {
@@ -144,7 +144,7 @@ func TestPropagationLatency(t *testing.T) {
 			net := chainIF(t, len(xs), tc.prop)
 			state := net.NewState(1)
 			for _, T := range []int{1, 2, 4, 8, 9, 64} {
-				if _, err := net.Run(state, xs, T, nil); err != nil {
+				if _, err := net.Run(nil, xs, state, T); err != nil {
 					t.Fatal(err)
 				}
 				for i, x := range xs {
@@ -180,7 +180,7 @@ func TestLIFPeriod(t *testing.T) {
 				t.Fatal(err)
 			}
 			state := net.NewState(1)
-			if _, err := net.Run(state, []float64{tc.current}, T, nil); err != nil {
+			if _, err := net.Run(nil, []float64{tc.current}, state, T); err != nil {
 				t.Fatal(err)
 			}
 			want := 0
@@ -213,7 +213,7 @@ func TestMembraneReadout(t *testing.T) {
 	q := make([]float32, 3)
 	for _, x := range []float32{0, 0.25, 0.5, 0.75, 1} {
 		for _, T := range []int{4, 16, 64} {
-			a, err := net.Run(state, []float32{x}, T, q)
+			a, err := net.Run(q, []float32{x}, state, T)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +262,7 @@ func TestSpikeReadoutTies(t *testing.T) {
 			t.Fatal(err)
 		}
 		state := net.NewState(1)
-		a, err := net.Run(state, []float32{0}, tc.T, nil)
+		a, err := net.Run(nil, []float32{0}, state, tc.T)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -211,10 +211,10 @@ func checkLockstep[F Float](t *testing.T, c lockCase, wide bool) {
 		xs := x[:batch*net.InputSize()]
 		dFast, dSlow := make([]F, batch*out), make([]F, batch*out)
 		aFast, aSlow := make([]int, batch), make([]int, batch)
-		if err := net.RunBatch(fast, xs, batch, 0, dFast, aFast); err != nil {
+		if err := net.RunBatch(dFast, aFast, xs, batch, fast, 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := net.RunBatch(slow, xs, batch, 0, dSlow, aSlow); err != nil {
+		if err := net.RunBatch(dSlow, aSlow, xs, batch, slow, 0); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(aFast, aSlow) {
@@ -293,7 +293,7 @@ func checkNegativeSpikes(t *testing.T, name string, wide, positive bool) {
 		}
 		s := net.NewState(32)
 		s.lock = newLockstep(net, wide)
-		if err := net.RunBatch(s, x, 32, 0, nil, nil); err != nil {
+		if err := net.RunBatch(nil, nil, x, 32, s, 0); err != nil {
 			t.Fatal(err)
 		}
 		neg := false
@@ -327,7 +327,7 @@ func TestLockstepZeroAllocs(t *testing.T) {
 			s := net.NewState(batch)
 			q, actions := make([]float64, batch*net.OutputSize()), make([]int, batch)
 			if n := testing.AllocsPerRun(10, func() {
-				if err := net.RunBatch(s, x, batch, 0, q, actions); err != nil {
+				if err := net.RunBatch(q, actions, x, batch, s, 0); err != nil {
 					t.Fatal(err)
 				}
 			}); n != 0 {
@@ -369,7 +369,7 @@ func benchVariant[F Float](b *testing.B, net *NetworkOf[F], x []F, n int, varian
 	}
 	actions := make([]int, n)
 	for b.Loop() {
-		if err := net.RunBatch(state, x, n, 0, nil, actions); err != nil {
+		if err := net.RunBatch(nil, actions, x, n, state, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -394,10 +394,10 @@ func checkPathsAgree[F Float](t *testing.T, net *NetworkOf[F], x []F, n int) {
 	fast, slow := net.NewState(n), net.NewState(n)
 	slow.lock = nil
 	af, as := make([]int, n), make([]int, n)
-	if err := net.RunBatch(fast, x, n, 0, nil, af); err != nil {
+	if err := net.RunBatch(nil, af, x, n, fast, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := net.RunBatch(slow, x, n, 0, nil, as); err != nil {
+	if err := net.RunBatch(nil, as, x, n, slow, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(af, as) {

@@ -8,8 +8,8 @@ import (
 // Run simulates one decision of T steps (T = 0: n.Timesteps) for the
 // observation x, writes the network's output into dst (OutputSize values, or
 // nil to skip) and returns the decision. It uses sample 0 of s and allocates
-// nothing.
-func (n *NetworkOf[F]) Run(s *StateOf[F], x []F, T int, dst []F) (int, error) {
+// nothing. The destination comes first, as in model.Network.Forward.
+func (n *NetworkOf[F]) Run(dst, x []F, s *StateOf[F], T int) (int, error) {
 	T, err := n.check(s, x, 1, T, dst)
 	if err != nil {
 		return 0, err
@@ -20,7 +20,7 @@ func (n *NetworkOf[F]) Run(s *StateOf[F], x []F, T int, dst []F) (int, error) {
 // RunBatch simulates one decision for each of batch observations (x is
 // row-major (batch, in)), writing outputs into dst ((batch, out), or nil) and
 // decisions into actions (batch values, or nil). Sample i uses slot i of s.
-func (n *NetworkOf[F]) RunBatch(s *StateOf[F], x []F, batch, T int, dst []F, actions []int) error {
+func (n *NetworkOf[F]) RunBatch(dst []F, actions []int, x []F, batch int, s *StateOf[F], T int) error {
 	T, err := n.check(s, x, batch, T, dst)
 	if err != nil {
 		return err

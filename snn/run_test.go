@@ -60,7 +60,7 @@ func TestZeroAllocs(t *testing.T) {
 					q := make([]float32, batch*2)
 					actions := make([]int, batch)
 					if n := testing.AllocsPerRun(20, func() {
-						if _, err := net.Run(state, x[:4], 64, q[:2]); err != nil {
+						if _, err := net.Run(q[:2], x[:4], state, 64); err != nil {
 							t.Fatal(err)
 						}
 					}); n != 0 {
@@ -68,7 +68,7 @@ func TestZeroAllocs(t *testing.T) {
 					}
 					state.Recorder = rec
 					if n := testing.AllocsPerRun(20, func() {
-						if err := net.RunBatch(state, x, batch, 64, q, actions); err != nil {
+						if err := net.RunBatch(q, actions, x, batch, state, 64); err != nil {
 							t.Fatal(err)
 						}
 					}); n != 0 {
@@ -91,13 +91,13 @@ func TestRunBatchMatchesRun(t *testing.T) {
 		x := randomInputs(batch, 4, 4)
 		q := make([]float32, batch*3)
 		actions := make([]int, batch)
-		if err := net.RunBatch(net.NewState(batch), x, batch, 32, q, actions); err != nil {
+		if err := net.RunBatch(q, actions, x, batch, net.NewState(batch), 32); err != nil {
 			t.Fatal(err)
 		}
 		single := net.NewState(1)
 		q1 := make([]float32, 3)
 		for i := range batch {
-			a, err := net.Run(single, x[i*4:(i+1)*4], 32, q1)
+			a, err := net.Run(q1, x[i*4:(i+1)*4], single, 32)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestPoissonDeterministic(t *testing.T) {
 		state.Source = rand.NewPCG(seed, 99)
 		var all [][]int32
 		for range 5 {
-			if _, err := net.Run(state, x, 200, nil); err != nil {
+			if _, err := net.Run(nil, x, state, 200); err != nil {
 				t.Fatal(err)
 			}
 			for l := range net.Layers {
@@ -162,7 +162,7 @@ func TestSignedInputSpikes(t *testing.T) {
 		state.Recorder = rec
 		q := make([]float32, 1)
 		x := []float32{-0.25, 1} // Poisson: input 1 fires every step
-		if _, err := net.Run(state, x, 16, q); err != nil {
+		if _, err := net.Run(q, x, state, 16); err != nil {
 			t.Fatal(err)
 		}
 		neg, pos := 0, 0
@@ -206,7 +206,7 @@ func TestCountersMatchRecording(t *testing.T) {
 			for i := range x {
 				x[i] = float32(math.Abs(float64(x[i])))
 			}
-			if err := net.RunBatch(state, x, batch, T, nil, nil); err != nil {
+			if err := net.RunBatch(nil, nil, x, batch, state, T); err != nil {
 				t.Fatal(err)
 			}
 			if rec.Dropped != 0 {
@@ -269,14 +269,14 @@ func TestCarryMembrane(t *testing.T) {
 	net := singleIF[float64](t, 3, SameStep)
 	x := []float64{0.3, 0.7, 0.55}
 	long := net.NewState(1)
-	if _, err := net.Run(long, x, 26, nil); err != nil {
+	if _, err := net.Run(nil, x, long, 26); err != nil {
 		t.Fatal(err)
 	}
 	carry := net.NewState(1)
 	carry.CarryMembrane = true
 	var sum [3]int32
 	for range 2 {
-		if _, err := net.Run(carry, x, 13, nil); err != nil {
+		if _, err := net.Run(nil, x, carry, 13); err != nil {
 			t.Fatal(err)
 		}
 		for i, k := range carry.Counts(0, 0) {
@@ -287,7 +287,7 @@ func TestCarryMembrane(t *testing.T) {
 		t.Errorf("carried 2x13 steps: %v spikes, one run of 26: %v", sum, long.Counts(0, 0))
 	}
 	carry.Reset()
-	if _, err := net.Run(carry, x, 13, nil); err != nil {
+	if _, err := net.Run(nil, x, carry, 13); err != nil {
 		t.Fatal(err)
 	}
 	for i, k := range carry.Counts(0, 0) {
@@ -363,22 +363,22 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		run  func() error
 		want string
 	}{
-		{"T<0", func() error { _, err := net.Run(state, x, -1, nil); return err }, "timesteps -1, want > 0"},
+		{"T<0", func() error { _, err := net.Run(nil, x, state, -1); return err }, "timesteps -1, want > 0"},
 		{"T=0 without default", func() error {
 			n2 := *other
 			n2.Timesteps = 0
-			_, err := n2.Run(n2.NewState(1), x, 0, nil)
+			_, err := n2.Run(nil, x, n2.NewState(1), 0)
 			return err
 		}, "timesteps 0, want > 0"},
-		{"width", func() error { _, err := net.Run(state, x[:3], 8, nil); return err }, "input holds 3 values, want batch*4 = 4"},
+		{"width", func() error { _, err := net.Run(nil, x[:3], state, 8); return err }, "input holds 3 values, want batch*4 = 4"},
 		{"nan", func() error {
-			_, err := net.Run(state, []float32{0, float32(math.NaN()), 0, 0}, 8, nil)
+			_, err := net.Run(nil, []float32{0, float32(math.NaN()), 0, 0}, state, 8)
 			return err
 		}, "input [0, 1] is NaN"},
-		{"dst", func() error { _, err := net.Run(state, x, 8, make([]float32, 3)); return err }, "output holds 3 values"},
-		{"foreign state", func() error { _, err := other.Run(state, x, 8, nil); return err }, "not made by this network"},
-		{"batch", func() error { return net.RunBatch(state, make([]float32, 12), 3, 8, nil, nil) }, "batch 3 outside 1..2"},
-		{"actions", func() error { return net.RunBatch(state, make([]float32, 8), 2, 8, nil, make([]int, 1)) }, "actions hold 1 values"},
+		{"dst", func() error { _, err := net.Run(make([]float32, 3), x, state, 8); return err }, "output holds 3 values"},
+		{"foreign state", func() error { _, err := other.Run(nil, x, state, 8); return err }, "not made by this network"},
+		{"batch", func() error { return net.RunBatch(nil, nil, make([]float32, 12), 3, state, 8) }, "batch 3 outside 1..2"},
+		{"actions", func() error { return net.RunBatch(nil, make([]int, 1), make([]float32, 8), 2, state, 8) }, "actions hold 1 values"},
 	}
 	for _, tc := range cases {
 		if err := tc.run(); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -386,7 +386,7 @@ func TestRunRejectsBadArguments(t *testing.T) {
 		}
 	}
 	poisson := randomNetwork(t, []int{4, 8, 2}, 1, SameStep, Membrane, Poisson)
-	if _, err := poisson.Run(poisson.NewState(1), x, 8, nil); err == nil || !strings.Contains(err.Error(), "Source") {
+	if _, err := poisson.Run(nil, x, poisson.NewState(1), 8); err == nil || !strings.Contains(err.Error(), "Source") {
 		t.Errorf("Poisson without a source: %v", err)
 	}
 }
@@ -397,7 +397,7 @@ func TestHiddenRates(t *testing.T) {
 	net := randomNetwork(t, []int{4, 64, 64, 2}, 1, SameStep, Membrane, Analog)
 	const batch, T = 200, 64
 	state := net.NewState(batch)
-	if err := net.RunBatch(state, randomInputs(batch, 4, 9), batch, T, nil, nil); err != nil {
+	if err := net.RunBatch(nil, nil, randomInputs(batch, 4, 9), batch, state, T); err != nil {
 		t.Fatal(err)
 	}
 	for l := range 2 {

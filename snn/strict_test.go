@@ -42,7 +42,7 @@ func TestStrictThresholdClosedForm(t *testing.T) {
 		}
 		st := net.NewState(batch)
 		dst := make([]float32, batch)
-		if err := net.RunBatch(st, x, batch, T, dst, nil); err != nil {
+		if err := net.RunBatch(dst, nil, x, batch, st, T); err != nil {
 			t.Fatal(err)
 		}
 		if got := st.Counters.Spikes[0]; got != want*hidden*batch {
@@ -50,7 +50,7 @@ func TestStrictThresholdClosedForm(t *testing.T) {
 		}
 		one := net.NewState(1)
 		q := make([]float32, 1)
-		if _, err := net.Run(one, x[:1], T, q); err != nil {
+		if _, err := net.Run(q, x[:1], one, T); err != nil {
 			t.Fatal(err)
 		}
 		if q[0] != dst[0] || one.Counters.Spikes[0] != want*hidden {

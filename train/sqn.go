@@ -286,7 +286,7 @@ type snnGreedy struct {
 }
 
 func (p *snnGreedy) Act(obs []float32) int {
-	a, err := p.net.Run(p.state, obs, 0, nil)
+	a, err := p.net.Run(nil, obs, p.state, 0)
 	if err != nil && p.err == nil {
 		p.err = err
 	}

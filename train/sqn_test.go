@@ -70,7 +70,7 @@ func TestSQNFileRunsInSNN(t *testing.T) {
 			}
 			st := loaded.NewState(1000)
 			got := make([]float32, 2000)
-			if err := loaded.RunBatch(st, states, 1000, 0, got, nil); err != nil {
+			if err := loaded.RunBatch(got, nil, states, 1000, st, 0); err != nil {
 				t.Fatal(err)
 			}
 			maxErr := 0.0
@@ -186,7 +186,7 @@ func TestDSQNFixture(t *testing.T) {
 		x := states[k*4 : (k+1)*4]
 		x64 := []float64{float64(x[0]), float64(x[1]), float64(x[2]), float64(x[3])}
 		want := dsqnReference(ws, shapes, bs, x64, 20)
-		if _, err := s.Run(st, x, 0, q); err != nil {
+		if _, err := s.Run(q, x, st, 0); err != nil {
 			t.Fatal(err)
 		}
 		for o := range q {
@@ -257,7 +257,7 @@ func TestDSQNBiasInputMatchesTorch(t *testing.T) {
 	states := arrs["states"].Float32s()
 	want := arrs["q"].Float32s()
 	got := make([]float32, len(want))
-	if err := s.RunBatch(s.NewState(1000), states, 1000, 0, got, nil); err != nil {
+	if err := s.RunBatch(got, nil, states, 1000, s.NewState(1000), 0); err != nil {
 		t.Fatal(err)
 	}
 	bad := 0

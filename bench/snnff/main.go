@@ -154,7 +154,7 @@ func bench[F snn.Float](d *ffData, repeats int, minTime time.Duration) (map[stri
 	build := time.Since(t0)
 
 	// First run: correctness against Brian2's decisions, and warm-up.
-	if err := net.RunBatch(state, x, d.n, 0, nil, actions); err != nil {
+	if err := net.RunBatch(nil, actions, x, d.n, state, 0); err != nil {
 		return nil, err
 	}
 	match := 0
@@ -171,7 +171,7 @@ func bench[F snn.Float](d *ffData, repeats int, minTime time.Duration) (map[stri
 	for range repeats {
 		start, cpuStart, batches := time.Now(), cpuSeconds(), 0
 		for batches == 0 || time.Since(start) < minTime {
-			if err := net.RunBatch(state, x, d.n, 0, nil, actions); err != nil {
+			if err := net.RunBatch(nil, actions, x, d.n, state, 0); err != nil {
 				return nil, err
 			}
 			batches++

@@ -74,8 +74,8 @@ func runPredict(opts *PredictOptions) error {
 		st := net.NewState(min(opts.BatchSize, max(rows, 1)))
 		for start := 0; start < rows; start += opts.BatchSize {
 			n := min(opts.BatchSize, rows-start)
-			if err := net.RunBatch(st, input[start*net.InputSize():(start+n)*net.InputSize()], n, 0,
-				q[start*outputs:(start+n)*outputs], actions[start:start+n]); err != nil {
+			if err := net.RunBatch(
+				q[start*outputs:(start+n)*outputs], actions[start:start+n], input[start*net.InputSize():(start+n)*net.InputSize()], n, st, 0); err != nil {
 				return fmt.Errorf("%s: %w", opts.Model, err)
 			}
 		}

@@ -78,7 +78,7 @@ func TestLIFExactTrace(t *testing.T) {
 	var maxDiff, maxDiffBeforeSpike float64
 	var ours, theirs []int
 	for i, row := range rows {
-		if _, err := net.Run(s, []float32{float32(row[0])}, 1, nil); err != nil {
+		if _, err := net.Run(nil, []float32{float32(row[0])}, s, 1); err != nil {
 			t.Fatal(err)
 		}
 		spiked := s.Counts(0, 0)[0] > 0
@@ -234,8 +234,8 @@ func TestRoundTripExact(t *testing.T) {
 			}
 			a, b := net.NewState(1), got.NewState(1)
 			outA, outB := make([]float32, net.OutputSize()), make([]float32, net.OutputSize())
-			da, _ := net.Run(a, x, 0, outA)
-			db, _ := got.Run(b, x, 0, outB)
+			da, _ := net.Run(outA, x, a, 0)
+			db, _ := got.Run(outB, x, b, 0)
 			if da != db || !reflect.DeepEqual(outA, outB) || !reflect.DeepEqual(a.Counters, b.Counters) {
 				t.Fatalf("variant %d: runs differ", variant)
 			}
