@@ -1,12 +1,13 @@
 package train
 
-import "golang.org/x/sys/cpu"
+import "github.com/spikebridge/spikebridge/model"
 
-// adamAVX selects the AVX kernel. It does the scalar loop's float32
+// adamAVX selects the AVX kernel (on CPUs with AVX2 and FMA, the set
+// model's kernels use; the kernel itself needs only AVX). It does the scalar loop's float32
 // operations in the same order without fusing (VSQRTPS is the correctly
 // rounded float32 square root, as float32(math.Sqrt(float64(v))) is), so the
 // two give the same bits (TestAdamKernelMatchesScalar).
-var adamAVX = cpu.X86.HasAVX
+var adamAVX = model.HasAVX2FMA()
 
 // adamStepAVX8 applies the Adam step to the first len(p)/8*8 elements of p,
 // m, v from g (all at least that long); c holds b1, 1-b1, b2, 1-b2,

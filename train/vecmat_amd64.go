@@ -1,10 +1,12 @@
 package train
 
-import "golang.org/x/sys/cpu"
+import "github.com/spikebridge/spikebridge/model"
 
-// vecMatAVX selects the AVX kernel (vecmat_amd64.s), which gives the
-// portable loop's bits (TestVecMatUnfusedMatchesGonum).
-var vecMatAVX = cpu.X86.HasAVX
+// vecMatAVX selects the AVX kernels (vecmat_amd64.s, dotorder_amd64.s) on
+// CPUs with AVX2 and FMA, the set model's kernels use (these need only AVX);
+// they give the portable loops' bits (TestVecMatUnfusedMatchesGonum,
+// TestDotsUnitaryOrderMatchesGonum).
+var vecMatAVX = model.HasAVX2FMA()
 
 //go:noescape
 func vecMatUnfusedAVX(dst, wt, x []float32)
