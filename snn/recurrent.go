@@ -151,9 +151,11 @@ type RecurrentState struct {
 	adaptation []float64
 	refractory []int32
 	prevFired  []int32
-	inputDrive []float64
-	recDrive   []float64
-	readout    []float64
+	// activeInputs lists the nonzero inputs of the step, ascending.
+	activeInputs []int32
+	inputDrive   []float64
+	recDrive     []float64
+	readout      []float64
 
 	Counters RecurrentCounters
 }
@@ -186,6 +188,7 @@ func NewRecurrentState(n *Recurrent) (*RecurrentState, error) {
 		adaptation:   make([]float64, n.Neurons),
 		refractory:   make([]int32, n.Neurons),
 		prevFired:    make([]int32, 0, n.Neurons),
+		activeInputs: make([]int32, 0, n.Inputs),
 		inputDrive:   make([]float64, n.Neurons),
 		recDrive:     make([]float64, n.Neurons),
 		readout:      make([]float64, n.Outputs),
@@ -218,33 +221,34 @@ func (n *Recurrent) Step(s *RecurrentState, x []float64) {
 	N := n.Neurons
 	in := s.inputDrive
 	clear(in)
+	active, analog := s.activeInputs[:0], false
 	for i, xi := range x {
-		if xi == 0 {
-			continue
+		if xi != 0 {
+			active = append(active, int32(i))
+			analog = analog || xi != 1
 		}
-		col := n.inT[i*N : i*N+N]
-		if xi == 1 {
-			for j, w := range col {
-				in[j] += w
-			}
-		} else {
+	}
+	s.activeInputs = active
+	if analog {
+		for _, i := range active {
+			xi := x[i]
+			col := n.inT[int(i)*N : int(i)*N+N]
 			for j, w := range col {
 				in[j] += w * xi
 			}
 		}
-		s.Counters.InputSpikes++
-		s.Counters.SynOps += int64(N)
+	} else {
+		// Spikes add whole columns, in input order (the SIMD kernel adds
+		// element-wise, bit-identical to the scalar loop).
+		addColumns64(in, n.inT, active)
 	}
+	s.Counters.InputSpikes += int64(len(active))
+	s.Counters.SynOps += int64(len(active)) * int64(N)
 	rec := s.recDrive
 	clear(rec)
 	// The previous step's spikes become this step's presynaptic input.
 	s.prevFired, s.Fired = s.Fired, s.prevFired[:0]
-	for _, i := range s.prevFired {
-		col := n.recT[int(i)*N : int(i)*N+N]
-		for j, w := range col {
-			rec[j] += w
-		}
-	}
+	addColumns64(rec, n.recT, s.prevFired)
 	v := s.V
 	a, zPrev, th, blocked, refr := s.adaptation[:len(v)], s.Z[:len(v)], s.ThresholdNow[:len(v)], s.Blocked[:len(v)], s.refractory[:len(v)]
 	in, rec = in[:len(v)], rec[:len(v)]
