@@ -217,7 +217,7 @@ func (o *ou) next() float64 {
 type FollowTrial struct {
 	Trial int `json:"trial"`
 	// ErrorRMS is the RMS of the error ε (scaled units, both dimensions)
-	// over the trial, feedback on.
+	// over the trial after its first 0.2 s, feedback on.
 	ErrorRMS float64 `json:"error_rms"`
 }
 
@@ -228,20 +228,27 @@ type FollowTrial struct {
 func (f *Follow) Train(trials int, rng *rand.Rand, progress func(FollowTrial)) []FollowTrial {
 	cfg := &f.Config
 	steps := int(math.Round(cfg.TrialSeconds / cfg.Dt))
+	// The first 0.2 s of a trial (at most half of it), while the output
+	// catches up with the new state, are left out of the error: learning
+	// cannot shorten that jump.
+	settle := min(int(math.Round(0.2/cfg.Dt)), steps/2)
 	state := make([]float64, 2)
 	u := []float64{0}
 	var out []FollowTrial
 	for t := 0; t < trials; t++ {
 		state[0], state[1] = 4*rng.Float64()-2, 6*rng.Float64()-3
 		input := newOU(cfg.InputStd, cfg.InputTau, cfg.Dt, rng)
-		se := 0.0
+		se, counted := 0.0, 0
 		for k := 0; k < steps; k++ {
 			u[0] = input.next()
 			f.Step(u[0], state, true)
-			se += f.err[0]*f.err[0] + f.err[1]*f.err[1]
+			if k >= settle {
+				se += f.err[0]*f.err[0] + f.err[1]*f.err[1]
+				counted++
+			}
 			f.integrator.Advance(state, u, cfg.Dt, 1)
 		}
-		rec := FollowTrial{Trial: t, ErrorRMS: math.Sqrt(se / float64(2*steps))}
+		rec := FollowTrial{Trial: t, ErrorRMS: math.Sqrt(se / float64(2*max(counted, 1)))}
 		out = append(out, rec)
 		if progress != nil {
 			progress(rec)
