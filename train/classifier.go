@@ -376,16 +376,6 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 	return cg.lossVal.Data().(float32), cg.gradBuf, nil
 }
 
-// ClipFloorForward computes the output of a classifier trained with
-// clip-floor activations for one input x, into dst (OutputSize values):
-// hidden activations are clipped to [0, 1] and, when levels > 0, rounded to
-// levels levels (training mode); levels <= 0 clips only, the T -> infinity
-// limit of the student's SNN with unit scales. net must be an MLP as
-// TrainClassifier returns it. For many inputs, make one ClipFloorPredictor.
-func ClipFloorForward(net *model.Network, levels int, x, dst []float32) {
-	ClipFloorPredictor(net, levels)(dst, x)
-}
-
 // clipFloorMLP adds to g the MLP of params over the transposed input h (in,
 // batch): W x + b per layer, hidden layers ReLU or, with levels > 0,
 // relu(z) − relu(z − 1) + res, where res is a fed-in constant (the rounding

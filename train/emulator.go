@@ -171,7 +171,7 @@ func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg Em
 		return MaskedMSE(net, val, ws)
 	}
 	if cfg.ClipFloor > 0 {
-		predict := ClipFloorPredictor(net, cfg.ClipFloor)
+		predict := model.ClipFloorPredictor(net, cfg.ClipFloor)
 		valLoss = func() float64 {
 			net.Refresh()
 			return MaskedMSEOf(predict, val)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/spikebridge/spikebridge/model"
 )
 
 // With clip-floor levels the graph's loss is the rounded network's masked
@@ -28,7 +30,7 @@ func TestEmulatorGraphClipFloorStraightThrough(t *testing.T) {
 		t.Fatal(err, ok)
 	}
 	net := params.network()
-	want := MaskedMSEOf(ClipFloorPredictor(net, levels), s)
+	want := MaskedMSEOf(model.ClipFloorPredictor(net, levels), s)
 	if math.Abs(float64(loss)-want) > 1e-5*want {
 		t.Errorf("graph loss %v, rounded network's masked MSE %v", loss, want)
 	}
@@ -103,7 +105,7 @@ func TestTrainRateEmulatorClipFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := MaskedMSEOf(ClipFloorPredictor(net, 16), val); got != res.ValLoss {
+	if got := MaskedMSEOf(model.ClipFloorPredictor(net, 16), val); got != res.ValLoss {
 		t.Errorf("reported validation MSE %v, the returned network's rounded MSE %v", res.ValLoss, got)
 	}
 	if first := res.History[0].ValLoss; !(res.ValLoss < 0.2*first) || !(res.ValLoss < 0.05) {

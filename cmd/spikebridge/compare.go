@@ -18,7 +18,6 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/report"
-	"github.com/spikebridge/spikebridge/train"
 )
 
 // Files that `spikebridge compare` writes into --out.
@@ -366,7 +365,7 @@ func sourceForward(path string, ann *model.Network) (func(dst, x []float32), err
 	}
 	if levels > 0 {
 		// Its SNN (unit scales) converges to the clipped network as T grows.
-		return train.ClipFloorPredictor(net, 0), nil
+		return model.ClipFloorPredictor(net, 0), nil
 	}
 	ws := net.NewWorkspace(1)
 	return func(dst, x []float32) { net.Forward(dst, x, ws) }, nil

@@ -216,7 +216,7 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 		// The student is its clipped network (no rounding), the T -> infinity
 		// limit of its SNN.
 		q := make([]float32, source.OutputSize())
-		clipped := train.ClipFloorPredictor(source, 0)
+		clipped := model.ClipFloorPredictor(source, 0)
 		for r := range sourceLabels {
 			clipped(q, final.Row(r))
 			sourceLabels[r] = model.Argmax(q)
