@@ -140,7 +140,9 @@ func testNESTCase(t *testing.T, c *nestCase, workers int) {
 						{"grad_rec_it0", e.GradRecurrent, c.arrays["grad_rec_it0"].Data, 1e-12},
 						{"grad_out_it0", e.GradOutput, c.arrays["grad_out_it0"].Data, 1e-12},
 					} {
-						if d, at := maxDiff(g.got, g.want); d > g.tol {
+						d, at := maxDiff(g.got, g.want)
+						t.Logf("%s: max |diff| %.3g", g.name, d)
+						if d > g.tol {
 							t.Errorf("%s: max |diff| %.3g at %d (got %.15g, want %.15g)", g.name, d, at, g.got[at], g.want[at])
 						}
 					}
@@ -152,7 +154,7 @@ func testNESTCase(t *testing.T, c *nestCase, workers int) {
 				if e := relErr(r.Loss, nest); e > 1e-8 {
 					t.Errorf("iteration %d: loss %.15g, NEST %.15g (rel %.3g > 1e-8)", it, r.Loss, nest, e)
 				}
-				t.Logf("iteration %d: loss %.12f NEST %.12f rel %.2g", it, r.Loss, nest, relErr(r.Loss, nest))
+				t.Logf("iteration %d: loss %.12f NEST %.12f rel %.2g (reference script: rel %.2g)", it, r.Loss, nest, relErr(r.Loss, nest), relErr(r.Loss, want))
 			}
 			for _, w := range []struct {
 				name      string
