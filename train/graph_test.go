@@ -296,3 +296,26 @@ func TestDotsUnitaryOrderMatchesGonum(t *testing.T) {
 		t.Errorf("only %d shapes had aligned rows to compare with gonum", compared)
 	}
 }
+
+// A whole DQN update (replay sample, target forward, graph, Adam, soft
+// target step and acting-network refresh) allocates nothing, for plain and
+// Double DQN (issue 19 allows at most 50).
+func TestDQNUpdateAllocatesNothing(t *testing.T) {
+	for _, double := range []bool{false, true} {
+		cfg := ReferenceConfig()
+		cfg.Double = double
+		cfg.Tau = 0.005
+		tr, err := NewTrainer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillReplay(tr, 500)
+		if n := testing.AllocsPerRun(20, func() {
+			if _, err := tr.update(1e-4); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("double=%v: %v allocations per update, want 0", double, n)
+		}
+	}
+}
