@@ -16,4 +16,10 @@
 // Step allocates nothing: StepResult.Obs is a slice owned by the environment and
 // overwritten by the next Step or Reset. Misuse (Step before Reset, a bad action,
 // stepping a finished episode, a malformed ResetTo state) returns an error.
+//
+// Beside CartPole: the driven dynamical systems that probe data is recorded
+// from (DrivenSystem: the van der Pol oscillator, Li and Todorov's two-link
+// arm), integrated with RK4 under seeded filtered-noise inputs
+// (vanderpol_simulate.go), and the evidence-accumulation task of e-prop
+// (evidence.go).
 package env

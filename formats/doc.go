@@ -23,7 +23,10 @@
 //     gopickle's pickle machine with our own classes, storages and strides.
 //   - statedict.go: maps the tensors of a .pt file (state_dict, checkpoint,
 //     whole nn.Module, DSQN weight lists) onto a model.Network.
-//   - modelfile.go, safetensors.go: native model files.
+//   - modelfile.go, safetensors.go: native model files; snnfile.go spiking
+//     ones; emulatorfile.go, float64file.go, recurrentfile.go tensor files
+//     with a JSON description; ann.go opens an ANN of either origin.
+//   - npz.go, states.go: .npy/.npz arrays and recorded state sets.
 //   - atomic.go, output.go, rundir.go, budget.go: atomic writes and the
 //     output rule, run-directory locks, the read budget.
 package formats

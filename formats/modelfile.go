@@ -26,7 +26,7 @@ const ModelFormatVersion = 1
 const ModelMetadataKey = "spikebridge"
 
 // ModelKindANN is the kind of an artificial (non-spiking) network;
-// ModelKindSNN, of a spiking one (not written by this version).
+// ModelKindSNN, of a spiking one (SaveSNN).
 const (
 	ModelKindANN = "ann"
 	ModelKindSNN = "snn"
@@ -42,7 +42,7 @@ const maxModelHeaderBytes = 100_000_000
 type ModelMeta struct {
 	// Version is the schema version (ModelFormatVersion when written).
 	Version int `json:"version"`
-	// Kind is "ann" (or "snn" in later versions).
+	// Kind is "ann" (ModelKindANN); spiking files (snnfile.go) say "snn".
 	Kind string `json:"kind"`
 	// Input and Output say what the network's vectors mean.
 	Input  IOSpec `json:"input"`

@@ -1,4 +1,10 @@
-// Package train holds spikebridge's gradient-based training, on Gorgonia.
+// Package train holds spikebridge's gradient-based training, on Gorgonia:
+// DQN (Trainer), spiking Q-networks trained by surrogate-gradient BPTT
+// (SQN), distillation classifiers (TrainClassifier, the student trainer the
+// command line hands to convert.Distill) and emulators (TrainRateEmulator,
+// TrainSpikingForward, TrainSpikingEmulator) of probe data. It hands back
+// model.Network, snn.Network and emulator networks; prediction, file
+// formats and evaluation of those live in model, snn, emulator and formats.
 //
 // DQN (Trainer) learns a Q-network (an MLP, default 4-64-64-2 ReLU) on an
 // env.Env. Only the loss and its gradients run in Gorgonia: the graph is
