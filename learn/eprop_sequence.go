@@ -21,6 +21,9 @@ type worker struct {
 	inIdx   []int32
 	inVal   []float64
 	counts  []float64 // spikes per neuron over the sequence
+	// neurons with ψ ≠ 0 at each step as CSR, and scratch for their update
+	nearStart, nearIdx []int32
+	oldAdj, oldTrace   []float64
 
 	// backward sweep
 	learnSig, learnFilt, adjoint, trace, errFilt, reg []float64
@@ -47,7 +50,7 @@ func newWorker(n *snn.Recurrent) (*worker, error) {
 		state: st, probs: make([]float64, K), counts: make([]float64, N),
 		learnSig: make([]float64, N), learnFilt: make([]float64, N), adjoint: make([]float64, N),
 		trace: make([]float64, N), errFilt: make([]float64, K), reg: make([]float64, N),
-		windowSum: make([]float64, K),
+		windowSum: make([]float64, K), oldAdj: make([]float64, N), oldTrace: make([]float64, N),
 	}, nil
 }
 
@@ -85,7 +88,9 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 	w.err = grow(w.err, steps*K)
 	w.firedStart = grow(w.firedStart, steps+1)
 	w.inStart = grow(w.inStart, steps+1)
+	w.nearStart = grow(w.nearStart, steps+1)
 	w.firedIdx = w.firedIdx[:0]
+	w.nearIdx = w.nearIdx[:0]
 	w.inIdx = w.inIdx[:0]
 	w.inVal = w.inVal[:0]
 	clear(w.counts)
@@ -110,12 +115,13 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 		net.Step(st, x)
 		psi := w.psi[t*N : (t+1)*N]
 		v, th, blocked := st.V[:len(psi)], st.ThresholdNow[:len(psi)], st.Blocked[:len(psi)]
+		w.nearStart[t] = int32(len(w.nearIdx))
 		for j := range psi {
 			// Neurons farther than v_th from threshold or refractory have ψ = 0.
 			if d := v[j] - th[j]; blocked[j] || d >= vth || d <= -vth {
 				psi[j] = 0
-			} else {
-				psi[j] = gammaScale * (1 - math.Abs(d/vth)) / vth
+			} else if psi[j] = gammaScale * (1 - math.Abs(d/vth)) / vth; psi[j] != 0 {
+				w.nearIdx = append(w.nearIdx, int32(j))
 			}
 		}
 		w.firedStart[t] = int32(len(w.firedIdx))
@@ -150,6 +156,7 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 		}
 	}
 	w.firedStart[steps] = int32(len(w.firedIdx))
+	w.nearStart[steps] = int32(len(w.nearIdx))
 	w.inStart[steps] = int32(len(w.inIdx))
 	window := float64(cfg.LossWindow)
 	g.loss = loss / window
@@ -209,25 +216,40 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 		psi := w.psi[t*N : (t+1)*N]
 		active := t >= windowStart
 		filt, adj, trace, reg, bj := w.learnFilt[:N], w.adjoint[:N], w.trace[:N], w.reg[:N], beta[:N]
-		for j := range psi {
-			l := 0.0
-			if active {
+		if active {
+			for j := range filt {
+				l := 0.0
 				row := B[j*K : (j+1)*K]
 				for k, b := range row {
 					l += b * errT[k]
 				}
+				filt[j] = (1-kappa)*l + kappa*filt[j]
 			}
-			filt[j] = (1-kappa)*l + kappa*filt[j]
-			if p := psi[j]; p == 0 {
-				// ψ = 0: no eligibility this step, the adjoint only decays.
-				adj[j] = rho * adj[j]
-				trace[j] = alpha * trace[j]
-			} else {
-				c := filt[j]/window + reg[j]
-				q := p * (c - bj[j]*adj[j])
-				adj[j] = c*p + (rho-p*bj[j])*adj[j]
-				trace[j] = q + alpha*trace[j]
+		} else {
+			for j, f := range filt {
+				filt[j] = kappa * f // (1−κ)·0 + κf, the same number
 			}
+		}
+		// Neurons with ψ = 0 have no eligibility this step: adjoint and
+		// trace only decay. The others (listed in the forward pass) take the
+		// full update from their values before the decay.
+		near := w.nearIdx[w.nearStart[t]:w.nearStart[t+1]]
+		oldAdj, oldTrace := w.oldAdj[:len(near)], w.oldTrace[:len(near)]
+		for n, j := range near {
+			oldAdj[n], oldTrace[n] = adj[j], trace[j]
+		}
+		for j, a := range adj {
+			adj[j] = rho * a
+		}
+		for j, tr := range trace {
+			trace[j] = alpha * tr
+		}
+		for n, j := range near {
+			p := psi[j]
+			c := filt[j]/window + reg[j]
+			q := p * (c - bj[j]*oldAdj[n])
+			adj[j] = c*p + (rho-p*bj[j])*oldAdj[n]
+			trace[j] = q + alpha*oldTrace[n]
 		}
 		for p := w.inStart[t]; p < w.inStart[t+1]; p++ {
 			i, xi := int(w.inIdx[p]), w.inVal[p]
