@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/nlpodyssey/safetensors"
@@ -214,20 +213,6 @@ func encodeDescribed(tensors map[string]float32View, meta any) ([]byte, error) {
 		return nil, fmt.Errorf("encode safetensors: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// openSized opens path for a ReaderAt-based reader and returns its size.
-func openSized(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("formats: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return f, st.Size(), nil
 }
 
 // LoadModel reads a model file written by SaveModel (or by anyone following

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -25,16 +24,12 @@ const maxNPYHeaderBytes = 1 << 20
 
 // ReadNPY reads a single .npy file.
 func ReadNPY(path string) (*Array, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, fmt.Errorf("formats: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	a, err := readNPY(f, st.Size(), newBudget())
+	a, err := readNPY(f, size, newBudget())
 	if err != nil {
 		return nil, fmt.Errorf("formats: %s: %w", path, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 )
@@ -30,16 +29,12 @@ func ReadNPZ(path string) (map[string]*Array, error) {
 
 // LoadNPZ reads every array of an .npz file, in archive order.
 func LoadNPZ(path string) ([]*Array, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, fmt.Errorf("formats: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadNPZArrays(f, st.Size(), path)
+	return ReadNPZArrays(f, size, path)
 }
 
 // ReadNPZArrays reads an .npz archive of size bytes from r, in archive

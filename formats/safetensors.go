@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/nlpodyssey/safetensors"
 )
@@ -31,16 +30,12 @@ type SafetensorsTensor struct {
 
 // LoadSafetensors reads any safetensors file.
 func LoadSafetensors(path string) (*SafetensorsFile, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, fmt.Errorf("formats: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadSafetensors(f, st.Size(), path)
+	return ReadSafetensors(f, size, path)
 }
 
 // ReadSafetensors reads a safetensors file of size bytes from r; name is used

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,16 +52,12 @@ const maxSB3DataBytes = 64 << 20
 // holding `policy.pth` and `data`): then its policy.pth and the model's
 // description. sb3 is nil for plain torch files.
 func LoadTorchOrSB3(path string) (tf *TorchFile, sb3 *SB3Model, err error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("formats: %w", err)
+		return nil, nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadTorchOrSB3(f, st.Size(), path)
+	return ReadTorchOrSB3(f, size, path)
 }
 
 // ReadTorchOrSB3 is LoadTorchOrSB3 on a reader of size bytes; name is used

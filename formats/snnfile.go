@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/spikebridge/spikebridge/snn"
 )
@@ -171,16 +170,12 @@ func ReadSNN(r io.ReaderAt, size int64, name string) (*snn.Network, SNNMeta, err
 // ModelKind returns the kind ("ann" or "snn") of a spikebridge model file
 // without building the network.
 func ModelKind(path string) (string, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return "", fmt.Errorf("formats: %w", err)
+		return "", err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("formats: %s: %w", path, err)
-	}
-	st, err := readSafetensors(f, info.Size())
+	st, err := readSafetensors(f, size)
 	if err != nil {
 		return "", fmt.Errorf("formats: %s: %w", path, err)
 	}

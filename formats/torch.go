@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"os"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -105,16 +104,12 @@ func (tf *TorchFile) Tensor(name string) *Tensor {
 
 // LoadTorch reads a .pt file written by torch.save.
 func LoadTorch(path string) (*TorchFile, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return nil, fmt.Errorf("formats: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return ReadTorch(f, st.Size(), path)
+	return ReadTorch(f, size, path)
 }
 
 // ReadTorch reads a torch.save file of size bytes from r; name is used in
