@@ -242,6 +242,14 @@ func (b *builder) add(name string, n *Node) error {
 		if err != nil {
 			return err
 		}
+		for i, v := range s {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("scale [%d] is %v, want a finite number", i, v)
+			}
+		}
+		if len(s) == 0 {
+			return fmt.Errorf("an empty scale")
+		}
 		b.scale = s
 		return nil
 	case "Affine", "Linear":
