@@ -13,6 +13,7 @@
 #   which is run first when ZOO_DIR/zoo.txt is missing). Extra flags go to
 #   every `convert`, e.g. --dagger-rounds 0 to measure plain distillation.
 # Needs go, jq and /usr/bin/time. Outputs stay in ZOO_DIR/fidelity/.
+# SPIKEBRIDGE_BIN=path uses that binary instead of building one.
 set -eu
 dir=${1:-/tmp/spikebridge-zoo}
 [ $# -gt 0 ] && shift
@@ -24,8 +25,8 @@ for tool in jq /usr/bin/time; do
 	fi
 done
 [ -f "$dir/zoo.txt" ] || sh "$root/bench/policy_zoo.sh" "$dir" >&2
-bin="$dir/spikebridge"
-(cd "$root" && go build -o "$bin" ./cmd/spikebridge)
+bin=${SPIKEBRIDGE_BIN:-$dir/spikebridge}
+[ -n "${SPIKEBRIDGE_BIN:-}" ] || (cd "$root" && go build -o "$bin" ./cmd/spikebridge)
 work="$dir/fidelity"
 mkdir -p "$work"
 
