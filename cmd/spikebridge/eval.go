@@ -86,6 +86,9 @@ func runEval(opts *EvalOptions) error {
 	if opts.Timesteps < 0 {
 		return usageErrorf("--timesteps %d: want T > 0 (0: the model file's default)", opts.Timesteps)
 	}
+	if kind, err := formats.ModelKind(opts.Model); err == nil && kind == formats.ModelKindRecurrent {
+		return runEvalRecurrent(opts)
+	}
 	e, err := env.Make(opts.Env)
 	if err != nil {
 		return usageErrorf("--env: %v", err)

@@ -427,7 +427,8 @@ func writeEpropOutputs(dir string, run *learn.EvidenceRun, evals []epropEval) er
 			Settings: map[string]string{"seed": strconv.FormatUint(cfg.Seed, 10), "iterations": strconv.Itoa(run.Iteration),
 				"batch": strconv.Itoa(cfg.Batch), "learning_rate": fmt.Sprint(cfg.Eprop.LearningRate), "reg": fmt.Sprint(cfg.Eprop.RegStrength), "gradient": string(cfg.Eprop.Gradient)}},
 		Task: map[string]float64{"cues": float64(cfg.Task.Cues), "cue_steps": float64(cfg.Task.CueSteps), "spacing_steps": float64(cfg.Task.SpacingSteps),
-			"background_steps": float64(cfg.Task.BackgroundSteps), "recall_steps": float64(cfg.Task.RecallSteps), "lif": float64(cfg.Network.LIF), "alif": float64(cfg.Network.ALIF)},
+			"background_steps": float64(cfg.Task.BackgroundSteps), "recall_steps": float64(cfg.Task.RecallSteps), "lif": float64(cfg.Network.LIF), "alif": float64(cfg.Network.ALIF),
+			"spike_prob": cfg.Task.SpikeProb, "minority_prob": cfg.Task.MinorityProb},
 	}
 	if err := formats.SaveRecurrent(filepath.Join(dir, epropModelFile), tr.Net, tr.Feedback, meta); err != nil {
 		return err

@@ -92,7 +92,17 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 	if net.Neurons != 100 || net.Inputs != 40 || len(fb) != 200 || meta.Task["cues"] != 3 {
 		t.Errorf("model: %d neurons, %d inputs, %d feedback values, task %v", net.Neurons, net.Inputs, len(fb), meta.Task)
 	}
-	code, out, errOut := runEpropCLI(t, "inspect", filepath.Join(straight, epropModelFile))
+	// eval on the training's evaluation trials (same seed and count) gives
+	// the training's final fresh-trial accuracy.
+	code, out, errOut := runEpropCLI(t, "eval", "--model", filepath.Join(straight, epropModelFile), "--episodes", "8", "--seed", "4", "--json")
+	var ev map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
+		t.Fatalf("eval: exit %d, %q %q", code, out, errOut)
+	}
+	if ev["accuracy"] != res["eval_accuracy"] || ev["trials"].(float64) != 8 {
+		t.Errorf("eval accuracy %v on %v trials, training's final evaluation %v", ev["accuracy"], ev["trials"], res["eval_accuracy"])
+	}
+	code, out, errOut = runEpropCLI(t, "inspect", filepath.Join(straight, epropModelFile))
 	if code != 0 || !strings.Contains(out, "recurrent-snn 40-100(50 LIF, 50 ALIF, recurrent)-2 softmax") {
 		t.Errorf("inspect: exit %d, %q %q", code, out, errOut)
 	}
