@@ -84,8 +84,8 @@ func sweepPlot(title, ylabel string, ts []int) *plot.Plot {
 }
 
 // WriteAgreementPlot draws agreement (in %) against T, one line per series,
-// with optional reference points (e.g. published figures at T = 100).
-func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, refs map[string]plotter.XY) error {
+// with reference points (e.g. DSQNReferences) drawn as crosses, in order.
+func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, refs []Reference) error {
 	if err := checkSweep("agreement plot", ts, series); err != nil {
 		return err
 	}
@@ -107,9 +107,8 @@ func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, re
 		p.Add(line, points)
 		p.Legend.Add(s.Name, line, points)
 	}
-	k := 0
-	for name, xy := range refs {
-		sc, err := plotter.NewScatter(plotter.XYs{{X: xy.X, Y: 100 * xy.Y}})
+	for k, ref := range refs {
+		sc, err := plotter.NewScatter(plotter.XYs{{X: float64(ref.Timesteps), Y: 100 * ref.Agreement}})
 		if err != nil {
 			return fmt.Errorf("report: agreement plot: %w", err)
 		}
@@ -117,8 +116,7 @@ func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, re
 		sc.GlyphStyle.Radius = vg.Points(4)
 		sc.GlyphStyle.Color = comparePalette[(len(series)+k)%len(comparePalette)]
 		p.Add(sc)
-		p.Legend.Add(name, sc)
-		k++
+		p.Legend.Add(ref.Name, sc)
 	}
 	return writePNG(w, p, "agreement plot")
 }

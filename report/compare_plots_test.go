@@ -6,8 +6,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"gonum.org/v1/plot/plotter"
 )
 
 func decodePNG(t *testing.T, what string, data []byte) {
@@ -26,7 +24,7 @@ func TestComparePlots(t *testing.T) {
 	ts := []int{8, 16, 32}
 	var buf bytes.Buffer
 	if err := WriteAgreementPlot(&buf, "agreement", ts, []Series{{"own", []float64{0.8, 0.9, 0.95}}},
-		map[string]plotter.XY{"paper": {X: 100, Y: 0.607}}); err != nil {
+		DSQNReferences); err != nil {
 		t.Fatal(err)
 	}
 	decodePNG(t, "agreement", buf.Bytes())

@@ -215,8 +215,9 @@ func WritePipelineReport(w io.Writer, s PipelineSummary) error {
 		"the ANN's %.1f. *Agreement* is the share of states where the SNN picks the ANN's action: on the SNN's own "+
 		"trajectory (*own*), on its decisive states only (ANN Q margin > %g, *decisive*), and on the ANN's own states "+
 		"against the network the SNN was converted from (*source*; the student for distill). *Spikes* and *SynOps* are "+
-		"per decision, against the ANN's %d multiply-accumulates. For scale, the DSQN paper reports 60.7 %% own-trajectory "+
-		"agreement for a converted DQN and 94.2 %% for a converted classifier at T = 100.\n\n", s.Episodes, s.ANNReturnMean, s.DecisiveMargin, s.ANNMACs)
+		"per decision, against the ANN's %d multiply-accumulates. For scale, the DSQN paper reports %.1f %% own-trajectory "+
+		"agreement for a converted DQN and %.1f %% for a converted classifier at T = %d.\n\n", s.Episodes, s.ANNReturnMean, s.DecisiveMargin, s.ANNMACs,
+		100*DSQNReferences[0].Agreement, 100*DSQNReferences[1].Agreement, DSQNReferences[0].Timesteps)
 	b.WriteString("| method | T | return | × ANN | agreement own | decisive | source | spikes | SynOps |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, m := range s.Methods {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot/plotter"
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
@@ -248,15 +247,13 @@ func writeComparePlots(opts *CompareOptions, c *convert.Comparison, ann *model.N
 	if len(source) == len(ts) {
 		series = append(series, report.Series{Name: "vs source network, fixed states", Values: source})
 	}
-	refs := map[string]plotter.XY{"DSQN paper, DQN conversion (T=100)": {X: 100, Y: 0.607},
-		"DSQN paper, classifier (T=100)": {X: 100, Y: 0.942}}
 	title := fmt.Sprintf("%s vs SNN %s on %s", filepath.Base(opts.ANN), filepath.Base(opts.SNN), opts.Env)
 	plots := []struct {
 		file string
 		draw func(io.Writer) error
 	}{
 		{compareAgreementPNG, func(w io.Writer) error {
-			return report.WriteAgreementPlot(w, "Action agreement: "+title, ts, series, refs)
+			return report.WriteAgreementPlot(w, "Action agreement: "+title, ts, series, report.DSQNReferences)
 		}},
 		{compareReturnPNG, func(w io.Writer) error {
 			return report.WriteReturnPlot(w, fmt.Sprintf("Return over %d episodes: %s", c.Episodes, title), ts, mean, std, c.ANN.ReturnsMean, c.ANN.ReturnsStd)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"gonum.org/v1/plot/plotter"
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
@@ -445,14 +444,12 @@ func (r *pipelineRun) writeReport(methods []*pipelineMethod, best *pipelineMetho
 		}
 		returns = append(returns, rs)
 	}
-	refs := map[string]plotter.XY{"DSQN paper, DQN conversion (T=100)": {X: 100, Y: 0.607},
-		"DSQN paper, classifier (T=100)": {X: 100, Y: 0.942}}
 	what := fmt.Sprintf("DQN seed %d, %s", opts.Seed, opts.Env)
 	if opts.FromPyTorch != "" {
 		what = fmt.Sprintf("%s, %s", filepath.Base(opts.FromPyTorch), opts.Env)
 	}
 	if err := writeFile(r.path(report.FigureAgreement), func(w io.Writer) error {
-		return report.WriteAgreementPlot(w, "Action agreement per T: "+what, ts, agree, refs)
+		return report.WriteAgreementPlot(w, "Action agreement per T: "+what, ts, agree, report.DSQNReferences)
 	}); err != nil {
 		return err
 	}
