@@ -51,7 +51,7 @@ var tier = map[string]int{"model": 0, "snn": 0, "nef": 0, "env": 0, "formats": 1
 var external = map[string][]string{
 	"gorgonia.org/":                {"train"}, // Gorgonia only in train/
 	"github.com/chewxy/":           {"train"},
-	"gonum.org/v1/plot":            {"report", "cmd"},
+	"gonum.org/v1/plot":            {"report"},
 	"github.com/spf13/":            {"cmd"},
 	"github.com/schollz/":          {"cmd"},
 	"github.com/nlpodyssey/":       {"formats"},
