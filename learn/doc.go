@@ -10,7 +10,7 @@
 // each update interval. The equations are those of
 // ../shared/reference/README.md; the eligibility traces are not stored per
 // synapse and step but summed in closed form backwards in time (see
-// eprop.go), which gives the same sums in a different order: the tests pin the
+// eprop_sequence.go), which gives the same sums in a different order: the tests pin the
 // losses, gradients and weights to NEST's test case at 1e-8 or tighter.
 //
 // For comparison, EpropConfig.Gradient = GradientBPTT forms the exact
