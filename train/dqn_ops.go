@@ -166,23 +166,24 @@ func (op *denseOp) Do(v ...G.Value) (G.Value, error) {
 	for o := 0; o < op.out; o++ {
 		row := op.yData[o*B : (o+1)*B]
 		vecMatUnfused(row, w[o*op.in:(o+1)*op.in], x)
-		bo := b[o]
-		for s := range row {
-			row[s] += bo
-		}
 		if op.relu {
-			rectifyGorgonia(row)
+			addBiasRectifyGorgonia(row, b[o])
+			continue
+		}
+		for s := range row {
+			row[s] += b[o]
 		}
 	}
 	return op.y, nil
 }
 
-// rectifyGorgonia is Gorgonia's Rectify, x ⊙ [x >= 0]: x where x >= 0 and
-// -0 (x times +0) where x < 0, without a branch. Keeping the sign of zero
-// lets reluGradOp recover [x >= 0] from the output alone.
-func rectifyGorgonia(v []float32) {
+// addBiasRectifyGorgonia adds bias to v and applies Gorgonia's Rectify,
+// x ⊙ [x >= 0]: x where x >= 0 and -0 (x times +0) where x < 0, without a
+// branch, in one pass. Keeping the sign of zero lets reluGradOp recover
+// [x >= 0] from the output alone.
+func addBiasRectifyGorgonia(v []float32, bias float32) {
 	for i, x := range v {
-		u := math.Float32bits(x)
+		u := math.Float32bits(x + bias)
 		neg := uint32(int32(u) >> 31) // all ones where the sign bit is set
 		v[i] = math.Float32frombits(u &^ (neg & 0x7fffffff))
 	}
@@ -240,9 +241,10 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	return G.Nodes{dx, dw, db}, nil
 }
 
-// reluGradOp is dz = dy ⊙ [z >= 0] for y = rectifyGorgonia(z), read from y's
-// sign bit (y is +0 or positive exactly where z >= 0, as the pre-activation
-// z = W x + b is never -0). That is the derivative Gorgonia's Rectify has.
+// reluGradOp is dz = dy ⊙ [z >= 0] for y = Rectify(z) as
+// addBiasRectifyGorgonia computes it, read from y's sign bit (y is +0 or
+// positive exactly where z >= 0, as the pre-activation z = W x + b is never
+// -0). That is the derivative Gorgonia's Rectify has.
 type reluGradOp struct {
 	opBase
 	notDifferentiable
