@@ -2,6 +2,7 @@ package formats
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spikebridge/spikebridge/model"
@@ -30,4 +31,26 @@ func LoadANN(path string) (*model.Network, error) {
 	}
 	net, _, err := LoadModel(path)
 	return net, err
+}
+
+// LoadSource opens the network an SNN was converted from, as LoadANN does,
+// and returns its clip-floor level count: the provenance setting
+// clip_floor of a student distilled with clip-floor activations (0 when
+// absent, or for a PyTorch file).
+func LoadSource(path string) (*model.Network, int, error) {
+	if strings.HasSuffix(path, ".pt") || strings.HasSuffix(path, ".pth") {
+		net, err := LoadANN(path)
+		return net, 0, err
+	}
+	net, meta, err := LoadModel(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	levels := 0
+	if v := meta.Provenance.Settings["clip_floor"]; v != "" {
+		if levels, err = strconv.Atoi(v); err != nil || levels < 0 {
+			return nil, 0, fmt.Errorf("%s: provenance clip_floor %q, want a level count", path, v)
+		}
+	}
+	return net, levels, nil
 }

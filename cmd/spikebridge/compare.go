@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -338,24 +337,9 @@ func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) 
 // is run as its clipped network (activations clip(a, 0, 1), no rounding):
 // the network its unit-scale SNN converges to as T grows.
 func sourceForward(path string, ann *model.Network) (func(dst, x []float32), error) {
-	var net *model.Network
-	levels := 0
-	if strings.HasSuffix(path, ".pt") || strings.HasSuffix(path, ".pth") {
-		var err error
-		if net, err = formats.LoadANN(path); err != nil {
-			return nil, err
-		}
-	} else {
-		var meta formats.ModelMeta
-		var err error
-		if net, meta, err = formats.LoadModel(path); err != nil {
-			return nil, err
-		}
-		if v := meta.Provenance.Settings["clip_floor"]; v != "" {
-			if levels, err = strconv.Atoi(v); err != nil || levels < 0 {
-				return nil, fmt.Errorf("%s: provenance clip_floor %q, want a level count", path, v)
-			}
-		}
+	net, levels, err := formats.LoadSource(path)
+	if err != nil {
+		return nil, err
 	}
 	if net.InputSize() != ann.InputSize() || net.OutputSize() != ann.OutputSize() {
 		return nil, fmt.Errorf("%s: the source network is %s, the ANN %s", path, net, ann)
