@@ -96,12 +96,11 @@ func runExport(opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	if kind != formats.ModelKindSNN {
-		return fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", opts.Model, kind)
+	if kind == formats.ModelKindRecurrent && opts.To != "nir" {
+		return fmt.Errorf("%s: recurrent networks are exported to NIR only (--to nir), not yet as %s scripts", opts.Model, opts.To)
 	}
-	net, _, err := formats.LoadSNN(opts.Model)
-	if err != nil {
-		return err
+	if kind != formats.ModelKindSNN && kind != formats.ModelKindRecurrent {
+		return fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", opts.Model, kind)
 	}
 	ext := ".nir"
 	if opts.To != "nir" {
@@ -116,6 +115,25 @@ func runExport(opts *ExportOptions) error {
 	}
 	res := exportResult{Target: opts.To, Model: opts.Model, Output: out}
 	tool := "spikebridge " + Version
+	if kind == formats.ModelKindRecurrent {
+		rnet, _, _, err := formats.LoadRecurrent(opts.Model)
+		if err != nil {
+			return err
+		}
+		g, grades, err := nir.FromRecurrent(rnet, nir.ExportOptions{DT: opts.DT, Source: filepath.Base(opts.Model), Tool: tool})
+		if err != nil {
+			return err
+		}
+		if err := g.WriteFile(out); err != nil {
+			return err
+		}
+		res.Grades, res.Fidelity = grades, string(nir.Worst(grades))
+		return printExport(opts, res)
+	}
+	net, _, err := formats.LoadSNN(opts.Model)
+	if err != nil {
+		return err
+	}
 	if opts.To == "nir" {
 		g, grades, err := nir.FromSNN(net, nir.ExportOptions{DT: opts.DT, Source: filepath.Base(opts.Model), Tool: tool})
 		if err != nil {
@@ -155,14 +173,18 @@ func runExport(opts *ExportOptions) error {
 		}
 		res.Fidelity = s.Fidelity()
 	}
+	return printExport(opts, res)
+}
+
+func printExport(opts *ExportOptions, res exportResult) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	fmt.Fprintf(opts.IO.Out, "wrote %s", out)
+	fmt.Fprintf(opts.IO.Out, "wrote %s", res.Output)
 	if res.Weights != "" {
 		fmt.Fprintf(opts.IO.Out, " and %s", res.Weights)
 	}
-	fmt.Fprintf(opts.IO.Out, " (%s, fidelity %s)\n", opts.To, res.Fidelity)
+	fmt.Fprintf(opts.IO.Out, " (%s, fidelity %s)\n", res.Target, res.Fidelity)
 	return printGrades(opts.IO.Out, res.Grades)
 }
 

@@ -317,3 +317,40 @@ func TestExportPyNNCartPole(t *testing.T) {
 		}
 	}
 }
+
+// TestExportRecurrentNIR: a recurrent (e-prop) model file exports to NIR
+// with its recurrent edge, graded; scripts are refused for it.
+func TestExportRecurrentNIR(t *testing.T) {
+	net := &snn.Recurrent{Inputs: 2, Neurons: 3, Outputs: 2, Leak: math.Exp(-1.0 / 20), Threshold: 0.6,
+		InputWeights: []float64{1, 2, 3, 4, 5, 6}, RecurrentWeights: []float64{0, 1, -1, 2, 0, 1, 1, 1, 0},
+		OutputWeights: []float64{1, 0, 1, 0, 1, 0}, Adaptation: make([]float64, 3), AdaptationDecay: 0.99,
+		ReadoutLeak: math.Exp(-1.0 / 20), Output: snn.OutputIdentity}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "eprop.safetensors")
+	if err := formats.SaveRecurrent(path, net, nil, formats.RecurrentMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "eprop.nir")
+	code, stdout, errOut := runCLI(t, "export", "--to", "nir", path, "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res exportResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Fidelity != "approximate" {
+		t.Errorf("fidelity %q (%v): %s", res.Fidelity, err, stdout)
+	}
+	g, err := nir.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recurrent := false
+	for _, e := range g.Edges {
+		recurrent = recurrent || e == [2]string{"w_rec", "lif"}
+	}
+	if !recurrent || g.Nodes["lif"].Type != "LIF" || g.Nodes["readout"].Type != "LI" {
+		t.Errorf("graph %+v", g.Edges)
+	}
+	if code, _, _ := runCLI(t, "export", "--to", "brian2", path, "-o", filepath.Join(dir, "x.py")); code == 0 {
+		t.Error("a recurrent network exported as a Brian2 script")
+	}
+}
