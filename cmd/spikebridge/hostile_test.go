@@ -384,6 +384,10 @@ func TestOutputRuleGoodPaths(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cfgonly-dqn", "checkpoint.bin")); err != nil {
 		t.Fatal("the restarted run wrote no checkpoint:", err)
 	}
+	if code, _, stderr := runCLIIn(t, dir, "train", "emulator", "--data", "probe.npz", "--window", "20", "--epochs", "1",
+		"--hidden", "8", "--out", "cfgonly-emu"); code != 0 {
+		t.Fatalf("train emulator into a directory with only a config.json: exit %d: %s", code, stderr)
+	}
 	// A finished run is a run: starting afresh needs --force.
 	code, _, stderr = runCLIIn(t, dir, "train", "dqn", "--steps", "300", "--out", "cfgonly-dqn")
 	if code == 0 || !strings.Contains(stderr, "already holds a run") {
@@ -466,4 +470,43 @@ func TestEveryIntFlagBounded(t *testing.T) {
 		}
 	}
 	walk(NewCmdRoot(&IOStreams{}))
+}
+
+// Case 10: pipeline --help lists as many stages as its progress counts.
+func TestPipelineHelpListsEveryStage(t *testing.T) {
+	long := NewCmdPipeline(&IOStreams{}, nil).Long
+	n := 0
+	for _, line := range strings.Split(long, "\n") {
+		if strings.HasPrefix(line, fmt.Sprintf("  %d. ", n+1)) {
+			n++
+		}
+	}
+	if n != pipelineStages {
+		t.Fatalf("pipeline --help lists %d stages, its progress counts [n/%d]", n, pipelineStages)
+	}
+}
+
+func FuzzParseBytes(f *testing.F) {
+	for _, s := range []string{"4GiB", "512MiB", "1e9", "1048576", "8G", "1.5 TB", "", "-1", "NaN", "1e400KiB", "KiB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseBytes(s)
+		if err == nil && n <= 0 {
+			t.Fatalf("parseBytes(%q) = %d without an error", s, n)
+		}
+	})
+}
+
+func TestParseBytes(t *testing.T) {
+	for s, want := range map[string]int64{"4GiB": 4 << 30, "512MiB": 512 << 20, "1e9": 1e9, "1048576": 1 << 20, "8g": 8 << 30, "2 KB": 2048} {
+		if got, err := parseBytes(s); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "lots", "-1", "0", "NaN", "1e400"} {
+		if _, err := parseBytes(s); err == nil {
+			t.Errorf("parseBytes(%q) accepted", s)
+		}
+	}
 }
