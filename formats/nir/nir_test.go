@@ -111,6 +111,47 @@ func TestLIFExactTrace(t *testing.T) {
 	}
 }
 
+// TestLIFExactTraceSubsteps simulates the same trace with dt = 1 µs, 100
+// steps per row of lif_exact.csv (input held over the row): a reset at a
+// step boundary then loses at most one step (1/100 row) of charge.
+func TestLIFExactTraceSubsteps(t *testing.T) {
+	g, err := ReadFile(testfixtures.Dir(t, "nir", "lif_norse.nir"))
+	if err != nil {
+		t.Skip(err)
+	}
+	rows := readCSV(t, testfixtures.Dir(t, "nir", "lif_exact.csv"))
+	const substeps = 100
+	net, _, err := ToSNN(g, ImportOptions{DT: exactDT / substeps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	threshold := float64(net.Layers[0].Threshold)
+	s := net.NewState(1)
+	s.CarryMembrane = true
+	var maxDiff float64
+	var ours, theirs []int
+	for i, row := range rows {
+		if _, err := net.Run(nil, []float32{float32(row[0])}, s, substeps); err != nil {
+			t.Fatal(err)
+		}
+		if s.Counts(0, 0)[0] > 0 {
+			ours = append(ours, i)
+		}
+		if row[2] != 0 {
+			theirs = append(theirs, i)
+		}
+		maxDiff = max(maxDiff, math.Abs(float64(s.Membrane(0, 0)[0])-row[1]))
+	}
+	t.Logf("dt = %g s (%d steps per row): output spikes at rows %v (exact: %v); max |v - v_exact| = %.3g (%.2f%% of threshold)",
+		exactDT/substeps, substeps, ours, theirs, maxDiff, 100*maxDiff/threshold)
+	if !reflect.DeepEqual(ours, theirs) {
+		t.Errorf("spikes at %v, exact simulation at %v", ours, theirs)
+	}
+	if maxDiff > 0.05*threshold {
+		t.Errorf("voltage differs by %.3g, more than 5%% of the threshold %.3g", maxDiff, threshold)
+	}
+}
+
 func readCSV(t *testing.T, path string) [][3]float64 {
 	t.Helper()
 	f, err := os.Open(path)
