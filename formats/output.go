@@ -50,6 +50,7 @@ var (
 	ErrDanglingSymlink  = errors.New("output is a symlink to a missing file")
 	ErrOutputIsTerminal = errors.New("standard output is a terminal")
 	ErrOutputTwice      = errors.New("two outputs are the same file")
+	ErrNoOutputDir      = errors.New("the output's directory does not exist")
 )
 
 // OutputError is a violation of the output rule.
@@ -76,6 +77,8 @@ func (e *OutputError) Error() string {
 		return fmt.Sprintf("%s is a symlink to a missing file (%s): refusing to guess where to write", out, e.What)
 	case ErrOutputTwice:
 		return fmt.Sprintf("%s is the same file as %s %s: each output needs its own file", out, e.Other.Label, e.Other.Path)
+	case ErrNoOutputDir:
+		return fmt.Sprintf("%s: directory %s does not exist (create it first)", out, e.What)
 	case ErrOutputIsTerminal:
 		return fmt.Sprintf("%s: standard output is a terminal; redirect it to a file or a pipe", out)
 	}
@@ -119,6 +122,8 @@ func CheckOutputs(outputs, inputs []NamedPath) error {
 		var info fs.FileInfo
 		if st, err := os.Stat(target); err == nil {
 			info = st
+		} else if d := filepath.Dir(target); !isDir(d) {
+			return &OutputError{Output: out, Kind: ErrNoOutputDir, What: d}
 		}
 		abs, _ := filepath.Abs(target)
 		for _, in := range ins {
@@ -231,4 +236,9 @@ func describeMode(m fs.FileMode) string {
 		return "an irregular file"
 	}
 	return "a " + m.Type().String() + " file"
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

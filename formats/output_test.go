@@ -125,6 +125,10 @@ func TestCheckOutputsSameFileAsInput(t *testing.T) {
 			t.Fatalf("-o %s: %v, want ErrOutputIsInput naming -o and %s", c.out, err, c.collision)
 		}
 	}
+	if err := CheckOutputs([]NamedPath{{"-o", filepath.Join(dir, "no", "such", "x.npz")}}, nil); !errors.Is(err, ErrNoOutputDir) ||
+		!strings.Contains(err.Error(), filepath.Join(dir, "no", "such")) {
+		t.Fatalf("output in a missing directory: %v", err)
+	}
 	fresh := filepath.Join(dir, "new.safetensors")
 	if err := CheckOutputs([]NamedPath{{"-o", fresh}, {"--student-out", ""}}, inputs); err != nil {
 		t.Fatalf("a new output: %v", err)

@@ -207,6 +207,7 @@ func TestHostileInputs(t *testing.T) {
 		{"1 predict -o dangling symlink", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "dangling.npz"}, 2, []string{"dangling.npz", "symlink to a missing file"}},
 		{"1 probe -o /dev/null", []string{"probe", "generate", "--trials", "2", "-o", "/dev/null"}, 2, []string{"-o /dev/null", "character device"}},
 		{"1 eval-emulator --plot /dev/null", []string{"eval-emulator", "--model", "emu.safetensors", "--data", "probe.npz", "--plot", "/dev/null"}, 2, []string{"--plot /dev/null"}},
+		{"1 predict -o in a missing directory", []string{"predict", "--model", "m.safetensors", "--input", "states.npz", "-o", "nodir/q.npz"}, 2, []string{"-o nodir/q.npz", "nodir does not exist"}},
 		{"1 train dqn --out a file", []string{"train", "dqn", "--out", "states.npz"}, 2, []string{"--out states.npz", "not a directory"}},
 		// 2. an output that is an input
 		{"2 record -o = --model", []string{"record", "--model", "m.safetensors", "-o", "m.safetensors"}, 2, []string{"-o m.safetensors", "same file as --model"}},
