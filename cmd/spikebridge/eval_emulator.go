@@ -147,35 +147,7 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 		}
 	}
 	if opts.Plot != "" {
-		var series []report.NRMSESeries
-		rolled := false
-		for _, r := range res.Results {
-			label := r.Network
-			if r.Timesteps > 0 {
-				label += " T=" + strconv.Itoa(r.Timesteps)
-			}
-			if r.Levels > 0 {
-				label += " L=" + strconv.Itoa(r.Levels)
-			}
-			if len(opts.Models) > 1 {
-				label = filepath.Base(filepath.Dir(r.Model)) + " " + label
-			}
-			// A forward model's sequence figure is its rollout over the
-			// windows; the one-step change error stays in the table.
-			values := r.OneStep
-			if r.WindowRollout != nil {
-				values = r.WindowRollout
-				rolled = true
-			}
-			series = append(series, report.NRMSESeries{Label: label, Values: values})
-		}
-		title := "validation NRMSE per target (" + opts.Data + ")"
-		if rolled {
-			title = "validation NRMSE per target, forward models rolled over each window (" + opts.Data + ")"
-		}
-		if err := formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
-			return report.WriteNRMSEPlot(w, title, res.TargetNames, series, 0.1)
-		}); err != nil {
+		if err := writeEmulatorPlot(opts, &res); err != nil {
 			return err
 		}
 	}
@@ -183,6 +155,39 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
 	return printEmulatorTable(opts.IO.Out, &res)
+}
+
+// writeEmulatorPlot draws every result's NRMSE per target into opts.Plot.
+func writeEmulatorPlot(opts *EvalEmulatorOptions, res *EvalEmulatorResult) error {
+	var series []report.NRMSESeries
+	rolled := false
+	for _, r := range res.Results {
+		label := r.Network
+		if r.Timesteps > 0 {
+			label += " T=" + strconv.Itoa(r.Timesteps)
+		}
+		if r.Levels > 0 {
+			label += " L=" + strconv.Itoa(r.Levels)
+		}
+		if len(opts.Models) > 1 {
+			label = filepath.Base(filepath.Dir(r.Model)) + " " + label
+		}
+		// A forward model's sequence figure is its rollout over the
+		// windows; the one-step change error stays in the table.
+		values := r.OneStep
+		if r.WindowRollout != nil {
+			values = r.WindowRollout
+			rolled = true
+		}
+		series = append(series, report.NRMSESeries{Label: label, Values: values})
+	}
+	title := "validation NRMSE per target (" + opts.Data + ")"
+	if rolled {
+		title = "validation NRMSE per target, forward models rolled over each window (" + opts.Data + ")"
+	}
+	return formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
+		return report.WriteNRMSEPlot(w, title, res.TargetNames, series, 0.1)
+	})
 }
 
 func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
