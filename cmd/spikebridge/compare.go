@@ -29,6 +29,10 @@ const (
 	compareRasterMaxSpks = 1 << 20
 )
 
+// defaultDecisiveMargin is compare's --decisive-margin default (also the
+// pipeline's).
+const defaultDecisiveMargin = 0.1
+
 // CompareOptions holds the flags of `spikebridge compare`.
 type CompareOptions struct {
 	IO             *IOStreams
@@ -85,7 +89,7 @@ Writes compare.json (the --json document), compare.csv (one row per T) and PNG p
 	f.StringVar(&opts.InitStates, "init-states", "", "initial states, one episode per row: FILE.npz[:array] (default array init_states)")
 	f.StringVar(&opts.States, "states", "", "fixed state set of agreement_fixed (.npz, array states); default: the ANN's own states")
 	f.IntSliceVar(&opts.Timesteps, "timesteps", convert.DefaultTimesteps(), "T values to measure")
-	f.Float64Var(&opts.DecisiveMargin, "decisive-margin", 0.1, "a state is decisive when the ANN's Q margin exceeds this")
+	f.Float64Var(&opts.DecisiveMargin, "decisive-margin", defaultDecisiveMargin, "a state is decisive when the ANN's Q margin exceeds this")
 	f.StringVar(&opts.Out, "out", "", "output directory (required)")
 	f.BoolVar(&opts.JSON, "json", false, "print compare.json on stdout too")
 	return cmd

@@ -241,11 +241,9 @@ func runPipeline(opts *PipelineOptions) error {
 	recArgs := []string{"--model", r.res.ModelFile, "--env", opts.Env, "--episodes", strconv.Itoa(pipelineRecordEpisodes),
 		"--seed", seed, "--epsilon", strconv.FormatFloat(pipelineRecordEpsilon, 'g', -1, 64), "-o", r.path(pipelineStatesFile)}
 	if err := r.stage("record", verbLine("record", recArgs), func() error {
-		o, err := stageOptions(r.ios, NewCmdRecord, recArgs)
-		if err != nil {
-			return err
-		}
-		r.res.Record, err = recordToFile(o)
+		var err error
+		r.res.Record, err = recordToFile(&RecordOptions{IO: r.ios, Model: r.res.ModelFile, Env: opts.Env,
+			Episodes: pipelineRecordEpisodes, Seed: opts.Seed, Epsilon: pipelineRecordEpsilon, Out: r.path(pipelineStatesFile)})
 		return err
 	}); err != nil {
 		return err
@@ -293,11 +291,11 @@ func runPipeline(opts *PipelineOptions) error {
 			args = append(args, "--source", m.SourceFile)
 		}
 		if err := r.stage("compare "+m.Method, verbLine("compare", args), func() error {
-			o, err := stageOptions(r.ios, NewCmdCompare, args)
-			if err != nil {
-				return err
-			}
+			o := &CompareOptions{IO: r.ios, ANN: r.res.ModelFile, SNN: m.SNNFile, Source: m.SourceFile, Env: opts.Env,
+				Episodes: opts.Episodes, Seed: opts.Seed, Timesteps: opts.Timesteps, DecisiveMargin: defaultDecisiveMargin,
+				Out: m.CompareDir, episodesSet: true}
 			m.compare = o
+			var err error
 			m.comparison, _, err = compareToDir(o)
 			if err == nil {
 				m.Results = m.comparison.Results
