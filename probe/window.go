@@ -53,7 +53,7 @@ func SplitWindows(p *Data, opts WindowOptions) (*WindowSplit, error) {
 	case stride < 1:
 		return nil, fmt.Errorf("probe: window stride %d, want at least 1", stride)
 	case length > p.Steps:
-		return nil, fmt.Errorf("probe: window of %d steps is longer than a trial (%d steps); use a shorter --window or longer trials", length, p.Steps)
+		return nil, fmt.Errorf("probe: window of %d steps is longer than a trial (%d steps); use a shorter window or longer trials", length, p.Steps)
 	case !(opts.ValFraction >= 0 && opts.ValFraction < 1):
 		return nil, fmt.Errorf("probe: validation fraction %v, want a value in [0, 1)", opts.ValFraction)
 	}

@@ -150,7 +150,7 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 				return nil, res, err
 			}
 			if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-				return nil, res, fmt.Errorf("train: classifier: epoch %d: loss is %v (diverged; lower --lr)", epoch+1, loss)
+				return nil, res, fmt.Errorf("train: classifier: epoch %d: loss is %v (diverged; lower the learning rate)", epoch+1, loss)
 			}
 			lr := cfg.LR
 			if cfg.LRFinal > 0 && totalUpdates > 1 {

@@ -327,7 +327,7 @@ func fitEmulator(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG
 		}
 		es := EpochStats{Epoch: st.Epoch, TrainLoss: st.LossSum / float64(max(st.Batches, 1)), ValLoss: h.valLoss()}
 		if math.IsNaN(es.ValLoss) || math.IsInf(es.ValLoss, 0) {
-			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower --lr)", es.ValLoss, st.Epoch)
+			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower the learning rate)", es.ValLoss, st.Epoch)
 		}
 		st.Next = 0
 		res.History = append(res.History, es)
