@@ -140,18 +140,17 @@ def main():
     for pre, post, l, sign in sources:
         w = sign * P["layer%d_weight" % l].astype(np.float64)  # (out, in)
         n_out, n_in = w.shape
-        exc, inh = [], []
-        for c in range(batch):
-            for i in range(n_in):
-                for o in range(n_out):
-                    if w[o, i] > 0:
-                        exc.append((c * n_in + i, c * n_out + o, w[o, i], delay))
-                    elif w[o, i] < 0:
-                        inh.append((c * n_in + i, c * n_out + o, w[o, i], delay))
-        if exc:
-            sim.Projection(pre, post, sim.FromListConnector(exc), sim.StaticSynapse(), receptor_type="excitatory")
-        if inh:
-            sim.Projection(pre, post, sim.FromListConnector(inh), sim.StaticSynapse(), receptor_type="inhibitory")
+        pre_local = np.repeat(np.arange(n_in), n_out)
+        post_local = np.tile(np.arange(n_out), n_in)
+        copy = np.repeat(np.arange(batch), n_in * n_out)
+        i = np.tile(pre_local, batch) + copy * n_in
+        j = np.tile(post_local, batch) + copy * n_out
+        wv = np.tile(w[post_local, pre_local], batch)
+        for mask, receptor in ((wv > 0, "excitatory"), (wv < 0, "inhibitory")):
+            if mask.any():
+                conns = np.column_stack([i[mask], j[mask], wv[mask], np.full(int(mask.sum()), delay)])
+                sim.Projection(pre, post, sim.FromListConnector(conns, column_names=["weight", "delay"]),
+                               sim.StaticSynapse(), receptor_type=receptor)
 
     counts = [np.zeros((rows, layer["out"])) for layer in layers]
     v_last = np.zeros((rows, layers[-1]["out"]))

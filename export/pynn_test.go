@@ -8,6 +8,17 @@ import (
 	"github.com/spikebridge/spikebridge/snn"
 )
 
+// requirePyNN skips unless SPIKEBRIDGE_PYNN=1 and /usr/bin/python3 has
+// PyNN: PyNN builds and runs its networks in Python and takes minutes, too
+// long for every go test of the package (CI sets the variable).
+func requirePyNN(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SPIKEBRIDGE_PYNN") != "1" {
+		t.Skip("PyNN script tests take minutes: set SPIKEBRIDGE_PYNN=1 to run them (needs Debian python3-pynn)")
+	}
+	requirePython(t, "pyNN.brian2", "python3-pynn")
+}
+
 // pynnRows bounds the rows the PyNN tests run (PyNN builds its connections
 // in Python); SPIKEBRIDGE_PYNN_ROWS raises it.
 func pynnRows(all int) int {
@@ -22,7 +33,7 @@ func pynnRows(all int) int {
 // reset-to-zero twin through PyNN's brian2 backend and reports the share of
 // decisions equal to snn's float64 next-step simulation.
 func TestPyNNScriptFF(t *testing.T) {
-	requirePython(t, "pyNN.brian2", "python3-pynn")
+	requirePyNN(t)
 	net, states, rows := ffNetwork(t)
 	rows = pynnRows(rows)
 	states = states[:rows*net.InputSize()]

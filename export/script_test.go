@@ -142,6 +142,9 @@ func compareCounts(t *testing.T, net *snn.Network, res map[string]*formats.Array
 }
 
 func TestBrian2ScriptFF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Brian2 for about a minute; skipped with -short")
+	}
 	requirePython(t, "brian2", "python3-brian")
 	net, states, rows := ffNetwork(t)
 	s, err := Brian2Script(net, Options{Source: "brian2_ff_seed1.npz", Version: "test"})

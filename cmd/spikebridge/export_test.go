@@ -283,6 +283,9 @@ func agreement(t *testing.T, net *snn.Network, res map[string]*formats.Array, st
 // TestExportBrian2CartPole: the converted CartPole policy (next-step) run
 // by its Brian2 script decides as snn on 1000 recorded states.
 func TestExportBrian2CartPole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Brian2 for about a minute; skipped with -short")
+	}
 	requirePythonModule(t, "brian2", "python3-brian")
 	path, net, states := cartPoleSNN(t, snn.NextStep, snn.ResetSubtract)
 	res := exportAndRun(t, "brian2", path, states, net.InputSize())
@@ -299,6 +302,9 @@ func TestExportBrian2CartPole(t *testing.T) {
 // brian2 backend decides as snn on >= 99% of the states, and the figure
 // for the reset-by-subtraction conversion is reported.
 func TestExportPyNNCartPole(t *testing.T) {
+	if os.Getenv("SPIKEBRIDGE_PYNN") != "1" {
+		t.Skip("PyNN script tests take minutes: set SPIKEBRIDGE_PYNN=1 to run them (needs Debian python3-pynn)")
+	}
 	requirePythonModule(t, "pyNN.brian2", "python3-pynn")
 	rows := 100
 	if v, err := strconv.Atoi(os.Getenv("SPIKEBRIDGE_PYNN_ROWS")); err == nil && v > 0 {
