@@ -192,4 +192,3 @@ func TestTrainClassifierBadInput(t *testing.T) {
 		})
 	}
 }
-
