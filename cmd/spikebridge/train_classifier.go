@@ -60,18 +60,6 @@ gradient); the saved network keeps plain ReLUs.`,
 	return cmd
 }
 
-// labelStates returns the teacher's argmax on every state.
-func labelStates(teacher *model.Network, states convert.States) []int {
-	ws := teacher.NewWorkspace(1)
-	q := make([]float32, teacher.OutputSize())
-	labels := make([]int, states.Rows())
-	for r := range labels {
-		teacher.Forward(q, states.Row(r), ws)
-		labels[r] = model.Argmax(q)
-	}
-	return labels
-}
-
 type trainClassifierResult struct {
 	Out string `json:"out"`
 	train.ClassifierResult
@@ -100,7 +88,7 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 	}
 	classes := 2
 	if teacher != nil {
-		labels = labelStates(teacher, states)
+		labels = convert.LabelStates(teacher, states)
 		classes = teacher.OutputSize()
 	} else if labels == nil {
 		return usageErrorf("%s has no \"actions\" labels: give --teacher", opts.Data)
