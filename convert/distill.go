@@ -81,6 +81,10 @@ type DistillOptions struct {
 	// StopAgreement in (0, 1] ends the rounds early once a student's SNN
 	// reaches that own-trajectory agreement with the teacher (0: never).
 	StopAgreement float64
+	// TeacherEpisodes > 0 adds that many greedy episodes of the teacher
+	// itself (seeded from Seed) to the states before the first student:
+	// DAgger covers the states the student visits, these the teacher's own.
+	TeacherEpisodes int
 	// Train trains the students.
 	Train StudentTrainer
 	// Progress, when set, hears of the first student and of every round's
@@ -161,6 +165,9 @@ func Distill(e env.Env, teacher *model.Network, calib States, o DistillOptions) 
 	if o.Train == nil {
 		return nil, errors.New("convert: distill: no student trainer")
 	}
+	if o.TeacherEpisodes < 0 || !(o.StopAgreement >= 0 && o.StopAgreement <= 1) {
+		return nil, fmt.Errorf("convert: distill: %d teacher episodes and stop agreement %v: want >= 0 and 0..1", o.TeacherEpisodes, o.StopAgreement)
+	}
 	if o.Rounds < 0 || o.Episodes < 1 || o.FirstEpochs < 1 || o.RoundEpochs < 1 {
 		return nil, fmt.Errorf("convert: distill: %d rounds of %d episodes and %d epochs (first student %d): want rounds >= 0, the others >= 1",
 			o.Rounds, o.Episodes, o.RoundEpochs, o.FirstEpochs)
@@ -171,6 +178,13 @@ func Distill(e env.Env, teacher *model.Network, calib States, o DistillOptions) 
 		}
 	}
 	data := States{Data: append([]float32(nil), calib.Data...), Width: calib.Width}
+	if o.TeacherEpisodes > 0 {
+		own, err := Record(e, teacher, RecordOptions{Episodes: o.TeacherEpisodes, Seed: o.Seed*1000 + 999})
+		if err != nil {
+			return nil, err
+		}
+		data.Data = append(data.Data, own.States...)
+	}
 	labels := LabelStates(teacher, data)
 	classes := teacher.OutputSize()
 	student, acc, err := o.Train(data, labels, classes, o.Init, o.FirstEpochs, o.Seed)

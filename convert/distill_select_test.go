@@ -73,3 +73,45 @@ func TestDistillSelectsByClosedLoopAgreement(t *testing.T) {
 		t.Errorf("StopAgreement 0.01: %d trainer calls, kept round %d, %d rounds; want the first student kept after one measurement", calls, stop.Kept, len(stop.Rounds))
 	}
 }
+
+// TeacherEpisodes adds the teacher's own greedy episodes (from Seed*1000 +
+// 999) to the first student's states, labelled like the rest.
+func TestDistillTeacherEpisodes(t *testing.T) {
+	teacher, _ := seed1Policy(t)
+	e, err := env.Make("cartpole-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Record(e, teacher, RecordOptions{Episodes: 1, Seed: 5, Epsilon: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := env.Run(e, model.NewQPolicy(teacher), env.RunOptions{Episodes: 2, Seed: 4*1000 + 999, RecordStates: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first States
+	trainer := func(s States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+		first = s
+		return teacher, 1, nil
+	}
+	cOpts, err := MethodOptions(MethodNeuron, 16, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Distill(e, teacher, rec.AsStates(), DistillOptions{Convert: cOpts, Timesteps: 16, Episodes: 1, FirstEpochs: 1,
+		RoundEpochs: 1, Seed: 4, Train: trainer, TeacherEpisodes: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if want := rec.Rows() + len(own.States); first.Rows() != want {
+		t.Fatalf("first student trained on %d states, want %d recorded + %d of the teacher's two greedy episodes", first.Rows(), rec.Rows(), len(own.States))
+	}
+	for i, x := range own.States {
+		got := first.Row(rec.Rows() + i)
+		for c := range x {
+			if got[c] != x[c] {
+				t.Fatalf("teacher state %d: %v, the greedy run visited %v", i, got, x)
+			}
+		}
+	}
+}

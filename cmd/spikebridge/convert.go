@@ -33,6 +33,7 @@ type ConvertOptions struct {
 	Select         bool
 	MaxUpdates     int
 	StopAgreement  float64
+	TeacherEps     int
 	StudentInit    string
 	StudentOut     string
 	Out            string
@@ -112,6 +113,7 @@ Methods:
 	f.IntVar(&opts.DaggerEpochs, "dagger-epochs", 30, "distill: epochs of retraining per DAgger round")
 	f.IntVar(&opts.MaxUpdates, "max-updates", 4000, "distill: at most this many updates per training (fewer epochs on many states; 0 = no cap)")
 	f.BoolVar(&opts.Select, "select", true, "distill: keep the student whose SNN agreed most with the model on its own DAgger episodes (the last one is measured on one more batch)")
+	f.IntVar(&opts.TeacherEps, "teacher-episodes", 60, "distill: also train on this many greedy episodes of the model itself (DAgger adds the SNN's)")
 	f.Float64Var(&opts.StopAgreement, "stop-agreement", 0, "distill: end the DAgger rounds once the SNN agrees with the model on this share of its own states (0 = never)")
 	f.StringVar(&opts.StudentInit, "student-init", "random", "distill: start the student at random (random) or as the teacher rescaled into the clip, in its sizes (teacher; measured worse on the zoo)")
 	f.StringVar(&opts.StudentOut, "student-out", "", "distill: also save the final student ANN here")
@@ -165,6 +167,10 @@ func convertToFile(opts *ConvertOptions) (convertResult, error) {
 	}
 	if opts.DaggerRounds < 0 || opts.DaggerEpisodes < 1 || opts.DaggerEpochs < 1 {
 		return convertResult{}, usageErrorf("--dagger-rounds must be >= 0, --dagger-episodes and --dagger-epochs >= 1")
+	}
+	if opts.TeacherEps < 0 || opts.TeacherEps > maxCLIEpisodes || opts.MaxUpdates < 0 || opts.Copies < 0 || !(opts.StopAgreement >= 0 && opts.StopAgreement <= 1) {
+		return convertResult{}, usageErrorf("--teacher-episodes %d (at most %d), --max-updates %d and --copies %d must be >= 0, --stop-agreement %v within 0..1",
+			opts.TeacherEps, maxCLIEpisodes, opts.MaxUpdates, opts.Copies, opts.StopAgreement)
 	}
 	method := convert.Method(opts.Method)
 	cOpts, err := convert.MethodOptions(method, opts.Timesteps, opts.Classifier.ClipFloor)
@@ -255,6 +261,7 @@ func saveConversion(opts *ConvertOptions, cOpts convert.Options, source *model.N
 		settings["max_updates"] = fmt.Sprint(opts.MaxUpdates)
 		settings["select"] = fmt.Sprint(opts.Select)
 		settings["stop_agreement"] = fmt.Sprint(opts.StopAgreement)
+		settings["teacher_episodes"] = fmt.Sprint(opts.TeacherEps)
 		settings["env"] = opts.Env
 		if opts.StudentOut != "" {
 			// The student file carries the classifier's own setting names
@@ -286,7 +293,8 @@ func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States,
 	cfg := opts.Classifier
 	dOpts := convert.DistillOptions{Convert: cOpts, Timesteps: opts.Timesteps, Rounds: opts.DaggerRounds,
 		Episodes: opts.DaggerEpisodes, FirstEpochs: cfg.Epochs, RoundEpochs: opts.DaggerEpochs, Seed: cfg.Seed, Init: cfg.Init,
-		Train: classifierTrainer(cfg, opts.MaxUpdates), Select: opts.Select, StopAgreement: opts.StopAgreement}
+		Train: classifierTrainer(cfg, opts.MaxUpdates), Select: opts.Select, StopAgreement: opts.StopAgreement,
+		TeacherEpisodes: opts.TeacherEps}
 	switch opts.StudentInit {
 	case "random":
 	case "teacher":

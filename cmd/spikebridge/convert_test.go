@@ -90,7 +90,7 @@ func TestConversionPipeline(t *testing.T) {
 	snnDistill := filepath.Join(dir, "distill.safetensors")
 	distilled := filepath.Join(dir, "distilled_student.safetensors")
 	code, out, errOut = runCLI(t, "convert", "--model", modelPath, "--calib", states, "--epochs", "3", "--dagger-rounds", "1",
-		"--dagger-episodes", "1", "--dagger-epochs", "1", "--hidden", "16,16", "--student-out", distilled, "-o", snnDistill, "--json")
+		"--dagger-episodes", "1", "--dagger-epochs", "1", "--teacher-episodes", "1", "--hidden", "16,16", "--student-out", distilled, "-o", snnDistill, "--json")
 	if code != 0 {
 		t.Fatalf("convert distill: exit %d: %s", code, errOut)
 	}
@@ -112,7 +112,7 @@ func TestConversionPipeline(t *testing.T) {
 	// Deterministic: the same flags give the same bytes.
 	again := filepath.Join(dir, "distill2.safetensors")
 	if code, _, errOut = runCLI(t, "convert", "--model", modelPath, "--calib", states, "--epochs", "3", "--dagger-rounds", "1",
-		"--dagger-episodes", "1", "--dagger-epochs", "1", "--hidden", "16,16", "-o", again); code != 0 {
+		"--dagger-episodes", "1", "--dagger-epochs", "1", "--teacher-episodes", "1", "--hidden", "16,16", "-o", again); code != 0 {
 		t.Fatalf("convert distill again: exit %d: %s", code, errOut)
 	}
 	if !bytes.Equal(readDQNFile(t, snnDistill), readDQNFile(t, again)) {
