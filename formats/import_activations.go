@@ -2,6 +2,8 @@ package formats
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spikebridge/spikebridge/model"
@@ -76,4 +78,40 @@ func chainActs(chain []linearCandidate, arch *archSpec, mods *moduleTable, def a
 		notes = append(notes, fmt.Sprintf("%s after %s: %s", def, strings.Join(assumed, ", "), defWhy))
 	}
 	return acts, notes, nil
+}
+
+// ParseActivation reads an activation name as the import options take it:
+// relu, identity (linear), tanh, sigmoid, leaky_relu[=slope] (default 0.01),
+// elu[=alpha] (default 1).
+func ParseActivation(s string) (model.Kind, float32, error) {
+	a, err := parseAct(s)
+	return a.kind, a.alpha, err
+}
+
+func parseAct(act string) (actSpec, error) {
+	name, param, hasParam := strings.Cut(act, "=")
+	a := actSpec{kind: model.ReLU}
+	switch strings.ToLower(name) {
+	case "", "relu":
+	case "identity", "linear":
+		a.kind = model.Identity
+	case "tanh":
+		a.kind = model.Tanh
+	case "sigmoid":
+		a.kind = model.Sigmoid
+	case "leaky_relu", "leakyrelu":
+		a = actSpec{kind: model.LeakyReLU, alpha: 0.01}
+	case "elu":
+		a = actSpec{kind: model.ELU, alpha: 1}
+	default:
+		return a, fmt.Errorf("unknown activation %q (want relu, tanh, sigmoid, leaky_relu[=slope], elu[=alpha] or identity)", act)
+	}
+	if hasParam {
+		v, err := strconv.ParseFloat(param, 32)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (a.kind != model.LeakyReLU && a.kind != model.ELU) {
+			return a, fmt.Errorf("activation parameter %q: want leaky_relu=SLOPE or elu=ALPHA with a finite number", param)
+		}
+		a.alpha = float32(v)
+	}
+	return a, nil
 }
