@@ -1,11 +1,17 @@
 package formats
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 )
+
+// ErrAmbiguousLayout is returned (wrapped) when a weight list's shapes
+// chain both as (in, out) and as (out, in) weights (square layers), so
+// ImportOptions.Layout has to choose.
+var ErrAmbiguousLayout = errors.New("the weight layout has to be chosen")
 
 // weightListWhy is the note on a weight list's assumed activation.
 const weightListWhy = "assumed: a weight list does not store activations"
@@ -85,8 +91,8 @@ func weightListLayers(tensors []*Tensor, layout string, arch *archSpec, unmapped
 		case outIn && !inOut:
 			layout = LayoutOutIn
 		case inOut && outIn:
-			return nil, "", fmt.Errorf("formats: weight list %s: both (in, out) and (out, in) layouts fit the shapes; choose one with --layout",
-				weightShapeList(layers))
+			return nil, "", fmt.Errorf("formats: weight list %s: both layouts fit the shapes, %s (in, out) and %s (out, in): %w",
+				weightShapeList(layers), LayoutInOut, LayoutOutIn, ErrAmbiguousLayout)
 		default:
 			return nil, "", fmt.Errorf("formats: weight list %s: the shapes do not chain as (in, out) nor as (out, in) weights%s",
 				weightShapeList(layers), archHint(arch))

@@ -209,6 +209,9 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	if errors.Is(err, formats.ErrAmbiguousNetwork) {
 		return fmt.Errorf("import pytorch %s: %w\n  choose with --head actor|critic|MODULE, --prefix PREFIX, or --arch SIZES[:activation]", opts.Input, err)
 	}
+	if errors.Is(err, formats.ErrAmbiguousLayout) {
+		return fmt.Errorf("import pytorch %s: %w\n  choose one with --layout %s|%s", opts.Input, err, formats.LayoutInOut, formats.LayoutOutIn)
+	}
 	if errors.Is(err, formats.ErrProbablyDSQN) {
 		return fmt.Errorf("import pytorch %s: %w\n  as DSQN's spiking network: spikebridge import pytorch %s --semantics dsqn [--timesteps 20] -o snn.safetensors"+
 			"\n  as an ANN anyway:           spikebridge import pytorch %s --semantics ann -o model.safetensors", opts.Input, err, opts.Input, opts.Input)
