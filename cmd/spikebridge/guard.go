@@ -68,6 +68,7 @@ var flagMaxima = map[string]int{
 	"dimensions":         1 << 10,
 	"pre-neurons":        maxHiddenWidth,
 	"post-neurons":       maxHiddenWidth,
+	"teacher-episodes":   maxCLIEpisodes,
 	"neurons":            maxHiddenWidth,
 	"input-neurons":      maxHiddenWidth,
 }
@@ -451,7 +452,7 @@ var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 	"spikebridge train sqn":        dqnMemory,
 	"spikebridge train classifier": mlpTrainingMemory,
 	"spikebridge train emulator":   mlpTrainingMemory,
-	"spikebridge convert":          mlpTrainingMemory,
+	"spikebridge convert":          convertMemory,
 	"spikebridge compare":          episodesMemory,
 	"spikebridge pipeline":         episodesMemory,
 	"spikebridge probe generate": func(f *pflag.FlagSet) error {
@@ -529,6 +530,20 @@ func mlpTrainingMemory(f *pflag.FlagSet) error {
 	}
 	est := mlpWeightBytes(64, hidden, 64) + batch*(128+sum(hidden))*4*16*steps
 	return checkMemory(fmt.Sprintf("--hidden %s with --batch %s", flagText(f, "hidden"), f.Lookup("batch").Value.String()), est)
+}
+
+// convertMemory: the student's training, and the states recorded from
+// the teacher's and the SNN's episodes (as record keeps them).
+func convertMemory(f *pflag.FlagSet) error {
+	if err := mlpTrainingMemory(f); err != nil {
+		return err
+	}
+	if f.Lookup("teacher-episodes") == nil || f.Lookup("dagger-episodes") == nil {
+		return nil
+	}
+	episodes := flagInt(f, "teacher-episodes") + flagInt(f, "dagger-episodes")*flagInt(f, "dagger-rounds")
+	return checkMemory(fmt.Sprintf("--teacher-episodes %s and --dagger-episodes %s x --dagger-rounds %s", flagText(f, "teacher-episodes"),
+		flagText(f, "dagger-episodes"), flagText(f, "dagger-rounds")), episodes*500*16*8)
 }
 
 // episodesMemory: a comparison keeps the visited states, Q-values and

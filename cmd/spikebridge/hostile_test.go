@@ -257,6 +257,8 @@ func TestHostileInputs(t *testing.T) {
 		{"5 train sqn --timesteps 65536 --batch 4096", []string{"train", "sqn", "--timesteps", "65536", "--batch", "4096", "--out", "run-sqn", "--max-memory", "8GiB"}, 2, []string{"--timesteps 65536", "--max-memory"}},
 		{"5 train dqn --hidden 65536,65536", []string{"train", "dqn", "--hidden", "65536,65536", "--out", "run-h", "--max-memory", "8GiB"}, 2, []string{"--hidden 65536,65536", "--max-memory"}},
 		{"5 compare --episodes 1e7", []string{"compare", "--ann", "m.safetensors", "--snn", "snn.safetensors", "--episodes", "10000000", "--out", "cmp-big"}, 2, []string{"--episodes 10000000", "--max-memory"}},
+		{"5 convert --teacher-episodes 1e7", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "--teacher-episodes", "10000000", "-o", "s.safetensors"}, 2, []string{"--teacher-episodes 10000000", "--max-memory"}},
+		{"5 convert --dagger-episodes 1e6 x 1000 rounds", []string{"convert", "--model", "m.safetensors", "--calib", "states.npz", "--dagger-episodes", "1000000", "--dagger-rounds", "1000", "-o", "s.safetensors"}, 2, []string{"--dagger-episodes 1000000", "--max-memory"}},
 		{"5 inspect a zip bomb", []string{"inspect", "bomb.npz"}, 1, []string{"bomb.npz", "zip bomb"}},
 		{"5 predict a zip bomb", []string{"predict", "--model", "m.safetensors", "--input", "bomb.npz", "-o", "q.npz"}, 1, []string{"bomb.npz", "zip bomb"}},
 		{"5 read budget", []string{"inspect", "states.npz", "--max-memory", "1KiB"}, 1, []string{"states.npz", "--max-memory"}},
