@@ -25,154 +25,206 @@ type fitHooks struct {
 // the unfrozen tensors, the validation loss after every epoch, keep-best and
 // early stopping; checkpoints, interruption and resumption per run.
 func fitEmulator(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG, h fitHooks, run EmulatorRun) (EmulatorResult, error) {
-	rng := rand.New(pcg)
-	res := EmulatorResult{Samples: trainSet.Rows}
-	batch := cfg.Batch
-	batches := (trainSet.Rows + batch - 1) / batch
-	opt := newAdam(h.params)
-	ctx := run.Ctx
-	if ctx == nil {
-		ctx = context.Background()
+	f := newEmulatorFit(trainSet, val, cfg, pcg, h, run)
+	if done, err := f.start(); done || err != nil {
+		return f.res, err
+	}
+	for ; f.st.Epoch <= cfg.Epochs; f.st.Epoch++ {
+		if f.st.Next == 0 {
+			f.rng.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
+			f.st.LossSum, f.st.Batches = 0, 0
+		}
+		lr := emulatorLRAt(cfg, f.st.Epoch-1)
+		for ; f.st.Next < len(f.order); f.st.Next += f.batch {
+			if err := f.ctx.Err(); err != nil {
+				if serr := f.save(); serr != nil {
+					return f.res, serr
+				}
+				return f.res, fmt.Errorf("interrupted at epoch %d, batch %d: %w", f.st.Epoch, f.st.Next/f.batch+1, err)
+			}
+			if err := f.trainBatch(lr); err != nil {
+				return f.res, err
+			}
+			f.status(false)
+		}
+		stop, err := f.endEpoch()
+		if err != nil {
+			return f.res, err
+		}
+		if stop || f.st.Epoch == cfg.Epochs {
+			f.st.Finished = true
+			return f.res, f.save()
+		}
+		if run.CheckpointEvery > 0 && f.st.Epoch%run.CheckpointEvery == 0 {
+			f.st.Epoch++ // the checkpoint resumes at the next epoch's start
+			err := f.save()
+			f.st.Epoch--
+			if err != nil {
+				return f.res, err
+			}
+		}
+	}
+	f.st.Finished = true
+	return f.res, f.save()
+}
+
+// emulatorFit is the state of one fitEmulator run: what its checkpoints
+// hold (st, order, the parameters and Adam's moments) and the batch buffers.
+type emulatorFit struct {
+	trainSet, val     *probe.Samples
+	cfg               EmulatorConfig
+	pcg               *rand.PCG
+	rng               *rand.Rand
+	h                 fitHooks
+	run               EmulatorRun
+	ctx               context.Context
+	opt               *adam
+	res               EmulatorResult
+	st                emulatorCheckpoint
+	order             []int
+	batch, batches    int
+	x, y              []float32
+	gradSel, paramSel [][]float32
+}
+
+func newEmulatorFit(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG, h fitHooks, run EmulatorRun) *emulatorFit {
+	f := &emulatorFit{trainSet: trainSet, val: val, cfg: cfg, pcg: pcg, rng: rand.New(pcg), h: h, run: run}
+	f.res = EmulatorResult{Samples: trainSet.Rows}
+	f.batch = cfg.Batch
+	f.batches = (trainSet.Rows + f.batch - 1) / f.batch
+	f.opt = newAdam(h.params)
+	f.ctx = run.Ctx
+	if f.ctx == nil {
+		f.ctx = context.Background()
 	}
 	var dataHash uint64
 	if run.CheckpointPath != "" {
 		dataHash = samplesHash(trainSet, val)
 	}
-	order := make([]int, trainSet.Rows)
-	for i := range order {
-		order[i] = i
+	f.order = make([]int, trainSet.Rows)
+	for i := range f.order {
+		f.order[i] = i
 	}
-	st := emulatorCheckpoint{FormatVersion: 1, Kind: h.kind, Config: cfg, DataHash: dataHash, Epoch: 1}
-	if run.Resume {
-		if run.CheckpointPath == "" {
-			return res, fmt.Errorf("resume: no checkpoint path")
-		}
-		saved, err := readEmulatorCheckpoint(run.CheckpointPath)
-		if err != nil {
-			return res, err
-		}
-		if err := saved.restore(run.CheckpointPath, h.kind, cfg, dataHash, h, opt, pcg, trainSet.Rows); err != nil {
-			return res, err
-		}
-		st = *saved
-		st.ResumedFromEpoch = st.Epoch - 1
-		res = st.Result
-		// Mid-epoch: the epoch's order; at an epoch's start: the previous
-		// epoch's, which the next shuffle continues from.
-		copy(order, st.Order)
-		if st.Finished {
-			return res, nil
-		}
-	} else {
-		res.ValLoss = h.valLoss()
-		copy2(h.best, h.params)
+	f.st = emulatorCheckpoint{FormatVersion: 1, Kind: h.kind, Config: cfg, DataHash: dataHash, Epoch: 1}
+	f.x = make([]float32, f.batch*trainSet.In)
+	f.y = make([]float32, f.batch*trainSet.Out)
+	return f
+}
+
+// start restores the run's checkpoint when it resumes (done: the run had
+// finished), else measures the starting network as the best so far.
+func (f *emulatorFit) start() (done bool, err error) {
+	if !f.run.Resume {
+		f.res.ValLoss = f.h.valLoss()
+		copy2(f.h.best, f.h.params)
+		return false, nil
 	}
-	save := func() error {
-		if run.CheckpointPath == "" {
-			return nil
-		}
-		st.Result = res
-		st.Order = order
-		st.Params, st.Best = h.params, h.best
-		st.AdamM, st.AdamV, st.AdamStep = opt.m, opt.v, opt.step
-		var err error
-		if st.RNG, err = pcg.MarshalBinary(); err != nil {
-			return fmt.Errorf("checkpoint %s: shuffle RNG: %w", run.CheckpointPath, err)
-		}
-		return writeEmulatorCheckpoint(run.CheckpointPath, &st)
+	if f.run.CheckpointPath == "" {
+		return false, fmt.Errorf("resume: no checkpoint path")
 	}
-	status := func(done bool) {
-		if run.Progress == nil {
-			return
-		}
-		s := EmulatorStatus{Epoch: st.Epoch, Epochs: cfg.Epochs, Batch: st.Next / batch, Batches: batches, EpochDone: done, ResumedFromEpoch: st.ResumedFromEpoch}
-		if done {
-			s.Batch = batches
-		}
-		if n := len(res.History); n > 0 {
-			s.Last = res.History[n-1]
-		}
-		run.Progress(s)
+	saved, err := readEmulatorCheckpoint(f.run.CheckpointPath)
+	if err != nil {
+		return false, err
 	}
-	x := make([]float32, batch*trainSet.In)
-	y := make([]float32, batch*trainSet.Out)
-	var gradSel, paramSel [][]float32
-	for ; st.Epoch <= cfg.Epochs; st.Epoch++ {
-		if st.Next == 0 {
-			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-			st.LossSum, st.Batches = 0, 0
-		}
-		lr := emulatorLRAt(cfg, st.Epoch-1)
-		for ; st.Next < len(order); st.Next += batch {
-			if err := ctx.Err(); err != nil {
-				if serr := save(); serr != nil {
-					return res, serr
-				}
-				return res, fmt.Errorf("interrupted at epoch %d, batch %d: %w", st.Epoch, st.Next/batch+1, err)
-			}
-			start := st.Next
-			clear(x)
-			for i := range y {
-				y[i] = float32(math.NaN())
-			}
-			for k := 0; k < batch && start+k < len(order); k++ {
-				xr, yr := trainSet.Row(order[start+k])
-				copy(x[k*trainSet.In:], xr)
-				copy(y[k*trainSet.Out:], yr)
-			}
-			loss, grads, ok, err := h.run(x, y)
-			if err != nil {
-				return res, err
-			}
-			if ok { // else a batch with no target at all
-				gradSel, paramSel = gradSel[:0], paramSel[:0]
-				for _, i := range h.trainIdx {
-					gradSel = append(gradSel, grads[i])
-					paramSel = append(paramSel, h.params[i])
-				}
-				if cfg.GradClip > 0 {
-					clipGradients(gradSel, cfg.GradClip)
-				}
-				opt.updateSubset(h.trainIdx, paramSel, gradSel, lr)
-				st.LossSum += float64(loss)
-				st.Batches++
-				res.Updates++
-			}
-			status(false)
-		}
-		es := EpochStats{Epoch: st.Epoch, TrainLoss: st.LossSum / float64(max(st.Batches, 1)), ValLoss: h.valLoss()}
-		if math.IsNaN(es.ValLoss) || math.IsInf(es.ValLoss, 0) {
-			return res, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower the learning rate)", es.ValLoss, st.Epoch)
-		}
-		st.Next = 0
-		res.History = append(res.History, es)
-		res.Epochs = st.Epoch
-		res.TrainLoss = es.TrainLoss
-		status(true)
-		stop := false
-		if es.ValLoss < res.ValLoss {
-			res.ValLoss, res.BestEpoch = es.ValLoss, st.Epoch
-			copy2(h.best, h.params)
-			st.SinceBest = 0
-		} else if st.SinceBest++; cfg.Patience > 0 && st.SinceBest >= cfg.Patience {
-			res.EarlyStop = true
-			stop = true
-		}
-		if stop || st.Epoch == cfg.Epochs {
-			st.Finished = true
-			return res, save()
-		}
-		if run.CheckpointEvery > 0 && st.Epoch%run.CheckpointEvery == 0 {
-			st.Epoch++ // the checkpoint resumes at the next epoch's start
-			err := save()
-			st.Epoch--
-			if err != nil {
-				return res, err
-			}
-		}
+	if err := saved.restore(f.run.CheckpointPath, f.h.kind, f.cfg, f.st.DataHash, f.h, f.opt, f.pcg, f.trainSet.Rows); err != nil {
+		return false, err
 	}
-	st.Finished = true
-	return res, save()
+	f.st = *saved
+	f.st.ResumedFromEpoch = f.st.Epoch - 1
+	f.res = f.st.Result
+	// Mid-epoch: the epoch's order; at an epoch's start: the previous
+	// epoch's, which the next shuffle continues from.
+	copy(f.order, f.st.Order)
+	return f.st.Finished, nil
+}
+
+// save writes the checkpoint (when the run has a path).
+func (f *emulatorFit) save() error {
+	if f.run.CheckpointPath == "" {
+		return nil
+	}
+	f.st.Result = f.res
+	f.st.Order = f.order
+	f.st.Params, f.st.Best = f.h.params, f.h.best
+	f.st.AdamM, f.st.AdamV, f.st.AdamStep = f.opt.m, f.opt.v, f.opt.step
+	var err error
+	if f.st.RNG, err = f.pcg.MarshalBinary(); err != nil {
+		return fmt.Errorf("checkpoint %s: shuffle RNG: %w", f.run.CheckpointPath, err)
+	}
+	return writeEmulatorCheckpoint(f.run.CheckpointPath, &f.st)
+}
+
+// status reports progress (done: at the end of an epoch).
+func (f *emulatorFit) status(done bool) {
+	if f.run.Progress == nil {
+		return
+	}
+	s := EmulatorStatus{Epoch: f.st.Epoch, Epochs: f.cfg.Epochs, Batch: f.st.Next / f.batch, Batches: f.batches, EpochDone: done, ResumedFromEpoch: f.st.ResumedFromEpoch}
+	if done {
+		s.Batch = f.batches
+	}
+	if n := len(f.res.History); n > 0 {
+		s.Last = f.res.History[n-1]
+	}
+	f.run.Progress(s)
+}
+
+// trainBatch runs the batch that starts at st.Next and updates the
+// unfrozen tensors with Adam at learning rate lr.
+func (f *emulatorFit) trainBatch(lr float64) error {
+	start := f.st.Next
+	clear(f.x)
+	for i := range f.y {
+		f.y[i] = float32(math.NaN())
+	}
+	for k := 0; k < f.batch && start+k < len(f.order); k++ {
+		xr, yr := f.trainSet.Row(f.order[start+k])
+		copy(f.x[k*f.trainSet.In:], xr)
+		copy(f.y[k*f.trainSet.Out:], yr)
+	}
+	loss, grads, ok, err := f.h.run(f.x, f.y)
+	if err != nil {
+		return err
+	}
+	if !ok { // a batch with no target at all
+		return nil
+	}
+	f.gradSel, f.paramSel = f.gradSel[:0], f.paramSel[:0]
+	for _, i := range f.h.trainIdx {
+		f.gradSel = append(f.gradSel, grads[i])
+		f.paramSel = append(f.paramSel, f.h.params[i])
+	}
+	if f.cfg.GradClip > 0 {
+		clipGradients(f.gradSel, f.cfg.GradClip)
+	}
+	f.opt.updateSubset(f.h.trainIdx, f.paramSel, f.gradSel, lr)
+	f.st.LossSum += float64(loss)
+	f.st.Batches++
+	f.res.Updates++
+	return nil
+}
+
+// endEpoch records the epoch's losses, keeps the network when it is the
+// best so far and says whether patience has run out.
+func (f *emulatorFit) endEpoch() (stop bool, err error) {
+	es := EpochStats{Epoch: f.st.Epoch, TrainLoss: f.st.LossSum / float64(max(f.st.Batches, 1)), ValLoss: f.h.valLoss()}
+	if math.IsNaN(es.ValLoss) || math.IsInf(es.ValLoss, 0) {
+		return false, fmt.Errorf("validation loss %v at epoch %d: training diverged (lower the learning rate)", es.ValLoss, f.st.Epoch)
+	}
+	f.st.Next = 0
+	f.res.History = append(f.res.History, es)
+	f.res.Epochs = f.st.Epoch
+	f.res.TrainLoss = es.TrainLoss
+	f.status(true)
+	if es.ValLoss < f.res.ValLoss {
+		f.res.ValLoss, f.res.BestEpoch = es.ValLoss, f.st.Epoch
+		copy2(f.h.best, f.h.params)
+		f.st.SinceBest = 0
+	} else if f.st.SinceBest++; f.cfg.Patience > 0 && f.st.SinceBest >= f.cfg.Patience {
+		f.res.EarlyStop = true
+		return true, nil
+	}
+	return false, nil
 }
 
 // clipGradients scales grads in place to an L2 norm of at most limit.
