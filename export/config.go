@@ -39,7 +39,8 @@ type Options struct {
 	Source  string // the model file
 	Version string // spikebridge version
 	// Batch is how many rows the script simulates at once (as disjoint
-	// copies of the network); 0 means 250.
+	// copies of the network); 0 means 250 for Brian2 and 10 for PyNN
+	// (PyNN sets up connections post-synaptic neuron by neuron).
 	Batch int
 }
 
@@ -114,6 +115,9 @@ func describe(net *snn.Network, target Target, opts Options) (*config, []*format
 	batch := opts.Batch
 	if batch <= 0 {
 		batch = 250
+		if target == PyNN {
+			batch = 10
+		}
 	}
 	c := &config{Target: string(target), Source: opts.Source, Version: opts.Version, Timesteps: net.Timesteps,
 		Propagation: string(net.Propagation), Readout: string(net.Readout), OutputScale: float64(net.OutputScale),

@@ -47,7 +47,7 @@ func TestPyNNScriptFF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := PyNNScript(variant, Options{Source: "brian2_ff_seed1.npz", Version: "test", Batch: 50})
+		s, err := PyNNScript(variant, Options{Source: "brian2_ff_seed1.npz", Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

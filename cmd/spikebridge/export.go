@@ -65,7 +65,7 @@ are printed (--json: one document) and written into the file.`,
 	cmd.Flags().StringVar(&opts.To, "to", "nir", "target: nir, brian2 or pynn")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "file to write (.nir for nir, .py for scripts; default: the model's name with that extension)")
 	cmd.Flags().Float64Var(&opts.DT, "dt", 1e-3, "--to nir: the step length in seconds the continuous-time parameters are computed for")
-	cmd.Flags().IntVar(&opts.Batch, "batch", 250, "--to brian2/pynn: rows the script simulates at once (disjoint copies of the network)")
+	cmd.Flags().IntVar(&opts.Batch, "batch", 0, "--to brian2/pynn: rows the script simulates at once as disjoint copies of the network (0: 250 for brian2, 10 for pynn, whose connection set-up is per copy)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
@@ -89,8 +89,8 @@ func runExport(opts *ExportOptions) error {
 	if !(opts.DT > 0) || math.IsInf(opts.DT, 0) {
 		return usageErrorf("--dt %v: want a step length in seconds > 0", opts.DT)
 	}
-	if opts.Batch < 1 {
-		return usageErrorf("--batch %d: want at least 1", opts.Batch)
+	if opts.Batch < 0 {
+		return usageErrorf("--batch %d: want 0 (the target's default) or more", opts.Batch)
 	}
 	kind, err := formats.ModelKind(opts.Model)
 	if err != nil {

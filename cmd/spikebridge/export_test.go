@@ -214,7 +214,7 @@ func exportAndRun(t *testing.T, target, path string, states []float32, width int
 	t.Helper()
 	dir := t.TempDir()
 	py := filepath.Join(dir, "net.py")
-	if code, _, errOut := runCLI(t, "export", "--to", target, path, "-o", py, "--batch", "250"); code != 0 {
+	if code, _, errOut := runCLI(t, "export", "--to", target, path, "-o", py); code != 0 {
 		t.Fatalf("export --to %s: exit %d: %s", target, code, errOut)
 	}
 	script, _ := os.ReadFile(py)
