@@ -149,63 +149,27 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 		bs[l] = G.NewMatrix(g, tensor.Float32, G.WithShape(o, 1), G.WithName(fmt.Sprintf("sff_b%d", l+1)), G.WithValue(bv))
 		learnables = append(learnables, ws[l], bs[l])
 	}
-	wrap := func(t, l int, what string, err error) error {
-		return fmt.Errorf("train: spiking forward graph step %d, layer %d: %s: %w", t, l+1, what, err)
-	}
 	drive, err := G.Mul(ws[0], xT)
 	if err == nil {
 		drive, err = G.BroadcastAdd(drive, bs[0], nil, []byte{1})
 	}
 	if err != nil {
-		return nil, wrap(0, 0, "input current", err)
+		return nil, spikingForwardError(0, 0, "input current", err)
 	}
-	v := make(G.Nodes, nLayers-1)
-	var acc *G.Node
-	for t := 0; t < T; t++ {
-		var prev *G.Node
-		for l := 0; l < nLayers-1; l++ {
-			cur := drive
-			if l > 0 {
-				if cur, err = G.Mul(ws[l], prev); err == nil {
-					cur, err = G.BroadcastAdd(cur, bs[l], nil, []byte{1})
-				}
-				if err != nil {
-					return nil, wrap(t, l, "current", err)
-				}
-			}
-			if t == 0 {
-				v[l], err = G.Add(cur, v0)
-			} else {
-				v[l], err = G.Add(v[l], cur)
-			}
-			if err != nil {
-				return nil, wrap(t, l, "membrane", err)
-			}
-			s, err := G.ApplyOp(spike, v[l])
-			if err != nil {
-				return nil, wrap(t, l, "spike", err)
-			}
-			if v[l], err = G.Sub(v[l], s); err != nil {
-				return nil, wrap(t, l, "reset", err)
-			}
-			prev = s
-		}
-		if t == 0 {
-			acc = prev
-		} else if acc, err = G.Add(acc, prev); err != nil {
-			return nil, wrap(t, nLayers-1, "readout", err)
-		}
+	acc, err := unrollIFLayers(drive, ws, bs, T, v0, spike)
+	if err != nil {
+		return nil, err
 	}
 	rate, err := G.Mul(acc, invT)
 	if err != nil {
-		return nil, wrap(T, nLayers-1, "rate", err)
+		return nil, spikingForwardError(T, nLayers-1, "rate", err)
 	}
 	h, err := G.Mul(ws[nLayers-1], rate)
 	if err == nil {
 		h, err = G.BroadcastAdd(h, bs[nLayers-1], nil, []byte{1})
 	}
 	if err != nil {
-		return nil, wrap(T, nLayers-1, "readout", err)
+		return nil, spikingForwardError(T, nLayers-1, "readout", err)
 	}
 	loss, err := maskedSquaredError(h, yT, mT, scale)
 	if err != nil {
@@ -218,6 +182,57 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 	eg.vm = G.NewTapeMachine(g)
 	eg.gradBuf = make([][]float32, len(eg.grads))
 	return sg, nil
+}
+
+func spikingForwardError(t, l int, what string, err error) error {
+	return fmt.Errorf("train: spiking forward graph step %d, layer %d: %s: %w", t, l+1, what, err)
+}
+
+// unrollIFLayers adds T steps of the hidden integrate-and-fire layers
+// (layer 1 driven by the constant current drive, layer l > 1 by the spikes
+// of layer l-1 through ws[l], bs[l]; v(0) = v0, subtractive reset) and
+// returns the last hidden layer's spike count over the T steps.
+func unrollIFLayers(drive *G.Node, ws, bs G.Nodes, T int, v0 *G.Node, spike spikeOp) (*G.Node, error) {
+	nLayers := len(ws)
+	v := make(G.Nodes, nLayers-1)
+	var acc *G.Node
+	var err error
+	for t := 0; t < T; t++ {
+		var prev *G.Node
+		for l := 0; l < nLayers-1; l++ {
+			cur := drive
+			if l > 0 {
+				if cur, err = G.Mul(ws[l], prev); err == nil {
+					cur, err = G.BroadcastAdd(cur, bs[l], nil, []byte{1})
+				}
+				if err != nil {
+					return nil, spikingForwardError(t, l, "current", err)
+				}
+			}
+			if t == 0 {
+				v[l], err = G.Add(cur, v0)
+			} else {
+				v[l], err = G.Add(v[l], cur)
+			}
+			if err != nil {
+				return nil, spikingForwardError(t, l, "membrane", err)
+			}
+			s, err := G.ApplyOp(spike, v[l])
+			if err != nil {
+				return nil, spikingForwardError(t, l, "spike", err)
+			}
+			if v[l], err = G.Sub(v[l], s); err != nil {
+				return nil, spikingForwardError(t, l, "reset", err)
+			}
+			prev = s
+		}
+		if t == 0 {
+			acc = prev
+		} else if acc, err = G.Add(acc, prev); err != nil {
+			return nil, spikingForwardError(t, nLayers-1, "readout", err)
+		}
+	}
+	return acc, nil
 }
 
 // TrainSpikingForward trains a spiking forward model (see

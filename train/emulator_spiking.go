@@ -178,105 +178,35 @@ func newSpikingGraph(e *emulator.Spiking, batch int, slope float32) (*spikingGra
 		v := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(backing))
 		return G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName(name), G.WithValue(v)), v
 	}
-	wIn, _ := mat("spk_WIn", e.Hidden, e.Features(), e.WIn)
-	b, _ := mat("spk_B", e.Hidden, 1, e.B)
-	wRec, _ := mat("spk_WRec", e.Hidden, e.Hidden, e.WRec)
-	wOut, _ := mat("spk_WOut", e.Outputs, e.Hidden, e.WOut)
-	bOut, _ := mat("spk_BOut", e.Outputs, 1, e.BOut)
+	n := &spikingNodes{e: e}
+	n.wIn, _ = mat("spk_WIn", e.Hidden, e.Features(), e.WIn)
+	n.b, _ = mat("spk_B", e.Hidden, 1, e.B)
+	n.wRec, _ = mat("spk_WRec", e.Hidden, e.Hidden, e.WRec)
+	n.wOut, _ = mat("spk_WOut", e.Outputs, e.Hidden, e.WOut)
+	n.bOut, _ = mat("spk_BOut", e.Outputs, 1, e.BOut)
 	yT, yV := mat("spk_yT", e.Window*e.Outputs, batch, nil)
 	mT, mV := mat("spk_maskT", e.Window*e.Outputs, batch, nil)
 	sg.yTV, sg.mTV = yV, mV
 	sg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
 	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("spk_inv_count"), G.WithValue(sg.scaleV))
-	leak := G.NewConstant(e.Leak, G.WithName("spk_leak"))
-	decay := G.NewConstant(e.TraceDecay, G.WithName("spk_decay"))
-	gain := G.NewConstant(1-e.TraceDecay, G.WithName("spk_trace_gain"))
-	theta := G.NewConstant(e.Threshold, G.WithName("spk_threshold"))
-	spike := spikeOp{threshold: e.Threshold, slope: slope}
-	var v, s, r *G.Node
-	var yPrev *G.Node
+	n.leak = G.NewConstant(e.Leak, G.WithName("spk_leak"))
+	n.decay = G.NewConstant(e.TraceDecay, G.WithName("spk_decay"))
+	n.gain = G.NewConstant(1-e.TraceDecay, G.WithName("spk_trace_gain"))
+	n.theta = G.NewConstant(e.Threshold, G.WithName("spk_threshold"))
+	n.spike = spikeOp{threshold: e.Threshold, slope: slope}
 	if e.Feedback {
-		yPrev, _ = mat("spk_y_init", e.Outputs, batch, nil) // zeros, never written
+		n.yPrev, _ = mat("spk_y_init", e.Outputs, batch, nil) // zeros, never written
 	}
 	ys := make(G.Nodes, 0, e.Window)
-	wrap := func(t int, what string, err error) error {
-		return fmt.Errorf("train: spiking graph step %d: %s: %w", t, what, err)
-	}
 	for t := 0; t < e.Window; t++ {
 		x, xv := mat(fmt.Sprintf("spk_x%d", t), f, batch, nil)
 		sg.xTV = append(sg.xTV, xv)
-		if e.Feedback {
-			var err error
-			if x, err = G.Concat(0, x, yPrev); err != nil {
-				return nil, wrap(t, "feedback input", err)
-			}
+		if err := n.membrane(t, x); err != nil {
+			return nil, err
 		}
-		cur, err := G.Mul(wIn, x)
+		y, err := n.readout(t)
 		if err != nil {
-			return nil, wrap(t, "input", err)
-		}
-		if t > 0 {
-			rec, err := G.Mul(wRec, s)
-			if err != nil {
-				return nil, wrap(t, "recurrence", err)
-			}
-			if cur, err = G.Add(cur, rec); err != nil {
-				return nil, wrap(t, "recurrence", err)
-			}
-		}
-		if cur, err = G.BroadcastAdd(cur, b, nil, []byte{1}); err != nil {
-			return nil, wrap(t, "bias", err)
-		}
-		if t == 0 {
-			v = cur
-		} else {
-			lv, err := G.Mul(leak, v)
-			if err != nil {
-				return nil, wrap(t, "leak", err)
-			}
-			reset, err := G.Mul(theta, s)
-			if err != nil {
-				return nil, wrap(t, "reset", err)
-			}
-			if v, err = G.Add(lv, cur); err != nil {
-				return nil, wrap(t, "membrane", err)
-			}
-			if v, err = G.Sub(v, reset); err != nil {
-				return nil, wrap(t, "reset", err)
-			}
-		}
-		if s, err = G.ApplyOp(spike, v); err != nil {
-			return nil, wrap(t, "spike", err)
-		}
-		gs, err := G.Mul(gain, s)
-		if err != nil {
-			return nil, wrap(t, "trace", err)
-		}
-		if t == 0 {
-			r = gs
-		} else {
-			dr, err := G.Mul(decay, r)
-			if err != nil {
-				return nil, wrap(t, "trace", err)
-			}
-			if r, err = G.Add(dr, gs); err != nil {
-				return nil, wrap(t, "trace", err)
-			}
-		}
-		y, err := G.Mul(wOut, r)
-		if err != nil {
-			return nil, wrap(t, "readout", err)
-		}
-		if y, err = G.BroadcastAdd(y, bOut, nil, []byte{1}); err != nil {
-			return nil, wrap(t, "readout bias", err)
-		}
-		if e.Feedback {
-			if t > 0 {
-				if y, err = G.Add(yPrev, y); err != nil {
-					return nil, wrap(t, "integrating readout", err)
-				}
-			}
-			yPrev = y
+			return nil, err
 		}
 		ys = append(ys, y)
 	}
@@ -292,12 +222,114 @@ func newSpikingGraph(e *emulator.Spiking, batch int, slope float32) (*spikingGra
 		return nil, err
 	}
 	G.Read(loss, &sg.lossVal)
-	if sg.grads, err = G.Grad(loss, wIn, b, wRec, wOut, bOut); err != nil {
+	if sg.grads, err = G.Grad(loss, n.wIn, n.b, n.wRec, n.wOut, n.bOut); err != nil {
 		return nil, fmt.Errorf("train: spiking graph gradients: %w", err)
 	}
 	sg.vm = G.NewTapeMachine(g)
 	sg.gradBuf = make([][]float32, len(sg.grads))
 	return sg, nil
+}
+
+// spikingNodes are the nodes newSpikingGraph's steps share (parameters and
+// constants) and carry from one step to the next (membrane, spikes, trace,
+// last readout). The steps add their nodes in a fixed order, so the graph
+// is the same node for node.
+type spikingNodes struct {
+	e                        *emulator.Spiking
+	wIn, b, wRec, wOut, bOut *G.Node
+	leak, decay, gain, theta *G.Node
+	spike                    spikeOp
+	v, s, r, yPrev           *G.Node
+}
+
+func spikingStepError(t int, what string, err error) error {
+	return fmt.Errorf("train: spiking graph step %d: %s: %w", t, what, err)
+}
+
+// membrane adds step t's input current (with the fed-back readout), the
+// recurrence, the bias, the leak and the subtractive reset: v and then s.
+func (n *spikingNodes) membrane(t int, x *G.Node) error {
+	if n.e.Feedback {
+		var err error
+		if x, err = G.Concat(0, x, n.yPrev); err != nil {
+			return spikingStepError(t, "feedback input", err)
+		}
+	}
+	cur, err := G.Mul(n.wIn, x)
+	if err != nil {
+		return spikingStepError(t, "input", err)
+	}
+	if t > 0 {
+		rec, err := G.Mul(n.wRec, n.s)
+		if err != nil {
+			return spikingStepError(t, "recurrence", err)
+		}
+		if cur, err = G.Add(cur, rec); err != nil {
+			return spikingStepError(t, "recurrence", err)
+		}
+	}
+	if cur, err = G.BroadcastAdd(cur, n.b, nil, []byte{1}); err != nil {
+		return spikingStepError(t, "bias", err)
+	}
+	if t == 0 {
+		n.v = cur
+	} else {
+		lv, err := G.Mul(n.leak, n.v)
+		if err != nil {
+			return spikingStepError(t, "leak", err)
+		}
+		reset, err := G.Mul(n.theta, n.s)
+		if err != nil {
+			return spikingStepError(t, "reset", err)
+		}
+		if n.v, err = G.Add(lv, cur); err != nil {
+			return spikingStepError(t, "membrane", err)
+		}
+		if n.v, err = G.Sub(n.v, reset); err != nil {
+			return spikingStepError(t, "reset", err)
+		}
+	}
+	return nil
+}
+
+// readout adds step t's spikes, their trace and the readout (integrating
+// when the readout is fed back) and returns the readout.
+func (n *spikingNodes) readout(t int) (*G.Node, error) {
+	var err error
+	if n.s, err = G.ApplyOp(n.spike, n.v); err != nil {
+		return nil, spikingStepError(t, "spike", err)
+	}
+	gs, err := G.Mul(n.gain, n.s)
+	if err != nil {
+		return nil, spikingStepError(t, "trace", err)
+	}
+	if t == 0 {
+		n.r = gs
+	} else {
+		dr, err := G.Mul(n.decay, n.r)
+		if err != nil {
+			return nil, spikingStepError(t, "trace", err)
+		}
+		if n.r, err = G.Add(dr, gs); err != nil {
+			return nil, spikingStepError(t, "trace", err)
+		}
+	}
+	y, err := G.Mul(n.wOut, n.r)
+	if err != nil {
+		return nil, spikingStepError(t, "readout", err)
+	}
+	if y, err = G.BroadcastAdd(y, n.bOut, nil, []byte{1}); err != nil {
+		return nil, spikingStepError(t, "readout bias", err)
+	}
+	if n.e.Feedback {
+		if t > 0 {
+			if y, err = G.Add(n.yPrev, y); err != nil {
+				return nil, spikingStepError(t, "integrating readout", err)
+			}
+		}
+		n.yPrev = y
+	}
+	return y, nil
 }
 
 // run computes the masked loss and the gradients for one batch of samples
