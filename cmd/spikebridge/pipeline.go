@@ -211,6 +211,17 @@ func (r *pipelineRun) stage(name, command string, run func() error) error {
 
 func (r *pipelineRun) path(name string) string { return filepath.Join(r.opts.Out, name) }
 
+// holdsFiles says whether a directory listing holds anything besides the run-directory
+// lock, which the guard puts into --out before the verb runs.
+func holdsFiles(entries []os.DirEntry) bool {
+	for _, e := range entries {
+		if e.Name() != formats.RunLockFile {
+			return true
+		}
+	}
+	return false
+}
+
 func runPipeline(opts *PipelineOptions) error {
 	if err := convert.CheckTimesteps(opts.Timesteps); err != nil {
 		return usageErrorf("--timesteps: %v", err)
@@ -221,7 +232,7 @@ func runPipeline(opts *PipelineOptions) error {
 	if opts.Force && opts.Resume {
 		return usageErrorf("--force and --resume exclude each other")
 	}
-	if entries, err := os.ReadDir(opts.Out); err == nil && len(entries) > 0 && !opts.Force && !opts.Resume {
+	if entries, err := os.ReadDir(opts.Out); err == nil && holdsFiles(entries) && !opts.Force && !opts.Resume {
 		return usageErrorf("--out %s is not empty: pass --force to start afresh there, --resume to continue it, or another --out", opts.Out)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("pipeline: --out: %w", err)
