@@ -88,6 +88,48 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 	if layout == "" {
 		layout = LayoutOutIn
 	}
+	cands := linearCandidates(tensors, unmapped)
+	if len(cands) == 0 {
+		return nil, "", fmt.Errorf("formats: no Linear layer found: no 2-d floating-point tensor named *.weight among %d tensors", len(tensors))
+	}
+	orderCandidates(cands)
+	mods := newModuleTable(tf)
+	if arch != nil {
+		p, err := planWithArch(cands, layout, arch, unmapped)
+		return p, layout, err
+	}
+
+	// One checkpoint group (a dict of several networks): the first that is
+	// not a target copy, or the actor and critic groups together (their
+	// roles then decide, as for sub-networks of one state dict).
+	chosen := chooseGroups(cands)
+	live := liveCandidates(cands, chosen, unmapped)
+	if err := refuseUnrepresentable(tensors, chosen, live, layout, unmapped); err != nil {
+		return nil, "", err
+	}
+	if mods != nil {
+		for g := range chosen {
+			modGroup := ""
+			if g != "" && g != "_modules" {
+				modGroup = g
+			}
+			if err := mods.checkModules(modGroup); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	roles, roleOrder := candidateRoles(live)
+	if len(roleOrder) <= 1 {
+		p, err := planChain(live, layout, opts.Head, mods, def, defWhy, unmapped)
+		return p, layout, err
+	}
+	p, err := planBranches(roles, roleOrder, layout, opts.Head, mods, def, defWhy, unmapped)
+	return p, layout, err
+}
+
+// linearCandidates returns the 2-d floating-point *.weight tensors with
+// their biases, in file order, and marks every other tensor in unmapped.
+func linearCandidates(tensors []*Tensor, unmapped map[*Tensor]string) []linearCandidate {
 	byName := make(map[string]*Tensor, len(tensors))
 	for _, t := range tensors {
 		byName[t.Name] = t
@@ -120,20 +162,13 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 			unmapped[t] = unmappedReason(t, byName)
 		}
 	}
-	if len(cands) == 0 {
-		return nil, "", fmt.Errorf("formats: no Linear layer found: no 2-d floating-point tensor named *.weight among %d tensors", len(tensors))
-	}
-	orderCandidates(cands)
-	mods := newModuleTable(tf)
-	if arch != nil {
-		p, err := planWithArch(cands, layout, arch, unmapped)
-		return p, layout, err
-	}
+	return cands
+}
 
-	// One checkpoint group (a dict of several networks): the first that is
-	// not a target copy, or the actor and critic groups together (their
-	// roles then decide, as for sub-networks of one state dict).
-	chosen := chooseGroups(cands)
+// liveCandidates returns the layers of the chosen groups that are not
+// target-network copies (or the copies, when nothing else is left), and
+// marks the others in unmapped with the prefix that would choose them.
+func liveCandidates(cands []linearCandidate, chosen map[string]bool, unmapped map[*Tensor]string) []linearCandidate {
 	group := cands[0].group
 	for _, c := range cands {
 		if chosen[c.group] {
@@ -158,9 +193,13 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 	for _, c := range targets {
 		markOne(c, unmapped, "a target-network copy, not the acting network; choose it with the prefix "+strconv.Quote(targetPrefix(moduleOf(c))))
 	}
+	return live
+}
 
-	// What cannot be represented is refused (the Linear layers alone can
-	// still be imported by naming the sizes).
+// refuseUnrepresentable refuses tensors of the chosen groups that a network
+// of Dense layers cannot hold (the Linear layers alone can still be
+// imported by naming the sizes).
+func refuseUnrepresentable(tensors []*Tensor, chosen map[string]bool, live []linearCandidate, layout string, unmapped map[*Tensor]string) error {
 	var blocking []string
 	for _, t := range tensors {
 		inGroup := len(t.Path) < 2 || chosen[t.Path[0]]
@@ -170,31 +209,25 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 		if reason := unmapped[t]; strings.HasPrefix(reason, notYetConvertible) {
 			blocking = append(blocking, fmt.Sprintf("%s (%d-d)", t.Name, len(t.Shape)))
 		} else if strings.HasSuffix(reason, notALinearTensor) && len(t.Shape) > 0 && !recurrentTensor.MatchString(t.Name) {
-			return nil, "", fmt.Errorf("formats: tensor %q (shape %v) belongs to no Linear layer (a LayerNorm, a NoisyLinear, an embedding?): "+
+			return fmt.Errorf("formats: tensor %q (shape %v) belongs to no Linear layer (a LayerNorm, a NoisyLinear, an embedding?): "+
 				"a network without it would compute something else; only chains of Linear layers become networks (the sizes import the Linear layers alone)", t.Name, t.Shape)
 		}
 		if recurrentTensor.MatchString(t.Name) {
-			return nil, "", fmt.Errorf("formats: tensor %q is a recurrent layer's (LSTM/GRU/RNN) parameter: a recurrent network cannot become a feed-forward one", t.Name)
+			return fmt.Errorf("formats: tensor %q is a recurrent layer's (LSTM/GRU/RNN) parameter: a recurrent network cannot become a feed-forward one", t.Name)
 		}
 	}
 	if len(blocking) > 0 {
 		chains := splitChains(live, layout)
-		return nil, "", fmt.Errorf("formats: not yet convertible: %s; only chains of Linear layers become networks "+
+		return fmt.Errorf("formats: not yet convertible: %s; only chains of Linear layers become networks "+
 			"(arch %s imports the Linear layers %s alone)", strings.Join(blocking, ", "), importArchString(chainSizesOrPair(chains[0], layout)),
 			describeChains(chains[:1], layout))
 	}
-	if mods != nil {
-		for g := range chosen {
-			modGroup := ""
-			if g != "" && g != "_modules" {
-				modGroup = g
-			}
-			if err := mods.checkModules(modGroup); err != nil {
-				return nil, "", err
-			}
-		}
-	}
+	return nil
+}
 
+// candidateRoles groups the layers by sub-network role, in order of first
+// appearance (the trunk not counted in the order).
+func candidateRoles(live []linearCandidate) (map[string][]linearCandidate, []string) {
 	roles := map[string][]linearCandidate{}
 	var roleOrder []string
 	hasValue := slices.ContainsFunc(live, func(c linearCandidate) bool { return roleOf(moduleOf(c)) == roleValue })
@@ -208,12 +241,7 @@ func planStateDict(tf *TorchFile, tensors []*Tensor, opts ImportOptions, arch *a
 		}
 		roles[r] = append(roles[r], c)
 	}
-	if len(roleOrder) <= 1 {
-		p, err := planChain(live, layout, opts.Head, mods, def, defWhy, unmapped)
-		return p, layout, err
-	}
-	p, err := planBranches(roles, roleOrder, layout, opts.Head, mods, def, defWhy, unmapped)
-	return p, layout, err
+	return roles, roleOrder
 }
 
 // planChain imports a file whose layers form one chain (plus exact copies
