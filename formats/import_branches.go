@@ -25,6 +25,22 @@ func foldDueling(trunk, value, adv []denseStep) ([]denseStep, error) {
 		return nil, fmt.Errorf("formats: dueling value head %s has %d outputs, want 1 (V(s))", v.weight, v.out)
 	}
 	steps := append([]denseStep(nil), trunk...)
+	steps, err := appendSideBySide(steps, value, adv)
+	if err != nil {
+		return nil, err
+	}
+	shared := len(value) == 1 // both heads read the same vector
+	s, err := foldHeads(value[len(value)-1], adv[len(adv)-1], shared)
+	if err != nil {
+		return nil, err
+	}
+	return append(steps, s), nil
+}
+
+// appendSideBySide appends the hidden layers of the two streams run side by
+// side: the first layers (both reading the trunk's output) stacked, deeper
+// ones block-diagonal.
+func appendSideBySide(steps, value, adv []denseStep) ([]denseStep, error) {
 	for k := 0; k < len(value)-1; k++ {
 		v, a := value[k], adv[k]
 		if v.act != a.act {
@@ -53,9 +69,13 @@ func foldDueling(trunk, value, adv []denseStep) ([]denseStep, error) {
 		}
 		steps = append(steps, s)
 	}
-	v, a := value[len(value)-1], adv[len(adv)-1]
+	return steps, nil
+}
+
+// foldHeads folds the value head v and the advantage head a into one
+// Linear layer (Q = V + A - mean(A)); shared: both read the same vector.
+func foldHeads(v, a denseStep, shared bool) (denseStep, error) {
 	n := a.out
-	shared := len(value) == 1 // both heads read the same vector
 	in := v.in + a.in
 	if shared {
 		in = v.in
@@ -102,9 +122,9 @@ func foldDueling(trunk, value, adv []denseStep) ([]denseStep, error) {
 		s.b[o] = float32(vb + ab - meanB)
 	}
 	if i := slices.IndexFunc(s.b, func(x float32) bool { return math.IsInf(float64(x), 0) }); i >= 0 {
-		return nil, fmt.Errorf("formats: dueling fold: bias [%d] overflows float32", i)
+		return denseStep{}, fmt.Errorf("formats: dueling fold: bias [%d] overflows float32", i)
 	}
-	return append(steps, s), nil
+	return s, nil
 }
 
 // planBranches imports a trunk with heads: dueling (value + advantage,
@@ -119,28 +139,8 @@ func planBranches(roles map[string][]linearCandidate, order []string, layout, he
 		subs = append([]string{"trunk " + describeChains(splitChains(trunk, layout), layout)}, subs...)
 	}
 	listing := strings.Join(subs, "; ")
-	if len(trunk) > 0 && len(splitChains(trunk, layout)) > 1 {
-		return nil, fmt.Errorf("formats: the trunk's layers do not chain: %s: %w", listing, ErrAmbiguousNetwork)
-	}
-	trunkOut := -1
-	if len(trunk) > 0 {
-		_, trunkOut = trunk[len(trunk)-1].inOut(layout)
-	}
-	for _, r := range order {
-		chains := splitChains(roles[r], layout)
-		if len(chains) > 1 {
-			return nil, fmt.Errorf("formats: the %s sub-network's layers do not chain: %s: %w", roleName(r), listing, ErrAmbiguousNetwork)
-		}
-		in, _ := roles[r][0].inOut(layout)
-		if trunkOut >= 0 && in != trunkOut {
-			return nil, fmt.Errorf("formats: the %s sub-network takes %d inputs, the trunk gives %d: %s: %w", roleName(r), in, trunkOut, listing, ErrAmbiguousNetwork)
-		}
-		if trunkOut < 0 {
-			first, _ := roles[order[0]][0].inOut(layout)
-			if in != first {
-				return nil, fmt.Errorf("formats: the sub-networks take different inputs: %s: %w", listing, ErrAmbiguousNetwork)
-			}
-		}
+	if err := checkBranches(roles, order, layout, listing); err != nil {
+		return nil, err
 	}
 	has := func(r string) bool { _, ok := roles[r]; return ok }
 	stepsOf := func(chain []linearCandidate) ([]denseStep, []string, error) {
@@ -157,54 +157,100 @@ func planBranches(roles map[string][]linearCandidate, order []string, layout, he
 	}
 	switch {
 	case has(roleValue) && has(roleAdvantage) && !has(roleActor) && want == "":
-		// Dueling: trunk, then both streams, folded.
-		full := append(append([]linearCandidate(nil), trunk...), roles[roleValue]...)
-		fullSteps, notes, err := stepsOf(full)
-		if err != nil {
-			return nil, err
-		}
-		// The advantage stream's own activations; its last layer is the head.
-		advFull := append(append([]linearCandidate(nil), trunk...), roles[roleAdvantage]...)
-		advSteps, advNotes, err := stepsOf(advFull)
-		if err != nil {
-			return nil, err
-		}
-		steps, err := foldDueling(fullSteps[:len(trunk)], fullSteps[len(trunk):], advSteps[len(trunk):])
-		if err != nil {
-			return nil, err
-		}
-		p := &importPlan{structure: "dueling", steps: steps}
-		p.notes = append(p.notes, fmt.Sprintf("dueling network: %s; the value and advantage heads are folded exactly into one Linear layer (Q = V + A - mean(A))", listing))
-		p.notes = append(p.notes, notes...)
-		for _, n := range advNotes {
-			if !slices.Contains(p.notes, n) {
-				p.notes = append(p.notes, n)
-			}
-		}
-		return p, nil
+		return planDueling(roles, listing, stepsOf)
 	case has(roleActor) && has(roleValue) && !has(roleAdvantage):
-		pick, why := roleActor, "an actor-critic file: the actor (policy) is the network that acts; the critic is left out (choose it as the head to import it)"
-		if want == roleValue {
-			pick, why = roleValue, "an actor-critic file: the critic (value) head, as chosen"
-		} else if want != "" && want != roleActor {
-			return nil, fmt.Errorf("formats: head %q: this actor-critic file has an actor and a critic: %s: %w", head, listing, ErrAmbiguousNetwork)
-		}
-		other := roleValue
-		if pick == roleValue {
-			other = roleActor
-		}
-		for _, c := range roles[other] {
-			markOne(c, unmapped, fmt.Sprintf("the %s head, not imported", roleName(other)))
-		}
-		chain := append(append([]linearCandidate(nil), trunk...), roles[pick]...)
-		steps, notes, err := stepsOf(chain)
-		if err != nil {
-			return nil, err
-		}
-		p := &importPlan{structure: "actor-critic", steps: steps}
-		p.notes = append(p.notes, fmt.Sprintf("%s: imported %s; sub-networks: %s", why, describeChains([][]linearCandidate{chain}, layout), listing))
-		p.notes = append(p.notes, notes...)
-		return p, nil
+		return planActorCritic(roles, want, head, layout, listing, unmapped, stepsOf)
 	}
 	return nil, fmt.Errorf("formats: sub-networks of roles spikebridge cannot combine into one network: %s: %w", listing, ErrAmbiguousNetwork)
+}
+
+// checkBranches refuses a trunk or sub-network whose layers do not chain,
+// and sub-networks that do not read the trunk's output (or, without a
+// trunk, the same input).
+func checkBranches(roles map[string][]linearCandidate, order []string, layout, listing string) error {
+	trunk := roles[roleTrunk]
+	if len(trunk) > 0 && len(splitChains(trunk, layout)) > 1 {
+		return fmt.Errorf("formats: the trunk's layers do not chain: %s: %w", listing, ErrAmbiguousNetwork)
+	}
+	trunkOut := -1
+	if len(trunk) > 0 {
+		_, trunkOut = trunk[len(trunk)-1].inOut(layout)
+	}
+	for _, r := range order {
+		chains := splitChains(roles[r], layout)
+		if len(chains) > 1 {
+			return fmt.Errorf("formats: the %s sub-network's layers do not chain: %s: %w", roleName(r), listing, ErrAmbiguousNetwork)
+		}
+		in, _ := roles[r][0].inOut(layout)
+		if trunkOut >= 0 && in != trunkOut {
+			return fmt.Errorf("formats: the %s sub-network takes %d inputs, the trunk gives %d: %s: %w", roleName(r), in, trunkOut, listing, ErrAmbiguousNetwork)
+		}
+		if trunkOut < 0 {
+			first, _ := roles[order[0]][0].inOut(layout)
+			if in != first {
+				return fmt.Errorf("formats: the sub-networks take different inputs: %s: %w", listing, ErrAmbiguousNetwork)
+			}
+		}
+	}
+	return nil
+}
+
+// branchSteps converts a chain to steps with its activations and notes.
+type branchSteps func(chain []linearCandidate) ([]denseStep, []string, error)
+
+// planDueling imports the trunk and both streams, folded into one output
+// layer.
+func planDueling(roles map[string][]linearCandidate, listing string, stepsOf branchSteps) (*importPlan, error) {
+	trunk := roles[roleTrunk]
+	full := append(append([]linearCandidate(nil), trunk...), roles[roleValue]...)
+	fullSteps, notes, err := stepsOf(full)
+	if err != nil {
+		return nil, err
+	}
+	// The advantage stream's own activations; its last layer is the head.
+	advFull := append(append([]linearCandidate(nil), trunk...), roles[roleAdvantage]...)
+	advSteps, advNotes, err := stepsOf(advFull)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := foldDueling(fullSteps[:len(trunk)], fullSteps[len(trunk):], advSteps[len(trunk):])
+	if err != nil {
+		return nil, err
+	}
+	p := &importPlan{structure: "dueling", steps: steps}
+	p.notes = append(p.notes, fmt.Sprintf("dueling network: %s; the value and advantage heads are folded exactly into one Linear layer (Q = V + A - mean(A))", listing))
+	p.notes = append(p.notes, notes...)
+	for _, n := range advNotes {
+		if !slices.Contains(p.notes, n) {
+			p.notes = append(p.notes, n)
+		}
+	}
+	return p, nil
+}
+
+// planActorCritic imports the trunk and the actor, or the critic when
+// want is the value role, and marks the other head unmapped.
+func planActorCritic(roles map[string][]linearCandidate, want, head, layout, listing string, unmapped map[*Tensor]string, stepsOf branchSteps) (*importPlan, error) {
+	pick, why := roleActor, "an actor-critic file: the actor (policy) is the network that acts; the critic is left out (choose it as the head to import it)"
+	if want == roleValue {
+		pick, why = roleValue, "an actor-critic file: the critic (value) head, as chosen"
+	} else if want != "" && want != roleActor {
+		return nil, fmt.Errorf("formats: head %q: this actor-critic file has an actor and a critic: %s: %w", head, listing, ErrAmbiguousNetwork)
+	}
+	other := roleValue
+	if pick == roleValue {
+		other = roleActor
+	}
+	for _, c := range roles[other] {
+		markOne(c, unmapped, fmt.Sprintf("the %s head, not imported", roleName(other)))
+	}
+	chain := append(append([]linearCandidate(nil), roles[roleTrunk]...), roles[pick]...)
+	steps, notes, err := stepsOf(chain)
+	if err != nil {
+		return nil, err
+	}
+	p := &importPlan{structure: "actor-critic", steps: steps}
+	p.notes = append(p.notes, fmt.Sprintf("%s: imported %s; sub-networks: %s", why, describeChains([][]linearCandidate{chain}, layout), listing))
+	p.notes = append(p.notes, notes...)
+	return p, nil
 }

@@ -136,3 +136,27 @@ func weightShapeList(layers []linearCandidate) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
+
+// planWeightList imports a bare list of weights or a (weights, biases)
+// pair of lists, as the DSQN code saves them, with def between the layers.
+func planWeightList(tensors []*Tensor, opts ImportOptions, arch *archSpec, unmapped map[*Tensor]string, def actSpec) (*importPlan, string, error) {
+	layers, layout, err := weightListLayers(tensors, opts.Layout, arch, unmapped)
+	if err == nil && opts.Semantics == SemanticsAuto && opts.ObservationSize > 0 {
+		err = refuseDSQNLike(layers, layout, opts.ObservationSize)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if sizes, _ := chainSizes(layers, layout); arch != nil && !slices.Equal(sizes, arch.sizes) {
+		return nil, "", fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
+	}
+	acts, notes, err := chainActs(layers, arch, nil, def, weightListWhy)
+	if err != nil {
+		return nil, "", err
+	}
+	steps, err := candidateSteps(layers, layout, acts)
+	if err != nil {
+		return nil, "", err
+	}
+	return &importPlan{structure: "weight list", steps: steps, notes: notes}, layout, nil
+}

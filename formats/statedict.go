@@ -3,7 +3,6 @@ package formats
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spikebridge/spikebridge/model"
@@ -138,26 +137,10 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 		tensors = list // an nn.ParameterList of weights (a DSQN module's state_dict)
 	}
 	if isWeightList(tensors) {
-		var layers []linearCandidate
-		layers, layout, err = weightListLayers(tensors, opts.Layout, arch, unmapped)
-		if err == nil && opts.Semantics == SemanticsAuto && opts.ObservationSize > 0 {
-			err = refuseDSQNLike(layers, layout, opts.ObservationSize)
-		}
+		plan, layout, err = planWeightList(tensors, opts, arch, unmapped, def)
 		if err != nil {
 			return nil, err
 		}
-		if sizes, _ := chainSizes(layers, layout); arch != nil && !slices.Equal(sizes, arch.sizes) {
-			return nil, fmt.Errorf("formats: arch %s does not match the tensors, which chain as %s", importArchString(arch.sizes), importArchString(sizes))
-		}
-		acts, notes, err := chainActs(layers, arch, nil, def, weightListWhy)
-		if err != nil {
-			return nil, err
-		}
-		steps, err := candidateSteps(layers, layout, acts)
-		if err != nil {
-			return nil, err
-		}
-		plan = &importPlan{structure: "weight list", steps: steps, notes: notes}
 	} else {
 		plan, layout, err = planStateDict(tf, tensors, opts, arch, unmapped, def, defWhy)
 		if err != nil {
