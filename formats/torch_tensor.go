@@ -79,38 +79,9 @@ func (t *torchTensor) materialise(budget *int) (Tensor, error) {
 		return Tensor{}, t.bad
 	}
 	s := t.storage
-	if len(t.size) != len(t.stride) {
-		return Tensor{}, fmt.Errorf("size %v and stride %v differ in rank", t.size, t.stride)
-	}
-	numel, maxIndex := 1, t.offset
-	if t.offset < 0 {
-		return Tensor{}, fmt.Errorf("negative storage offset %d", t.offset)
-	}
-	for d, n := range t.size {
-		if n < 0 {
-			return Tensor{}, fmt.Errorf("size %v has a negative dimension", t.size)
-		}
-		if t.stride[d] < 0 {
-			return Tensor{}, fmt.Errorf("stride %v has a negative entry", t.stride)
-		}
-		if n > 0 && numel > maxTorchNumel/n {
-			return Tensor{}, fmt.Errorf("size %v holds too many elements", t.size)
-		}
-		numel *= n
-	}
-	if numel > 0 {
-		for d, n := range t.size {
-			if t.stride[d] > 0 && n-1 > (math.MaxInt64-maxIndex)/t.stride[d] {
-				return Tensor{}, fmt.Errorf("size %v with stride %v overflows the storage index", t.size, t.stride)
-			}
-			maxIndex += (n - 1) * t.stride[d]
-		}
-		if maxIndex >= s.numel {
-			return Tensor{}, fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of storage %q, which holds %d",
-				t.offset, t.size, t.stride, maxIndex, s.key, s.numel)
-		}
-	} else if t.offset > s.numel {
-		return Tensor{}, fmt.Errorf("storage offset %d is past the %d elements of storage %q", t.offset, s.numel, s.key)
+	numel, err := t.checkView()
+	if err != nil {
+		return Tensor{}, err
 	}
 	if numel > *budget {
 		return Tensor{}, fmt.Errorf("view of %d elements (size %v, stride %v) of a %d-element storage exceeds the file's materialisation limit",
@@ -144,10 +115,56 @@ func (t *torchTensor) materialise(budget *int) (Tensor, error) {
 	if !root.littleEndian {
 		order = binary.BigEndian
 	}
+	t.readElements(&out, root, order, base+t.offset)
+	return out, nil
+}
+
+// checkView checks the view's size, stride and offset against its storage
+// and returns its number of elements.
+func (t *torchTensor) checkView() (int, error) {
+	if len(t.size) != len(t.stride) {
+		return 0, fmt.Errorf("size %v and stride %v differ in rank", t.size, t.stride)
+	}
+	numel, maxIndex := 1, t.offset
+	if t.offset < 0 {
+		return 0, fmt.Errorf("negative storage offset %d", t.offset)
+	}
+	for d, n := range t.size {
+		if n < 0 {
+			return 0, fmt.Errorf("size %v has a negative dimension", t.size)
+		}
+		if t.stride[d] < 0 {
+			return 0, fmt.Errorf("stride %v has a negative entry", t.stride)
+		}
+		if n > 0 && numel > maxTorchNumel/n {
+			return 0, fmt.Errorf("size %v holds too many elements", t.size)
+		}
+		numel *= n
+	}
+	if numel > 0 {
+		for d, n := range t.size {
+			if t.stride[d] > 0 && n-1 > (math.MaxInt64-maxIndex)/t.stride[d] {
+				return 0, fmt.Errorf("size %v with stride %v overflows the storage index", t.size, t.stride)
+			}
+			maxIndex += (n - 1) * t.stride[d]
+		}
+		if maxIndex >= t.storage.numel {
+			return 0, fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of storage %q, which holds %d",
+				t.offset, t.size, t.stride, maxIndex, t.storage.key, t.storage.numel)
+		}
+	} else if t.offset > t.storage.numel {
+		return 0, fmt.Errorf("storage offset %d is past the %d elements of storage %q", t.offset, t.storage.numel, t.storage.key)
+	}
+	return numel, nil
+}
+
+// readElements decodes the view's elements into out.Values (and out.Ints)
+// in row-major order, starting at element at of root's bytes.
+func (t *torchTensor) readElements(out *Tensor, root *torchStorage, order binary.ByteOrder, at int) {
+	s := t.storage
 	// Walk the multi-index in row-major order, keeping the storage index.
 	index := make([]int, len(t.size))
-	at := base + t.offset
-	for i := range numel {
+	for i := range len(out.Values) {
 		b := root.raw[at*s.dtype.size:]
 		switch s.dtype {
 		case torchFloat32:
@@ -184,7 +201,6 @@ func (t *torchTensor) materialise(budget *int) (Tensor, error) {
 			index[d] = 0
 		}
 	}
-	return out, nil
 }
 
 // torchHalfToFloat64 converts IEEE 754 binary16 exactly, including
