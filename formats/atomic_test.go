@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,8 +79,9 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 	}
 	var got []string
 	for _, e := range entries {
-		got = append(got, e.Name())
+		got = append(got, e.Name()) // ReadDir sorts by name
 	}
+	names = slices.Sorted(slices.Values(names))
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Fatalf("directory holds %v, want exactly %v", got, names)
 	}
