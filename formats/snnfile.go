@@ -220,91 +220,16 @@ func snnFromSafetensors(st *stFile) (*snn.Network, SNNMeta, error) {
 	if len(meta.Layers) == 0 {
 		return nil, meta, errors.New("metadata lists no layers")
 	}
-	ns := meta.Network
-	spec := snn.Network{Timesteps: ns.Timesteps, Propagation: snn.Propagation(ns.Propagation),
-		Readout: snn.Readout(ns.Readout), Input: snn.InputOf[float32]{Encoding: snn.Encoding(ns.Encoding)}}
-	var err error
-	if spec.OutputScale, err = finiteSetting("network output_scale", ns.OutputScale); err != nil {
-		return nil, meta, err
-	}
-	if spec.Input.Gain, err = finiteSetting("network gain", ns.Gain); err != nil {
-		return nil, meta, err
-	}
-	if spec.Input.Threshold, err = finiteSetting("network input_threshold", ns.InputThreshold); err != nil {
-		return nil, meta, err
-	}
-	if spec.Input.InitialMembrane, err = finiteSetting("network input_initial_membrane", ns.InputInitialMembrane); err != nil {
+	spec, err := snnNetworkSpec(meta.Network)
+	if err != nil {
 		return nil, meta, err
 	}
 	used := make(map[string]string)
 	last := len(meta.Layers) - 1
 	for i, lm := range meta.Layers {
-		where := fmt.Sprintf("layer %q", lm.Name)
-		if lm.Name == "" {
-			where = fmt.Sprintf("layer %d", i)
-		}
-		if lm.In <= 0 || lm.Out <= 0 {
-			return nil, meta, fmt.Errorf("%s: sizes must be positive, got in=%d out=%d", where, lm.In, lm.Out)
-		}
-		l := snn.Layer{Name: lm.Name, In: lm.In, Out: lm.Out}
-		integrator := i == last && spec.Readout != snn.Spikes
-		switch lm.Kind {
-		case LayerKindIntegrator:
-			if !integrator {
-				return nil, meta, fmt.Errorf("%s: an integrator must be the last layer of a %q-readout network", where, snn.Membrane)
-			}
-			if lm.Neuron != nil || lm.Thresholds != "" || lm.InitialMembranes != "" {
-				return nil, meta, fmt.Errorf("%s: an integrator has no neuron parameters", where)
-			}
-			l.Threshold, l.Leak = 1, 1
-		case LayerKindSpiking:
-			if integrator {
-				return nil, meta, fmt.Errorf("%s: the last layer of a %q-readout network must be an %q", where, snn.Membrane, LayerKindIntegrator)
-			}
-			nm := lm.Neuron
-			if nm == nil {
-				return nil, meta, fmt.Errorf("%s: spiking layer without neuron parameters", where)
-			}
-			switch {
-			case nm.Model == "if" && nm.Leak != 1:
-				return nil, meta, fmt.Errorf("%s: neuron model \"if\" with leak %v, want 1", where, float32(nm.Leak))
-			case nm.Model != "if" && nm.Model != "lif":
-				return nil, meta, fmt.Errorf("%s: neuron model %q, want \"if\" or \"lif\"", where, nm.Model)
-			}
-			if l.Threshold, err = finiteSetting(where+": threshold", nm.Threshold); err != nil {
-				return nil, meta, err
-			}
-			if l.Leak, err = finiteSetting(where+": leak", nm.Leak); err != nil {
-				return nil, meta, err
-			}
-			if l.InitialMembrane, err = finiteSetting(where+": initial_membrane", nm.InitialMembrane); err != nil {
-				return nil, meta, err
-			}
-			l.Reset = snn.ResetMode(nm.Reset)
-			l.StrictThreshold = nm.StrictThreshold
-			if lm.Thresholds != "" {
-				if l.Thresholds, err = float32Tensor(st, used, where, lm.Thresholds, lm.Out); err != nil {
-					return nil, meta, err
-				}
-			}
-			if lm.InitialMembranes != "" {
-				if l.InitialMembranes, err = float32Tensor(st, used, where, lm.InitialMembranes, lm.Out); err != nil {
-					return nil, meta, err
-				}
-			}
-		default:
-			return nil, meta, fmt.Errorf("%s: layer kind %q, want %q or %q", where, lm.Kind, LayerKindSpiking, LayerKindIntegrator)
-		}
-		if lm.Weights == "" {
-			return nil, meta, fmt.Errorf("%s: names no weights tensor", where)
-		}
-		if l.Weights, err = float32Tensor(st, used, where, lm.Weights, lm.Out, lm.In); err != nil {
+		l, err := snnLayerFromMeta(st, used, i, lm, i == last && spec.Readout != snn.Spikes)
+		if err != nil {
 			return nil, meta, err
-		}
-		if lm.Bias != "" {
-			if l.Bias, err = float32Tensor(st, used, where, lm.Bias, lm.Out); err != nil {
-				return nil, meta, err
-			}
 		}
 		spec.Layers = append(spec.Layers, l)
 	}
@@ -327,4 +252,108 @@ func snnFromSafetensors(st *stFile) (*snn.Network, SNNMeta, error) {
 		}
 	}
 	return net, meta, nil
+}
+
+// snnNetworkSpec is the network-wide part of snn.Network from the file's
+// settings (finite float32 values only).
+func snnNetworkSpec(ns SNNSettings) (snn.Network, error) {
+	spec := snn.Network{Timesteps: ns.Timesteps, Propagation: snn.Propagation(ns.Propagation),
+		Readout: snn.Readout(ns.Readout), Input: snn.InputOf[float32]{Encoding: snn.Encoding(ns.Encoding)}}
+	var err error
+	if spec.OutputScale, err = finiteSetting("network output_scale", ns.OutputScale); err != nil {
+		return spec, err
+	}
+	if spec.Input.Gain, err = finiteSetting("network gain", ns.Gain); err != nil {
+		return spec, err
+	}
+	if spec.Input.Threshold, err = finiteSetting("network input_threshold", ns.InputThreshold); err != nil {
+		return spec, err
+	}
+	if spec.Input.InitialMembrane, err = finiteSetting("network input_initial_membrane", ns.InputInitialMembrane); err != nil {
+		return spec, err
+	}
+	return spec, nil
+}
+
+// snnLayerFromMeta reads layer i (integrator: the last layer of a
+// membrane-readout network) with its tensors, recording them in used.
+func snnLayerFromMeta(st *stFile, used map[string]string, i int, lm SNNLayerMeta, integrator bool) (snn.Layer, error) {
+	var err error
+	where := fmt.Sprintf("layer %q", lm.Name)
+	if lm.Name == "" {
+		where = fmt.Sprintf("layer %d", i)
+	}
+	if lm.In <= 0 || lm.Out <= 0 {
+		return snn.Layer{}, fmt.Errorf("%s: sizes must be positive, got in=%d out=%d", where, lm.In, lm.Out)
+	}
+	l := snn.Layer{Name: lm.Name, In: lm.In, Out: lm.Out}
+	switch lm.Kind {
+	case LayerKindIntegrator:
+		if !integrator {
+			return l, fmt.Errorf("%s: an integrator must be the last layer of a %q-readout network", where, snn.Membrane)
+		}
+		if lm.Neuron != nil || lm.Thresholds != "" || lm.InitialMembranes != "" {
+			return l, fmt.Errorf("%s: an integrator has no neuron parameters", where)
+		}
+		l.Threshold, l.Leak = 1, 1
+	case LayerKindSpiking:
+		if integrator {
+			return l, fmt.Errorf("%s: the last layer of a %q-readout network must be an %q", where, snn.Membrane, LayerKindIntegrator)
+		}
+		if err := spikingNeuron(st, used, where, lm, &l); err != nil {
+			return l, err
+		}
+	default:
+		return l, fmt.Errorf("%s: layer kind %q, want %q or %q", where, lm.Kind, LayerKindSpiking, LayerKindIntegrator)
+	}
+	if lm.Weights == "" {
+		return l, fmt.Errorf("%s: names no weights tensor", where)
+	}
+	if l.Weights, err = float32Tensor(st, used, where, lm.Weights, lm.Out, lm.In); err != nil {
+		return l, err
+	}
+	if lm.Bias != "" {
+		if l.Bias, err = float32Tensor(st, used, where, lm.Bias, lm.Out); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// spikingNeuron sets the neuron parameters (and per-neuron tensors) of a
+// spiking layer.
+func spikingNeuron(st *stFile, used map[string]string, where string, lm SNNLayerMeta, l *snn.Layer) error {
+	var err error
+	nm := lm.Neuron
+	if nm == nil {
+		return fmt.Errorf("%s: spiking layer without neuron parameters", where)
+	}
+	switch {
+	case nm.Model == "if" && nm.Leak != 1:
+		return fmt.Errorf("%s: neuron model \"if\" with leak %v, want 1", where, float32(nm.Leak))
+	case nm.Model != "if" && nm.Model != "lif":
+		return fmt.Errorf("%s: neuron model %q, want \"if\" or \"lif\"", where, nm.Model)
+	}
+	if l.Threshold, err = finiteSetting(where+": threshold", nm.Threshold); err != nil {
+		return err
+	}
+	if l.Leak, err = finiteSetting(where+": leak", nm.Leak); err != nil {
+		return err
+	}
+	if l.InitialMembrane, err = finiteSetting(where+": initial_membrane", nm.InitialMembrane); err != nil {
+		return err
+	}
+	l.Reset = snn.ResetMode(nm.Reset)
+	l.StrictThreshold = nm.StrictThreshold
+	if lm.Thresholds != "" {
+		if l.Thresholds, err = float32Tensor(st, used, where, lm.Thresholds, lm.Out); err != nil {
+			return err
+		}
+	}
+	if lm.InitialMembranes != "" {
+		if l.InitialMembranes, err = float32Tensor(st, used, where, lm.InitialMembranes, lm.Out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
