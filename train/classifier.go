@@ -69,40 +69,8 @@ type ClassifierResult struct {
 // Gorgonia. The same data, config and seed give bit-identical networks.
 func TrainClassifier(states []float32, width int, labels []int, classes int, cfg ClassifierConfig) (*model.Network, ClassifierResult, error) {
 	var res ClassifierResult
-	switch {
-	case width <= 0 || len(states) == 0:
-		return nil, res, errors.New("train: classifier: no states")
-	case len(states)%width != 0:
-		return nil, res, fmt.Errorf("train: classifier: %d state values are not whole rows of %d", len(states), width)
-	case len(states)/width != len(labels):
-		return nil, res, fmt.Errorf("train: classifier: %d states but %d labels", len(states)/width, len(labels))
-	case classes < 2:
-		return nil, res, fmt.Errorf("train: classifier: %d classes, want at least 2", classes)
-	case cfg.Epochs <= 0 || cfg.Batch <= 0:
-		return nil, res, fmt.Errorf("train: classifier: epochs %d and batch %d must be positive", cfg.Epochs, cfg.Batch)
-	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
-		return nil, res, fmt.Errorf("train: classifier: learning rate %v, want > 0", cfg.LR)
-	case !(cfg.LRFinal >= 0) || math.IsInf(cfg.LRFinal, 0):
-		return nil, res, fmt.Errorf("train: classifier: final learning rate %v, want >= 0 (0 = constant)", cfg.LRFinal)
-	case cfg.ClipFloor < 0:
-		return nil, res, fmt.Errorf("train: classifier: clip-floor levels %d, want >= 0", cfg.ClipFloor)
-	case len(cfg.Hidden) == 0:
-		return nil, res, errors.New("train: classifier: needs at least one hidden layer")
-	}
-	for i, v := range states {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, res, fmt.Errorf("train: classifier: state %d, column %d is %v, want a finite number", i/width, i%width, v)
-		}
-	}
-	for i, l := range labels {
-		if l < 0 || l >= classes {
-			return nil, res, fmt.Errorf("train: classifier: label %d is %d, want 0..%d", i, l, classes-1)
-		}
-	}
-	for i, h := range cfg.Hidden {
-		if h <= 0 {
-			return nil, res, fmt.Errorf("train: classifier: hidden layer %d width %d, want > 0", i+1, h)
-		}
+	if err := checkClassifierInputs(states, width, labels, classes, cfg); err != nil {
+		return nil, res, err
 	}
 	sizes := append(append([]int{width}, cfg.Hidden...), classes)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed_c1a5))
@@ -169,19 +137,67 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 	}
 	net := params.snapshot().network()
 	res.Samples, res.Epochs = n, cfg.Epochs
-	// Accuracy in the training-mode forward pass, in chunks of the batch.
+	res.Accuracy = classifierAccuracy(params, states, labels, width, classes, batch, cfg.ClipFloor, cg.acts)
+	return net, res, nil
+}
+
+// checkClassifierInputs refuses data and settings TrainClassifier cannot
+// train on, naming the value.
+func checkClassifierInputs(states []float32, width int, labels []int, classes int, cfg ClassifierConfig) error {
+	switch {
+	case width <= 0 || len(states) == 0:
+		return errors.New("train: classifier: no states")
+	case len(states)%width != 0:
+		return fmt.Errorf("train: classifier: %d state values are not whole rows of %d", len(states), width)
+	case len(states)/width != len(labels):
+		return fmt.Errorf("train: classifier: %d states but %d labels", len(states)/width, len(labels))
+	case classes < 2:
+		return fmt.Errorf("train: classifier: %d classes, want at least 2", classes)
+	case cfg.Epochs <= 0 || cfg.Batch <= 0:
+		return fmt.Errorf("train: classifier: epochs %d and batch %d must be positive", cfg.Epochs, cfg.Batch)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("train: classifier: learning rate %v, want > 0", cfg.LR)
+	case !(cfg.LRFinal >= 0) || math.IsInf(cfg.LRFinal, 0):
+		return fmt.Errorf("train: classifier: final learning rate %v, want >= 0 (0 = constant)", cfg.LRFinal)
+	case cfg.ClipFloor < 0:
+		return fmt.Errorf("train: classifier: clip-floor levels %d, want >= 0", cfg.ClipFloor)
+	case len(cfg.Hidden) == 0:
+		return errors.New("train: classifier: needs at least one hidden layer")
+	}
+	for i, v := range states {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("train: classifier: state %d, column %d is %v, want a finite number", i/width, i%width, v)
+		}
+	}
+	for i, l := range labels {
+		if l < 0 || l >= classes {
+			return fmt.Errorf("train: classifier: label %d is %d, want 0..%d", i, l, classes-1)
+		}
+	}
+	for i, h := range cfg.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("train: classifier: hidden layer %d width %d, want > 0", i+1, h)
+		}
+	}
+	return nil
+}
+
+// classifierAccuracy is the share of states whose argmax is their label in
+// the training-mode forward pass (clip-floor activations when clipFloor >
+// 0), run in chunks of batch rows.
+func classifierAccuracy(params *qParams, states []float32, labels []int, width, classes, batch, clipFloor int, acts [][]float32) float64 {
+	n := len(labels)
 	correct := 0
 	for start := 0; start < n; start += batch {
 		rows := min(batch, n-start)
-		logits := params.forwardRows(states[start*width:], rows, cfg.ClipFloor, cg.acts, nil)
+		logits := params.forwardRows(states[start*width:], rows, clipFloor, acts, nil)
 		for r := 0; r < rows; r++ {
 			if model.Argmax(logits[r*classes:(r+1)*classes]) == labels[start+r] {
 				correct++
 			}
 		}
 	}
-	res.Accuracy = float64(correct) / float64(n)
-	return net, res, nil
+	return float64(correct) / float64(n)
 }
 
 // copyFromNetwork loads the Dense parameters of net, which must be an MLP of

@@ -216,21 +216,10 @@ func (n *sqnNet) forward(obs []float32, batch int) []float32 {
 }
 
 func (n *sqnNet) forwardOne(b int) {
-	in, h0 := n.sizes[0], n.sizes[1]
 	L := len(n.p.weights)
 	T := n.nr.Timesteps
 	th, leak := n.nr.Threshold, n.nr.Leak
-	x := n.obs[b*in : (b+1)*in]
-	d := n.drive[b*h0 : (b+1)*h0]
-	w0 := n.p.weights[0]
-	for o := range d {
-		row := w0[o*in : (o+1)*in]
-		var sum float32
-		for i, w := range row {
-			sum += w * x[i]
-		}
-		d[o] = sum + n.p.bias0[o]
-	}
+	d := n.inputDrive(b)
 	for l := range n.v {
 		clear(n.v[l])
 	}
@@ -297,6 +286,24 @@ func (n *sqnNet) forwardOne(b int) {
 	}
 }
 
+// inputDrive computes sample b's constant input current of the first
+// layer, W_1 x + b_1, into its row of n.drive and returns that row.
+func (n *sqnNet) inputDrive(b int) []float32 {
+	in, h0 := n.sizes[0], n.sizes[1]
+	x := n.obs[b*in : (b+1)*in]
+	d := n.drive[b*h0 : (b+1)*h0]
+	w0 := n.p.weights[0]
+	for o := range d {
+		row := w0[o*in : (o+1)*in]
+		var sum float32
+		for i, w := range row {
+			sum += w * x[i]
+		}
+		d[o] = sum + n.p.bias0[o]
+	}
+	return d
+}
+
 // addCols adds column j of the (in, out) matrix wt to v for every spike j.
 // gonum's Saxpy (SSE on amd64) with alpha 1 adds each element exactly as v[i] += c does (1*c is
 // exact), so the result is bit-identical to snn's column additions.
@@ -335,43 +342,12 @@ func (n *sqnNet) backward(gQ []float32) [][]float32 {
 	L := len(n.p.weights)
 	T := n.nr.Timesteps
 	B := n.batch
-	nA := n.sizes[L]
 	th, leak := n.nr.Threshold, n.nr.Leak
 	for _, g := range n.dwt {
 		clear(g)
 	}
 	clear(n.grads[1])
-	// Output layer: Q = sum over steps of the last hidden layer's spikes
-	// through W_L, so dL/dW_L[o][j] = gQ[o] * count[j] and every step's
-	// spike gradient is W_Lᵀ gQ.
-	nLast := n.sizes[L-1]
-	wL := n.p.weights[L-1]
-	gsTop := n.gs[L-2]
-	for b := 0; b < B; b++ {
-		g := gQ[b*nA : (b+1)*nA]
-		cnt := n.counts[b*nLast : (b+1)*nLast]
-		dw := n.dwt[L-1]
-		for j, c := range cnt {
-			if c != 0 {
-				for o, go_ := range g {
-					dw[j*nA+o] += go_ * c
-				}
-			}
-		}
-		row := gsTop[b*T*nLast : (b*T+1)*nLast]
-		clear(row)
-		for o, go_ := range g {
-			if go_ != 0 {
-				wrow := wL[o*nLast : (o+1)*nLast]
-				for j, w := range wrow {
-					row[j] += go_ * w
-				}
-			}
-		}
-		for t := 1; t < T; t++ {
-			copy(gsTop[(b*T+t)*nLast:(b*T+t+1)*nLast], row)
-		}
-	}
+	n.backwardOutput(gQ)
 	// Hidden layers from the top down: the reverse-time recursion per sample,
 	// then one matrix product for the spike gradients of the layer below.
 	for l := L - 2; l >= 0; l-- {
@@ -430,7 +406,54 @@ func (n *sqnNet) backward(gQ []float32) [][]float32 {
 				0, blas32.General{Rows: rows, Cols: below, Stride: below, Data: n.gs[l-1][:rows*below]})
 		}
 	}
-	// Transpose the weight gradients into (out, in).
+	n.transposeWeightGrads()
+	return n.grads
+}
+
+// backwardOutput adds the output layer's weight gradient and writes the
+// last hidden layer's spike gradients at every step.
+func (n *sqnNet) backwardOutput(gQ []float32) {
+	L := len(n.p.weights)
+	T := n.nr.Timesteps
+	B := n.batch
+	nA := n.sizes[L]
+	// Output layer: Q = sum over steps of the last hidden layer's spikes
+	// through W_L, so dL/dW_L[o][j] = gQ[o] * count[j] and every step's
+	// spike gradient is W_Lᵀ gQ.
+	nLast := n.sizes[L-1]
+	wL := n.p.weights[L-1]
+	gsTop := n.gs[L-2]
+	for b := 0; b < B; b++ {
+		g := gQ[b*nA : (b+1)*nA]
+		cnt := n.counts[b*nLast : (b+1)*nLast]
+		dw := n.dwt[L-1]
+		for j, c := range cnt {
+			if c != 0 {
+				for o, go_ := range g {
+					dw[j*nA+o] += go_ * c
+				}
+			}
+		}
+		row := gsTop[b*T*nLast : (b*T+1)*nLast]
+		clear(row)
+		for o, go_ := range g {
+			if go_ != 0 {
+				wrow := wL[o*nLast : (o+1)*nLast]
+				for j, w := range wrow {
+					row[j] += go_ * w
+				}
+			}
+		}
+		for t := 1; t < T; t++ {
+			copy(gsTop[(b*T+t)*nLast:(b*T+t+1)*nLast], row)
+		}
+	}
+}
+
+// transposeWeightGrads writes the (in, out) weight gradients into n.grads
+// as (out, in).
+func (n *sqnNet) transposeWeightGrads() {
+	L := len(n.p.weights)
 	for l := 0; l < L; l++ {
 		in, out := n.sizes[l], n.sizes[l+1]
 		dst := n.grads[0]
@@ -444,5 +467,4 @@ func (n *sqnNet) backward(gQ []float32) [][]float32 {
 			}
 		}
 	}
-	return n.grads
 }
