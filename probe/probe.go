@@ -274,33 +274,12 @@ func ReadCSV(r io.Reader) (*Data, error) {
 		return nil, errors.New("empty CSV: want a header trial,t,<inputs...>,target:<name>...")
 	}
 	header := strings.Split(strings.TrimSpace(sc.Text()), ",")
-	trialCol, timeCol := -1, -1
-	var inCols, tgCols []int
 	p := &Data{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		switch {
-		case h == "trial":
-			trialCol = i
-		case h == "t":
-			timeCol = i
-		case strings.HasPrefix(h, "target:"):
-			tgCols = append(tgCols, i)
-			p.TargetNames = append(p.TargetNames, strings.TrimPrefix(h, "target:"))
-		case h == "":
-			return nil, fmt.Errorf("CSV header column %d has no name", i+1)
-		default:
-			inCols = append(inCols, i)
-			p.InputNames = append(p.InputNames, h)
-		}
+	cols, err := parseCSVHeader(header, sc.Text(), p)
+	if err != nil {
+		return nil, err
 	}
-	if trialCol < 0 {
-		return nil, fmt.Errorf("CSV header %q has no \"trial\" column", sc.Text())
-	}
-	if len(inCols) == 0 || len(tgCols) == 0 {
-		return nil, fmt.Errorf("CSV header %q: want at least one input column and one \"target:<name>\" column", sc.Text())
-	}
-	p.InputSize, p.TargetSize = len(inCols), len(tgCols)
+	trialCol, timeCol := cols.trial, cols.time
 	var times []float64
 	var trialSteps []int
 	lastTrial := ""
@@ -328,23 +307,8 @@ func ReadCSV(r io.Reader) (*Data, error) {
 			}
 			times = append(times, v)
 		}
-		for c, col := range inCols {
-			v, err := strconv.ParseFloat(strings.TrimSpace(fields[col]), 64)
-			if err != nil {
-				return nil, fmt.Errorf("CSV line %d, input %q: %w", line, p.InputNames[c], err)
-			}
-			p.Inputs = append(p.Inputs, v)
-		}
-		for c, col := range tgCols {
-			f := strings.TrimSpace(fields[col])
-			v := math.NaN()
-			if f != "" {
-				var err error
-				if v, err = strconv.ParseFloat(f, 64); err != nil {
-					return nil, fmt.Errorf("CSV line %d, target %q: %w", line, p.TargetNames[c], err)
-				}
-			}
-			p.Targets = append(p.Targets, v)
+		if err := appendCSVValues(p, fields, cols, line); err != nil {
+			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -364,6 +328,67 @@ func ReadCSV(r io.Reader) (*Data, error) {
 		p.Dt = times[1] - times[0]
 	}
 	return p, nil
+}
+
+// csvColumns are the indices of a probe CSV's columns (-1: absent).
+type csvColumns struct {
+	trial, time int
+	in, tg      []int
+}
+
+// parseCSVHeader finds the columns of header (the line text) and sets
+// p's input and target names and sizes.
+func parseCSVHeader(header []string, text string, p *Data) (csvColumns, error) {
+	cols := csvColumns{trial: -1, time: -1}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		switch {
+		case h == "trial":
+			cols.trial = i
+		case h == "t":
+			cols.time = i
+		case strings.HasPrefix(h, "target:"):
+			cols.tg = append(cols.tg, i)
+			p.TargetNames = append(p.TargetNames, strings.TrimPrefix(h, "target:"))
+		case h == "":
+			return cols, fmt.Errorf("CSV header column %d has no name", i+1)
+		default:
+			cols.in = append(cols.in, i)
+			p.InputNames = append(p.InputNames, h)
+		}
+	}
+	if cols.trial < 0 {
+		return cols, fmt.Errorf("CSV header %q has no \"trial\" column", text)
+	}
+	if len(cols.in) == 0 || len(cols.tg) == 0 {
+		return cols, fmt.Errorf("CSV header %q: want at least one input column and one \"target:<name>\" column", text)
+	}
+	p.InputSize, p.TargetSize = len(cols.in), len(cols.tg)
+	return cols, nil
+}
+
+// appendCSVValues appends the inputs and targets of one row (line) to p;
+// an empty or "nan" target is missing (NaN).
+func appendCSVValues(p *Data, fields []string, cols csvColumns, line int) error {
+	for c, col := range cols.in {
+		v, err := strconv.ParseFloat(strings.TrimSpace(fields[col]), 64)
+		if err != nil {
+			return fmt.Errorf("CSV line %d, input %q: %w", line, p.InputNames[c], err)
+		}
+		p.Inputs = append(p.Inputs, v)
+	}
+	for c, col := range cols.tg {
+		f := strings.TrimSpace(fields[col])
+		v := math.NaN()
+		if f != "" {
+			var err error
+			if v, err = strconv.ParseFloat(f, 64); err != nil {
+				return fmt.Errorf("CSV line %d, target %q: %w", line, p.TargetNames[c], err)
+			}
+		}
+		p.Targets = append(p.Targets, v)
+	}
+	return nil
 }
 
 // WriteCSV writes p in the CSV layout (missing targets as empty fields).
