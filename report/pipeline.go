@@ -174,26 +174,41 @@ func WritePipelineReport(w io.Writer, s PipelineSummary) error {
 		return fmt.Errorf("report: pipeline report: no conversion methods")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# spikebridge pipeline: %s, %s Q-network → spiking network\n\n", s.Env, s.Network)
-	fmt.Fprintf(&b, "Made by `%s`.\n\n", s.Command)
+	writePipelineHeadline(&b, s)
+	writePipelineANN(&b, s)
+	writePipelineTable(&b, s)
+	writePipelineFiles(&b, s)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writePipelineHeadline writes the title, the command, the ANN's return and
+// every method's headline (the best first).
+func writePipelineHeadline(b *strings.Builder, s PipelineSummary) {
+	fmt.Fprintf(b, "# spikebridge pipeline: %s, %s Q-network → spiking network\n\n", s.Env, s.Network)
+	fmt.Fprintf(b, "Made by `%s`.\n\n", s.Command)
 	origin := fmt.Sprintf("imported from `%s`", s.Imported)
 	if s.Trained != nil {
 		origin = fmt.Sprintf("trained here with DQN for %d environment steps (seed %d)", s.Trained.Steps, s.Seed)
 	}
-	fmt.Fprintf(&b, "The ANN (%s, %s) returns **%.1f ± %.1f** over %d episodes of %s.\n",
+	fmt.Fprintf(b, "The ANN (%s, %s) returns **%.1f ± %.1f** over %d episodes of %s.\n",
 		s.Network, origin, s.ANNReturnMean, s.ANNReturnStd, s.Episodes, s.Env)
 	for _, m := range s.Methods {
 		if m.Name == s.Best {
-			fmt.Fprintf(&b, "%s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
+			fmt.Fprintf(b, "%s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
 		}
 	}
 	for _, m := range s.Methods {
 		if m.Name != s.Best {
-			fmt.Fprintf(&b, "For comparison, %s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
+			fmt.Fprintf(b, "For comparison, %s\n", Headline(m, s.ANNReturnMean, s.ANNMACs))
 		}
 	}
 	b.WriteString("\n![Return against T](" + FigureReturn + ")\n\n")
 
+}
+
+// writePipelineANN writes the section on the ANN and the conversion data.
+func writePipelineANN(b *strings.Builder, s PipelineSummary) {
 	b.WriteString("## The ANN\n\n")
 	if s.Trained != nil {
 		t := s.Trained
@@ -201,17 +216,22 @@ func WritePipelineReport(w io.Writer, s PipelineSummary) error {
 		if t.SolvedStep != nil {
 			solved = fmt.Sprintf("reached the moving-mean threshold at step %d", *t.SolvedStep)
 		}
-		fmt.Fprintf(&b, "Trained for %d steps in %.1f s; training %s. The kept network's greedy evaluation over %d episodes: "+
+		fmt.Fprintf(b, "Trained for %d steps in %.1f s; training %s. The kept network's greedy evaluation over %d episodes: "+
 			"mean %.1f (min %.0f, max %.0f).\n\n", t.Steps, t.WallS, solved, t.EvalEpisodes, t.EvalMean, t.EvalMin, t.EvalMax)
 		b.WriteString("![Learning curve](" + FigureLearningCurve + ")\n\n")
 	} else {
-		fmt.Fprintf(&b, "Imported from `%s` (no training in this run).\n\n", s.Imported)
+		fmt.Fprintf(b, "Imported from `%s` (no training in this run).\n\n", s.Imported)
 	}
-	fmt.Fprintf(&b, "Conversion data: %d states recorded from %d episodes of the ANN with %.0f %% random actions.\n\n",
+	fmt.Fprintf(b, "Conversion data: %d states recorded from %d episodes of the ANN with %.0f %% random actions.\n\n",
 		s.States, s.StatesEpisodes, 100*s.StatesEpsilon)
 
+}
+
+// writePipelineTable writes the table of every method and T, the methods,
+// and the best SNN's figures.
+func writePipelineTable(b *strings.Builder, s PipelineSummary) {
 	b.WriteString("## How much the SNN kept, per T\n\n")
-	fmt.Fprintf(&b, "The same %d initial states for the ANN and every SNN. *Return* is mean ± std; *× ANN* divides it by "+
+	fmt.Fprintf(b, "The same %d initial states for the ANN and every SNN. *Return* is mean ± std; *× ANN* divides it by "+
 		"the ANN's %.1f. *Agreement* is the share of states where the SNN picks the ANN's action: on the SNN's own "+
 		"trajectory (*own*), on its decisive states only (ANN Q margin > %g, *decisive*), and on the ANN's own states "+
 		"against the network the SNN was converted from (*source*; the student for distill). *Spikes* and *SynOps* are "+
@@ -226,35 +246,37 @@ func WritePipelineReport(w io.Writer, s PipelineSummary) error {
 			if r.AgreeSource != nil {
 				source = fmt.Sprintf("%.2f %%", 100**r.AgreeSource)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %.1f ± %.1f | %.3f | %.2f %% | %.2f %% | %s | %.0f | %.0f |\n",
+			fmt.Fprintf(b, "| %s | %d | %.1f ± %.1f | %.3f | %.2f %% | %.2f %% | %s | %.0f | %.0f |\n",
 				m.Name, r.T, r.ReturnMean, r.ReturnStd, ratio(r.ReturnMean, s.ANNReturnMean), 100*r.AgreeOwn,
 				100*r.AgreeDecisive, source, r.Spikes, r.SynOps)
 		}
 	}
 	b.WriteString("\nMethods:\n\n")
 	for _, m := range s.Methods {
-		fmt.Fprintf(&b, "- **%s** (`%s`): %s\n", m.Name, m.File, m.Description)
+		fmt.Fprintf(b, "- **%s** (`%s`): %s\n", m.Name, m.File, m.Description)
 	}
 	b.WriteString("\n![Agreement against T](" + FigureAgreement + ")\n\n")
-	fmt.Fprintf(&b, "## Inside the %s SNN\n\n", s.Best)
+	fmt.Fprintf(b, "## Inside the %s SNN\n\n", s.Best)
 	b.WriteString("Its outputs against those of the network it was converted from, on the ANN's own states, and the spikes of one decision:\n\n")
 	b.WriteString("![SNN outputs against its source](" + FigureQScatter + ")\n\n")
 	b.WriteString("![Spike raster of one decision](" + FigureRaster + ")\n\n")
 
+}
+
+// writePipelineFiles writes the files and the stages with their commands.
+func writePipelineFiles(b *strings.Builder, s PipelineSummary) {
 	b.WriteString("## Files\n\n")
 	for _, f := range s.Files {
-		fmt.Fprintf(&b, "- `%s`: %s\n", f.Name, f.What)
+		fmt.Fprintf(b, "- `%s`: %s\n", f.Name, f.What)
 	}
 	b.WriteString("\n## Stages\n\nEach stage is also a verb; these commands redo it on the files above.\n\n")
 	b.WriteString("| stage | wall (s) | equivalent command |\n|---|---:|---|\n")
 	total := 0.0
 	for _, st := range s.Stages {
-		fmt.Fprintf(&b, "| %s | %.1f | `%s` |\n", st.Name, st.WallS, st.Command)
+		fmt.Fprintf(b, "| %s | %.1f | `%s` |\n", st.Name, st.WallS, st.Command)
 		total += st.WallS
 	}
-	fmt.Fprintf(&b, "| total | %.1f | |\n", total)
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "| total | %.1f | |\n", total)
 }
 
 // ReturnSeries is one method's mean ± std return over the T sweep.
