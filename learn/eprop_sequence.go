@@ -84,17 +84,7 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 	net := e.Net
 	cfg := &e.Config
 	N, K, In := net.Neurons, net.Outputs, net.Inputs
-	w.psi = grow(w.psi, steps*N)
-	w.err = grow(w.err, steps*K)
-	w.firedStart = grow(w.firedStart, steps+1)
-	w.inStart = grow(w.inStart, steps+1)
-	w.nearStart = grow(w.nearStart, steps+1)
-	w.firedIdx = w.firedIdx[:0]
-	w.nearIdx = w.nearIdx[:0]
-	w.inIdx = w.inIdx[:0]
-	w.inVal = w.inVal[:0]
-	clear(w.counts)
-	clear(w.windowSum)
+	w.startSequence(steps, N, K)
 
 	st := w.state
 	st.Reset()
@@ -113,17 +103,8 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 			}
 		}
 		net.Step(st, x)
-		psi := w.psi[t*N : (t+1)*N]
-		v, th, blocked := st.V[:len(psi)], st.ThresholdNow[:len(psi)], st.Blocked[:len(psi)]
 		w.nearStart[t] = int32(len(w.nearIdx))
-		for j := range psi {
-			// Neurons farther than v_th from threshold or refractory have ψ = 0.
-			if d := v[j] - th[j]; blocked[j] || d >= vth || d <= -vth {
-				psi[j] = 0
-			} else if psi[j] = gammaScale * (1 - math.Abs(d/vth)) / vth; psi[j] != 0 {
-				w.nearIdx = append(w.nearIdx, int32(j))
-			}
-		}
+		w.recordPsi(w.psi[t*N:(t+1)*N], st, gammaScale, vth)
 		w.firedStart[t] = int32(len(w.firedIdx))
 		for _, j := range st.Fired {
 			w.firedIdx = append(w.firedIdx, j)
@@ -134,26 +115,7 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 			clear(errT)
 			continue
 		}
-		net.OutputInto(w.probs, st)
-		switch cfg.Loss {
-		case LossCrossEntropy:
-			for k := range errT {
-				errT[k] = w.probs[k]
-			}
-			errT[seq.Class] -= 1
-			loss -= math.Log(w.probs[seq.Class])
-		case LossMSE:
-			target := seq.Target[t*K : (t+1)*K]
-			sq := 0.0
-			for k := range errT {
-				errT[k] = st.Y[k] - target[k]
-				sq += errT[k] * errT[k]
-			}
-			loss += 0.5 * sq
-		}
-		for k := range w.windowSum {
-			w.windowSum[k] += st.Y[k]
-		}
+		loss += w.stepError(e, seq, t, errT)
 	}
 	w.firedStart[steps] = int32(len(w.firedIdx))
 	w.nearStart[steps] = int32(len(w.nearIdx))
@@ -187,6 +149,64 @@ func (w *worker) sequence(e *Eprop, steps int, seq *Sequence, g *sampleGrad) {
 	transposeTo(g.input, g.inputT, In, N, 1)
 	transposeTo(g.recurrent, g.recT, N, N, 1)
 	transposeTo(g.output, g.outT, N, K, (1-net.ReadoutLeak)/window)
+}
+
+// startSequence sizes and clears the worker's per-sequence buffers.
+func (w *worker) startSequence(steps, N, K int) {
+	w.psi = grow(w.psi, steps*N)
+	w.err = grow(w.err, steps*K)
+	w.firedStart = grow(w.firedStart, steps+1)
+	w.inStart = grow(w.inStart, steps+1)
+	w.nearStart = grow(w.nearStart, steps+1)
+	w.firedIdx = w.firedIdx[:0]
+	w.nearIdx = w.nearIdx[:0]
+	w.inIdx = w.inIdx[:0]
+	w.inVal = w.inVal[:0]
+	clear(w.counts)
+	clear(w.windowSum)
+}
+
+// recordPsi writes the surrogate derivative ψ of every neuron after a step
+// into psi and lists the neurons with ψ ≠ 0 in w.nearIdx.
+func (w *worker) recordPsi(psi []float64, st *snn.RecurrentState, gammaScale, vth float64) {
+	v, th, blocked := st.V[:len(psi)], st.ThresholdNow[:len(psi)], st.Blocked[:len(psi)]
+	for j := range psi {
+		// Neurons farther than v_th from threshold or refractory have ψ = 0.
+		if d := v[j] - th[j]; blocked[j] || d >= vth || d <= -vth {
+			psi[j] = 0
+		} else if psi[j] = gammaScale * (1 - math.Abs(d/vth)) / vth; psi[j] != 0 {
+			w.nearIdx = append(w.nearIdx, int32(j))
+		}
+	}
+}
+
+// stepError writes the output error of step t (in the loss window) into
+// errT, adds the readout to the window's sum and returns the step's loss.
+func (w *worker) stepError(e *Eprop, seq *Sequence, t int, errT []float64) float64 {
+	net, cfg, st := e.Net, &e.Config, w.state
+	K := net.Outputs
+	loss := 0.0
+	net.OutputInto(w.probs, st)
+	switch cfg.Loss {
+	case LossCrossEntropy:
+		for k := range errT {
+			errT[k] = w.probs[k]
+		}
+		errT[seq.Class] -= 1
+		loss = -math.Log(w.probs[seq.Class])
+	case LossMSE:
+		target := seq.Target[t*K : (t+1)*K]
+		sq := 0.0
+		for k := range errT {
+			errT[k] = st.Y[k] - target[k]
+			sq += errT[k] * errT[k]
+		}
+		loss = 0.5 * sq
+	}
+	for k := range w.windowSum {
+		w.windowSum[k] += st.Y[k]
+	}
+	return loss
 }
 
 // transposeTo writes scale × srcᵀ into dst; src is rows × cols.
@@ -251,28 +271,7 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 			adj[j] = c*p + (rho-p*bj[j])*oldAdj[n]
 			trace[j] = q + alpha*oldTrace[n]
 		}
-		for p := w.inStart[t]; p < w.inStart[t+1]; p++ {
-			i, xi := int(w.inIdx[p]), w.inVal[p]
-			col := g.inputT[i*N : (i+1)*N]
-			if xi == 1 {
-				for j, v := range w.trace {
-					col[j] += v
-				}
-			} else {
-				for j, v := range w.trace {
-					col[j] += xi * v
-				}
-			}
-		}
-		if t > 0 { // spikes of step t−1 arrive at step t
-			for p := w.firedStart[t-1]; p < w.firedStart[t]; p++ {
-				i := int(w.firedIdx[p])
-				col := g.recT[i*N : (i+1)*N]
-				for j, v := range w.trace {
-					col[j] += v
-				}
-			}
-		}
+		w.addTraceColumns(t, N, g)
 		for k := range w.errFilt {
 			w.errFilt[k] = errT[k] + kappa*w.errFilt[k]
 		}
@@ -281,6 +280,34 @@ func (w *worker) backwardEprop(e *Eprop, steps, windowStart int, g *sampleGrad) 
 			col := g.outT[j*K : (j+1)*K]
 			for k, v := range w.errFilt {
 				col[k] += v
+			}
+		}
+	}
+}
+
+// addTraceColumns adds the eligibility traces of step t to the input
+// gradient's column of every input active at t and to the recurrent
+// gradient's column of every neuron that fired at t−1.
+func (w *worker) addTraceColumns(t, N int, g *sampleGrad) {
+	for p := w.inStart[t]; p < w.inStart[t+1]; p++ {
+		i, xi := int(w.inIdx[p]), w.inVal[p]
+		col := g.inputT[i*N : (i+1)*N]
+		if xi == 1 {
+			for j, v := range w.trace {
+				col[j] += v
+			}
+		} else {
+			for j, v := range w.trace {
+				col[j] += xi * v
+			}
+		}
+	}
+	if t > 0 { // spikes of step t−1 arrive at step t
+		for p := w.firedStart[t-1]; p < w.firedStart[t]; p++ {
+			i := int(w.firedIdx[p])
+			col := g.recT[i*N : (i+1)*N]
+			for j, v := range w.trace {
+				col[j] += v
 			}
 		}
 	}
