@@ -348,45 +348,9 @@ func modelFromSafetensors(st *stFile) (*model.Network, ModelMeta, error) {
 	used := make(map[string]string) // tensor name -> layer that uses it
 	layers := make([]model.Layer, 0, len(meta.Layers))
 	for i, lm := range meta.Layers {
-		where := fmt.Sprintf("layer %q", lm.Name)
-		if lm.Name == "" {
-			where = fmt.Sprintf("layer %d", i)
-		}
-		if lm.In <= 0 || lm.Out <= 0 {
-			return nil, meta, fmt.Errorf("%s: sizes must be positive, got in=%d out=%d", where, lm.In, lm.Out)
-		}
-		if lm.Neuron != nil {
-			return nil, meta, fmt.Errorf("%s: neuron parameters in an %q model", where, meta.Kind)
-		}
-		l := model.Layer{Name: lm.Name, Kind: model.Kind(lm.Kind), In: lm.In, Out: lm.Out}
-		switch l.Kind {
-		case model.Dense:
-			if lm.Weights == "" {
-				return nil, meta, fmt.Errorf("%s: dense layer names no weights tensor", where)
-			}
-			var err error
-			if l.Weights, err = float32Tensor(st, used, where, lm.Weights, lm.Out, lm.In); err != nil {
-				return nil, meta, err
-			}
-			if lm.Bias != "" {
-				if l.Bias, err = float32Tensor(st, used, where, lm.Bias, lm.Out); err != nil {
-					return nil, meta, err
-				}
-			}
-		case model.ReLU, model.Identity, model.Tanh, model.Sigmoid, model.LeakyReLU, model.ELU:
-			if lm.Weights != "" || lm.Bias != "" {
-				return nil, meta, fmt.Errorf("%s: %s layer names tensors, but activations have no parameters", where, lm.Kind)
-			}
-			if lm.Alpha != 0 && l.Kind != model.LeakyReLU && l.Kind != model.ELU {
-				return nil, meta, fmt.Errorf("%s: %s layer with alpha %v; only leaky_relu and elu have one", where, lm.Kind, lm.Alpha)
-			}
-			alpha, err := finiteSetting(where+": alpha", lm.Alpha)
-			if err != nil {
-				return nil, meta, err
-			}
-			l.Alpha = alpha
-		default:
-			return nil, meta, fmt.Errorf("%s: unknown layer kind %q (want dense, relu, identity, tanh, sigmoid, leaky_relu or elu)", where, lm.Kind)
+		l, err := modelLayerFromMeta(st, used, i, lm, meta.Kind)
+		if err != nil {
+			return nil, meta, err
 		}
 		layers = append(layers, l)
 	}
@@ -413,6 +377,52 @@ func modelFromSafetensors(st *stFile) (*model.Network, ModelMeta, error) {
 		}
 	}
 	return net, meta, nil
+}
+
+// modelLayerFromMeta reads layer i of an ANN model file (of kind) with its
+// tensors, recording them in used.
+func modelLayerFromMeta(st *stFile, used map[string]string, i int, lm LayerMeta, kind string) (model.Layer, error) {
+	where := fmt.Sprintf("layer %q", lm.Name)
+	if lm.Name == "" {
+		where = fmt.Sprintf("layer %d", i)
+	}
+	if lm.In <= 0 || lm.Out <= 0 {
+		return model.Layer{}, fmt.Errorf("%s: sizes must be positive, got in=%d out=%d", where, lm.In, lm.Out)
+	}
+	if lm.Neuron != nil {
+		return model.Layer{}, fmt.Errorf("%s: neuron parameters in an %q model", where, kind)
+	}
+	l := model.Layer{Name: lm.Name, Kind: model.Kind(lm.Kind), In: lm.In, Out: lm.Out}
+	switch l.Kind {
+	case model.Dense:
+		if lm.Weights == "" {
+			return model.Layer{}, fmt.Errorf("%s: dense layer names no weights tensor", where)
+		}
+		var err error
+		if l.Weights, err = float32Tensor(st, used, where, lm.Weights, lm.Out, lm.In); err != nil {
+			return model.Layer{}, err
+		}
+		if lm.Bias != "" {
+			if l.Bias, err = float32Tensor(st, used, where, lm.Bias, lm.Out); err != nil {
+				return model.Layer{}, err
+			}
+		}
+	case model.ReLU, model.Identity, model.Tanh, model.Sigmoid, model.LeakyReLU, model.ELU:
+		if lm.Weights != "" || lm.Bias != "" {
+			return model.Layer{}, fmt.Errorf("%s: %s layer names tensors, but activations have no parameters", where, lm.Kind)
+		}
+		if lm.Alpha != 0 && l.Kind != model.LeakyReLU && l.Kind != model.ELU {
+			return model.Layer{}, fmt.Errorf("%s: %s layer with alpha %v; only leaky_relu and elu have one", where, lm.Kind, lm.Alpha)
+		}
+		alpha, err := finiteSetting(where+": alpha", lm.Alpha)
+		if err != nil {
+			return model.Layer{}, err
+		}
+		l.Alpha = alpha
+	default:
+		return model.Layer{}, fmt.Errorf("%s: unknown layer kind %q (want dense, relu, identity, tanh, sigmoid, leaky_relu or elu)", where, lm.Kind)
+	}
+	return l, nil
 }
 
 // float32Tensor returns the named tensor after checking it is present, F32,
