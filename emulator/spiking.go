@@ -138,24 +138,7 @@ func (e *Spiking) Forward(dst, x []float32, st *SpikingState) {
 // MaskedMSE is the NaN-masked mean squared error of e on s (float64).
 func (e *Spiking) MaskedMSE(s *probe.Samples) float64 {
 	st := e.NewState()
-	pred := make([]float32, s.Out)
-	sum, n := 0.0, 0
-	for r := 0; r < s.Rows; r++ {
-		x, y := s.Row(r)
-		e.Forward(pred, x, st)
-		for i, v := range y {
-			if math.IsNaN(float64(v)) {
-				continue
-			}
-			d := float64(pred[i]) - float64(v)
-			sum += d * d
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
+	return probe.MaskedMSE(s, func(dst, x []float32) { e.Forward(dst, x, st) })
 }
 
 // Clone returns a deep copy of e.

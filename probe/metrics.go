@@ -6,6 +6,30 @@ import (
 	"math"
 )
 
+// MaskedMSE is the mean of (predict(x) - y)² over the non-NaN targets of
+// s, accumulated in float64 in row order: the loss the emulators minimise
+// (missing targets count nothing). NaN when s has no target at all.
+func MaskedMSE(s *Samples, predict func(dst, x []float32)) float64 {
+	pred := make([]float32, s.Out)
+	sum, n := 0.0, 0
+	for r := 0; r < s.Rows; r++ {
+		x, y := s.Row(r)
+		predict(pred, x)
+		for i, v := range y {
+			if math.IsNaN(float64(v)) {
+				continue
+			}
+			e := float64(pred[i]) - float64(v)
+			sum += e * e
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
 // NRMSE returns, per output dimension d of the task, the root mean squared
 // error of predict on s divided by the standard deviation of the true values
 // of d, both over the non-missing samples. For a SequenceTask the dimension

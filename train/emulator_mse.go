@@ -1,8 +1,6 @@
 package train
 
 import (
-	"math"
-
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
 )
@@ -15,22 +13,5 @@ func MaskedMSE(net *model.Network, s *probe.Samples, ws *model.Workspace) float6
 
 // MaskedMSEOf is MaskedMSE of any predictor (dst, x) of s's sizes.
 func MaskedMSEOf(predict func(dst, x []float32), s *probe.Samples) float64 {
-	pred := make([]float32, s.Out)
-	sum, n := 0.0, 0
-	for r := 0; r < s.Rows; r++ {
-		x, y := s.Row(r)
-		predict(pred, x)
-		for i, v := range y {
-			if math.IsNaN(float64(v)) {
-				continue
-			}
-			e := float64(pred[i]) - float64(v)
-			sum += e * e
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
+	return probe.MaskedMSE(s, predict)
 }
