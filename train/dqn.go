@@ -161,7 +161,12 @@ func (t *Trainer) evaluate(net *model.Network, seed uint64, episodes int) ([]flo
 
 // Evaluate plays episodes greedy episodes of net on e, seeded with seed, in plain Go.
 func Evaluate(e env.Env, net *model.Network, seed uint64, episodes int) ([]float64, error) {
-	p := model.NewQPolicy(net)
+	return evaluatePolicy(e, model.NewQPolicy(net), seed, episodes)
+}
+
+// evaluatePolicy plays greedy episodes of p on e seeded with seed: the
+// returns of Evaluate (a Q-network) and of the SQN trainer (a spiking one).
+func evaluatePolicy(e env.Env, p env.Policy, seed uint64, episodes int) ([]float64, error) {
 	e.Seed(seed)
 	returns := make([]float64, 0, episodes)
 	for ep := 0; ep < episodes; ep++ {

@@ -65,31 +65,39 @@ func (t *Trainer) Finish(wall time.Duration, steps int64) (Result, *model.Networ
 	if err != nil {
 		return Result{}, nil, nil, err
 	}
-	r := Result{
-		Seed: t.cfg.Seed, Steps: t.cfg.Steps, Threads: runtime.GOMAXPROCS(0), Loss: t.cfg.Loss,
-		Version: versionOf(t.cfg.Env), TrainWallS: wall.Seconds(), Updates: t.updates,
-		Episodes: len(t.returns), SolveThreshold: t.threshold,
-		EvalMean: mean(rets), EvalMin: minOf(rets), EvalMax: maxOf(rets), EvalWallS: time.Since(evalStart).Seconds(),
-		KeptBest: keptBest, Go: runtime.Version(), Gorgonia: "v0.9.18",
-		EvalEpisodes: len(rets), EvalReturns: rets, Double: t.cfg.Double, Tau: t.cfg.Tau, LRFinal: t.cfg.LRFinal,
-	}
-	if wall > 0 {
-		r.StepsPerS = float64(steps) / wall.Seconds()
-		r.LearnShare = t.learnTime.Seconds() / wall.Seconds()
-	}
+	r := t.runResult(t.cfg, wall, steps, rets, evalStart, keptBest, "v0.9.18")
 	if t.learnTime > 0 {
 		v := float64(t.updates) / t.learnTime.Seconds()
 		r.UpdatesPerSLearnOnly = &v
 	}
-	if t.solvedStep > 0 {
-		s := t.solvedStep
+	return r, keptNet, finalNet, nil
+}
+
+// runResult fills the fields of Result that DQN and SQN runs report alike:
+// settings, books, the evaluation of the kept network (rets, started at
+// evalStart) and the timing of wall for steps env steps.
+func (q *qLearning[P]) runResult(cfg Config, wall time.Duration, steps int64, rets []float64, evalStart time.Time, keptBest *KeptBest, gorgonia string) Result {
+	r := Result{
+		Seed: cfg.Seed, Steps: cfg.Steps, Threads: runtime.GOMAXPROCS(0), Loss: cfg.Loss,
+		Version: versionOf(cfg.Env), TrainWallS: wall.Seconds(), Updates: q.updates,
+		Episodes: len(q.returns), SolveThreshold: q.threshold,
+		EvalMean: mean(rets), EvalMin: minOf(rets), EvalMax: maxOf(rets), EvalWallS: time.Since(evalStart).Seconds(),
+		KeptBest: keptBest, Go: runtime.Version(), Gorgonia: gorgonia,
+		EvalEpisodes: len(rets), EvalReturns: rets, Double: cfg.Double, Tau: cfg.Tau, LRFinal: cfg.LRFinal,
+	}
+	if wall > 0 {
+		r.StepsPerS = float64(steps) / wall.Seconds()
+		r.LearnShare = q.learnTime.Seconds() / wall.Seconds()
+	}
+	if q.solvedStep > 0 {
+		s := q.solvedStep
 		r.SolvedStep = &s
 	}
-	if len(t.returns) > 0 {
-		v := t.windowMean()
+	if len(q.returns) > 0 {
+		v := q.windowMean()
 		r.FinalMeanLast20 = &v
 	}
-	return r, keptNet, finalNet, nil
+	return r
 }
 
 func versionOf(envName string) string {

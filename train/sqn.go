@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"time"
 
-	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/snn"
 )
@@ -239,31 +237,12 @@ func (t *SQNTrainer) Finish(wall time.Duration, steps int64) (SQNResult, *snn.Ne
 	if pol.err != nil {
 		return SQNResult{}, nil, nil, pol.err
 	}
-	r := Result{
-		Seed: t.cfg.Seed, Steps: t.cfg.Steps, Threads: runtime.GOMAXPROCS(0), Loss: t.cfg.Loss,
-		Version: versionOf(t.cfg.Env), TrainWallS: wall.Seconds(), Updates: t.updates,
-		Episodes: len(t.returns), SolveThreshold: t.threshold,
-		EvalMean: mean(rets), EvalMin: minOf(rets), EvalMax: maxOf(rets), EvalWallS: time.Since(evalStart).Seconds(),
-		KeptBest: keptBest, Go: runtime.Version(), Gorgonia: "none (hand-written BPTT)",
-		EvalEpisodes: len(rets), EvalReturns: rets, Double: t.cfg.Double, Tau: t.cfg.Tau, LRFinal: t.cfg.LRFinal,
-	}
-	if wall > 0 {
-		r.StepsPerS = float64(steps) / wall.Seconds()
-		r.LearnShare = t.learnTime.Seconds() / wall.Seconds()
-	}
+	r := t.runResult(t.cfg.Config, wall, steps, rets, evalStart, keptBest, "none (hand-written BPTT)")
 	out := SQNResult{Timesteps: t.cfg.Timesteps, Sizes: t.sizes}
 	if t.learnTime > 0 && t.updates > 0 {
 		v := float64(t.updates) / t.learnTime.Seconds()
 		r.UpdatesPerSLearnOnly = &v
 		out.MsPerUpdate = 1000 / v
-	}
-	if t.solvedStep > 0 {
-		s := t.solvedStep
-		r.SolvedStep = &s
-	}
-	if len(t.returns) > 0 {
-		v := t.windowMean()
-		r.FinalMeanLast20 = &v
 	}
 	c := pol.state.Counters
 	if c.Decisions > 0 {
@@ -291,27 +270,4 @@ func (p *snnGreedy) Act(obs []float32) int {
 		p.err = err
 	}
 	return a
-}
-
-// evaluatePolicy plays greedy episodes of p on e seeded with seed, as Evaluate.
-func evaluatePolicy(e env.Env, p env.Policy, seed uint64, episodes int) ([]float64, error) {
-	e.Seed(seed)
-	returns := make([]float64, 0, episodes)
-	for ep := 0; ep < episodes; ep++ {
-		obs := e.Reset()
-		ret := 0.0
-		for {
-			res, err := e.Step(p.Act(obs))
-			if err != nil {
-				return nil, fmt.Errorf("train: evaluation episode %d: %w", ep+1, err)
-			}
-			ret += res.Reward
-			obs = res.Obs
-			if res.Terminated || res.Truncated {
-				break
-			}
-		}
-		returns = append(returns, ret)
-	}
-	return returns, nil
 }
