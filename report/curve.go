@@ -67,19 +67,10 @@ func WriteLearningCurve(w io.Writer, c Curve) error {
 	p.Add(plotter.NewGrid())
 
 	if len(c.Returns) > 0 {
-		pts := make(plotter.XYs, len(c.Returns))
-		for i := range c.Returns {
-			pts[i] = plotter.XY{X: c.EpisodeSteps[i], Y: c.Returns[i]}
+		if err := addScatter(p, c.EpisodeSteps, c.Returns, vg.Points(1), color.RGBA{R: 150, G: 170, B: 210, A: 255}, draw.CircleGlyph{},
+			"episode return", "returns"); err != nil {
+			return err
 		}
-		sc, err := plotter.NewScatter(pts)
-		if err != nil {
-			return fmt.Errorf("report: learning curve: returns: %w", err)
-		}
-		sc.GlyphStyle.Radius = vg.Points(1)
-		sc.GlyphStyle.Color = color.RGBA{R: 150, G: 170, B: 210, A: 255}
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
-		p.Add(sc)
-		p.Legend.Add("episode return", sc)
 
 		mm := MovingMean(c.Returns, c.Window)
 		mpts := make(plotter.XYs, len(mm))
@@ -96,19 +87,10 @@ func WriteLearningCurve(w io.Writer, c Curve) error {
 		p.Legend.Add(fmt.Sprintf("moving mean (%d episodes)", max(c.Window, 1)), line)
 	}
 	if len(c.EvalScores) > 0 {
-		pts := make(plotter.XYs, len(c.EvalScores))
-		for i := range c.EvalScores {
-			pts[i] = plotter.XY{X: c.EvalSteps[i], Y: c.EvalScores[i]}
+		if err := addScatter(p, c.EvalSteps, c.EvalScores, vg.Points(3), color.RGBA{R: 210, G: 60, B: 20, A: 255}, draw.TriangleGlyph{},
+			"greedy evaluation (mean return)", "evaluations"); err != nil {
+			return err
 		}
-		sc, err := plotter.NewScatter(pts)
-		if err != nil {
-			return fmt.Errorf("report: learning curve: evaluations: %w", err)
-		}
-		sc.GlyphStyle.Radius = vg.Points(3)
-		sc.GlyphStyle.Color = color.RGBA{R: 210, G: 60, B: 20, A: 255}
-		sc.GlyphStyle.Shape = draw.TriangleGlyph{}
-		p.Add(sc)
-		p.Legend.Add("greedy evaluation (mean return)", sc)
 	}
 	// Returns are never negative here; leave headroom so the legend (top
 	// left) does not cover the data.
@@ -119,5 +101,25 @@ func WriteLearningCurve(w io.Writer, c Curve) error {
 	if _, err := canvas.WriteTo(w); err != nil {
 		return fmt.Errorf("report: learning curve: write PNG: %w", err)
 	}
+	return nil
+}
+
+// addScatter adds the points (xs[i], ys[i]) of a learning curve as glyphs
+// of the given radius, colour and shape, with a legend entry; what names
+// the series in errors.
+func addScatter(p *plot.Plot, xs, ys []float64, radius vg.Length, c color.Color, shape draw.GlyphDrawer, legend, what string) error {
+	pts := make(plotter.XYs, len(ys))
+	for i := range ys {
+		pts[i] = plotter.XY{X: xs[i], Y: ys[i]}
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return fmt.Errorf("report: learning curve: %s: %w", what, err)
+	}
+	sc.GlyphStyle.Radius = radius
+	sc.GlyphStyle.Color = c
+	sc.GlyphStyle.Shape = shape
+	p.Add(sc)
+	p.Legend.Add(legend, sc)
 	return nil
 }
