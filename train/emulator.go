@@ -75,6 +75,21 @@ func emulatorLRAt(cfg EmulatorConfig, epoch int) float64 {
 	return cfg.LRFinal + 0.5*(cfg.LR-cfg.LRFinal)*(1+math.Cos(math.Pi*f))
 }
 
+// checkSampleSets checks the training and validation sets (checkSamples)
+// and that they have the same sizes; what names the trainer in errors.
+func checkSampleSets(what string, trainSet, val *probe.Samples) error {
+	if err := checkSamples(what+": training set", trainSet); err != nil {
+		return err
+	}
+	if err := checkSamples(what+": validation set", val); err != nil {
+		return err
+	}
+	if val.In != trainSet.In || val.Out != trainSet.Out {
+		return fmt.Errorf("train: %s: validation samples are %d -> %d, training %d -> %d", what, val.In, val.Out, trainSet.In, trainSet.Out)
+	}
+	return nil
+}
+
 func checkSamples(what string, s *probe.Samples) error {
 	if s == nil || s.Rows == 0 {
 		return fmt.Errorf("train: %s: no samples", what)
@@ -128,14 +143,8 @@ func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg Em
 	if err := checkEmulatorConfig(cfg, "rate emulator"); err != nil {
 		return nil, res, err
 	}
-	if err := checkSamples("rate emulator: training set", trainSet); err != nil {
+	if err := checkSampleSets("rate emulator", trainSet, val); err != nil {
 		return nil, res, err
-	}
-	if err := checkSamples("rate emulator: validation set", val); err != nil {
-		return nil, res, err
-	}
-	if val.In != trainSet.In || val.Out != trainSet.Out {
-		return nil, res, fmt.Errorf("train: rate emulator: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
 	}
 	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
 	params := newQParams(sizes)

@@ -253,14 +253,8 @@ func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T in
 	if cfg.Leak != 0 || cfg.TraceDecay != 0 || cfg.Feedback || cfg.ClipFloor != 0 {
 		return nil, res, fmt.Errorf("train: spiking forward model: leak %v, trace decay %v, feedback %v, clip-floor %d: its integrate-and-fire layers have none of these", cfg.Leak, cfg.TraceDecay, cfg.Feedback, cfg.ClipFloor)
 	}
-	if err := checkSamples("spiking forward model: training set", trainSet); err != nil {
+	if err := checkSampleSets("spiking forward model", trainSet, val); err != nil {
 		return nil, res, err
-	}
-	if err := checkSamples("spiking forward model: validation set", val); err != nil {
-		return nil, res, err
-	}
-	if val.In != trainSet.In || val.Out != trainSet.Out {
-		return nil, res, fmt.Errorf("train: spiking forward model: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
 	}
 	slope := float32(cfg.SurrogateSlope)
 	if slope == 0 {

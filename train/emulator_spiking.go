@@ -59,14 +59,8 @@ func TrainSpikingEmulator(trainSet, val *probe.Samples, window int, init *emulat
 	if len(cfg.Hidden) != 1 {
 		return nil, res, fmt.Errorf("train: spiking emulator: hidden %v, want one recurrent layer width", cfg.Hidden)
 	}
-	if err := checkSamples("spiking emulator: training set", trainSet); err != nil {
+	if err := checkSampleSets("spiking emulator", trainSet, val); err != nil {
 		return nil, res, err
-	}
-	if err := checkSamples("spiking emulator: validation set", val); err != nil {
-		return nil, res, err
-	}
-	if val.In != trainSet.In || val.Out != trainSet.Out {
-		return nil, res, fmt.Errorf("train: spiking emulator: validation samples are %d -> %d, training %d -> %d", val.In, val.Out, trainSet.In, trainSet.Out)
 	}
 	if window <= 0 || trainSet.Out%window != 0 {
 		return nil, res, fmt.Errorf("train: spiking emulator: %d outputs are not whole steps of a %d-step window", trainSet.Out, window)
