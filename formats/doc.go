@@ -22,7 +22,13 @@
 //     .pt reader (zip format of torch >= 1.6 and the legacy format), built on
 //     gopickle's pickle machine with our own classes, storages and strides.
 //   - statedict.go: maps the tensors of a .pt file (state_dict, checkpoint,
-//     whole nn.Module, DSQN weight lists) onto a model.Network.
+//     whole nn.Module, DSQN weight lists) onto a model.Network; the plan it
+//     follows is in import_*.go: import_plan.go (one chain), import_chains.go
+//     (Linear candidates and chains), import_roles.go and import_groups.go
+//     (sub-networks and checkpoint groups), import_branches.go (dueling and
+//     actor-critic), import_arch.go and import_arch_spec.go (given sizes),
+//     import_modules.go, import_classes.go and import_activations.go (a whole
+//     module's own activations), import_weightlist.go and import_tensors.go.
 //   - modelfile.go, safetensors.go: native model files; snnfile.go spiking
 //     ones; emulatorfile.go, float64file.go, recurrentfile.go tensor files
 //     with a JSON description; ann.go opens an ANN of either origin.

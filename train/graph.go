@@ -13,7 +13,7 @@ import (
 // The forward pass is one fused op per layer (denseOp: W x + b and the ReLU)
 // and one for the loss (tdLossOp, which selects Q(s, a) with a one-hot mask,
 // so no ByIndices); G.Grad differentiates the graph through the ops'
-// SymDiff into a handful of fused gradient ops (dqn_ops.go). It works in the
+// SymDiff into a handful of fused gradient ops (dqn_ops*.go). It works in the
 // transposed layout h = W x (features along rows, samples along columns) so
 // the weight nodes are backed by the very (out, in) row-major slices of
 // qParams: no copies between the optimiser, the graph and the plain-Go

@@ -12,7 +12,7 @@ import (
 // without the per-call costs that dominate a graph this small: RunAll locks
 // the OS thread and runs the program on a new goroutine (two thread
 // hand-offs per call), and Reset drops every register so each op allocates
-// its result again. With ops that return preallocated buffers (dqn_ops.go),
+// its result again. With ops that return preallocated buffers (dqn_ops*.go),
 // run allocates nothing.
 //
 // Only the nodes the outputs depend on run. Leaves (inputs, constants) are
