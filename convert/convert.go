@@ -209,6 +209,30 @@ func percentile(values []float32, p float64) float32 {
 }
 
 // scales computes λ for every hidden layer.
+// rescaled returns layer l's weights and bias in normalised units,
+// W_l * lambda_{l-1} / lambda_l and b_l / lambda_l (no lambda for the input or an output layer).
+func rescaled(d model.Layer, l int, lambda [][]float32, hidden bool) (w, b []float32) {
+	w = make([]float32, len(d.Weights))
+	b = make([]float32, d.Out)
+	for o := 0; o < d.Out; o++ {
+		outScale := float32(1)
+		if hidden {
+			outScale = lambda[l][o]
+		}
+		for i := 0; i < d.In; i++ {
+			inScale := float32(1)
+			if l > 0 {
+				inScale = lambda[l-1][i]
+			}
+			w[o*d.In+i] = d.Weights[o*d.In+i] * inScale / outScale
+		}
+		if d.Bias != nil {
+			b[o] = d.Bias[o] / outScale
+		}
+	}
+	return w, b
+}
+
 func scales(acts [][]float32, widths []int, norm Normalization, p float64) [][]float32 {
 	out := make([][]float32, len(acts))
 	for l, a := range acts {
@@ -296,25 +320,8 @@ func Convert(net *model.Network, calib States, opts Options) (*snn.Network, Repo
 	spec := snn.Network{Input: snn.InputOf[float32]{Encoding: snn.Analog, Gain: 1}, Timesteps: opts.Timesteps,
 		Propagation: opts.Propagation, Readout: snn.Membrane, OutputScale: 1}
 	for l, d := range st.layers {
-		w := make([]float32, len(d.Weights))
-		b := make([]float32, d.Out)
 		hidden := l+1 < len(st.layers)
-		for o := 0; o < d.Out; o++ {
-			outScale := float32(1)
-			if hidden {
-				outScale = lambda[l][o]
-			}
-			for i := 0; i < d.In; i++ {
-				inScale := float32(1)
-				if l > 0 {
-					inScale = lambda[l-1][i]
-				}
-				w[o*d.In+i] = d.Weights[o*d.In+i] * inScale / outScale
-			}
-			if d.Bias != nil {
-				b[o] = d.Bias[o] / outScale
-			}
-		}
+		w, b := rescaled(d, l, lambda, hidden)
 		name := d.Name
 		if name == "" {
 			name = "layer" + strconv.Itoa(l+1)

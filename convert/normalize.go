@@ -33,25 +33,8 @@ func Normalized(net *model.Network, calib States, percentile float64) (*model.Ne
 	lambda := scales(st.activations(calib), widths, NeuronWise, percentile)
 	var layers []model.Layer
 	for l, d := range st.layers {
-		w := make([]float32, len(d.Weights))
-		b := make([]float32, d.Out)
 		hidden := l+1 < len(st.layers)
-		for o := 0; o < d.Out; o++ {
-			outScale := float32(1)
-			if hidden {
-				outScale = lambda[l][o]
-			}
-			for i := 0; i < d.In; i++ {
-				inScale := float32(1)
-				if l > 0 {
-					inScale = lambda[l-1][i]
-				}
-				w[o*d.In+i] = d.Weights[o*d.In+i] * inScale / outScale
-			}
-			if d.Bias != nil {
-				b[o] = d.Bias[o] / outScale
-			}
-		}
+		w, b := rescaled(d, l, lambda, hidden)
 		name := d.Name
 		if name == "" {
 			name = "fc" + strconv.Itoa(l+1)
