@@ -62,7 +62,7 @@ func TestKernelMatchesGenericBitForBit(t *testing.T) {
 			gemvTGeneric(want, wt, x)
 			for o := range got {
 				if math.Float32bits(got[o]) != math.Float32bits(want[o]) {
-					t.Fatalf("in=%d out=%d output %d: kernel %v, generic %v (FMA kernel: %v)", in, out, o, got[o], want[o], hasFMA)
+					t.Fatalf("in=%d out=%d output %d: kernel %v, generic %v (FMA kernel: %v)", in, out, o, got[o], want[o], HasAVX2FMA())
 				}
 				ref := 0.0
 				for k := 0; k < in; k++ {
@@ -74,5 +74,5 @@ func TestKernelMatchesGenericBitForBit(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("AVX2+FMA kernel in use: %v", hasFMA)
+	t.Logf("AVX2+FMA kernel in use: %v", HasAVX2FMA())
 }
