@@ -3,7 +3,6 @@ package nir
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -85,95 +84,6 @@ func ToSNN(g *Graph, opts ImportOptions) (*snn.Network, []NodeGrade, error) {
 		return nil, grades, err
 	}
 	return net, grades, nil
-}
-
-// chain returns the nodes between Input and Output in order, or the grades
-// with the reasons the graph is not a chain snn can run.
-func (g *Graph) chain() ([]string, []NodeGrade, error) {
-	names := make([]string, 0, len(g.Nodes))
-	for n := range g.Nodes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	succ := map[string][]string{}
-	pred := map[string][]string{}
-	for _, e := range g.Edges {
-		succ[e[0]] = append(succ[e[0]], e[1])
-		pred[e[1]] = append(pred[e[1]], e[0])
-	}
-	gradeOf := map[string]NodeGrade{}
-	var inputs, outputs []string
-	var problems []string
-	for _, n := range names {
-		node := g.Nodes[n]
-		gr := NodeGrade{Node: n, Type: node.Type, Grade: Faithful}
-		switch node.Type {
-		case "Input":
-			inputs = append(inputs, n)
-		case "Output":
-			outputs = append(outputs, n)
-		case "Affine", "Linear", "Scale", "Flatten", "IF", "LIF", "I":
-		case "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d":
-			gr.Grade, gr.Note = Unsupported, "convolution and pooling are read but snn has no convolutional layers yet"
-		case "CubaLIF", "CubaLI":
-			gr.Grade, gr.Note = Unsupported, "current-based synapses (a second state variable per neuron) are not in snn yet"
-		case "LI":
-			gr.Grade, gr.Note = Unsupported, "a leaky non-spiking readout is not in snn (its membrane readout integrates without leak)"
-		default:
-			gr.Grade, gr.Note = Unsupported, "node type not mapped onto snn"
-		}
-		if len(succ[n]) > 1 || len(pred[n]) > 1 {
-			gr.Grade = Unsupported
-			gr.Note = strings.TrimPrefix(gr.Note+"; ", "; ") + fmt.Sprintf("%d incoming and %d outgoing edges: recurrent or branching graphs are not layered chains", len(pred[n]), len(succ[n]))
-		}
-		if gr.Grade == Unsupported {
-			problems = append(problems, fmt.Sprintf("%s (%s): %s", n, node.Type, gr.Note))
-		}
-		gradeOf[n] = gr
-	}
-	var grades []NodeGrade
-	if len(inputs) != 1 || len(outputs) != 1 {
-		problems = append(problems, fmt.Sprintf("%d Input and %d Output nodes, want one each", len(inputs), len(outputs)))
-	}
-	var chain []string
-	if len(problems) == 0 {
-		seen := map[string]bool{}
-		for n := inputs[0]; ; {
-			seen[n] = true
-			next := succ[n]
-			if len(next) == 0 {
-				problems = append(problems, fmt.Sprintf("node %q has no outgoing edge before the Output", n))
-				break
-			}
-			n = next[0]
-			if n == outputs[0] {
-				break
-			}
-			if seen[n] {
-				problems = append(problems, fmt.Sprintf("node %q is reached twice: a cycle", n))
-				break
-			}
-			chain = append(chain, n)
-		}
-		if len(problems) == 0 && len(chain)+2 != len(g.Nodes) {
-			problems = append(problems, fmt.Sprintf("%d nodes are not on the path from Input to Output", len(g.Nodes)-len(chain)-2))
-		}
-	}
-	order := append(append(append([]string(nil), inputs...), chain...), outputs...)
-	done := map[string]bool{}
-	for _, n := range order {
-		grades = append(grades, gradeOf[n])
-		done[n] = true
-	}
-	for _, n := range names {
-		if !done[n] {
-			grades = append(grades, gradeOf[n])
-		}
-	}
-	if len(problems) > 0 {
-		return nil, grades, fmt.Errorf("%w: %s", ErrUnsupported, strings.Join(problems, "; "))
-	}
-	return chain, grades, nil
 }
 
 // settings reads the network-wide settings spikebridge writes as graph
@@ -325,6 +235,8 @@ func vector(n *Node, name string, size int, def *float64) ([]float64, error) {
 	return v, nil
 }
 
+// neuron turns the pending Affine/Linear node and neuron node n into one
+// snn layer.
 func (b *builder) neuron(name string, n *Node) error {
 	a := b.pending
 	if a == nil {
@@ -334,58 +246,78 @@ func (b *builder) neuron(name string, n *Node) error {
 		return fmt.Errorf("weights take %d inputs, the node before gives %d values", a.in, b.width)
 	}
 	b.pending = nil
-	out := a.out
-	zero := 0.0
-	md := n.Metadata
 	layerName := name
-	if v, ok := md["layer"]; ok {
+	if v, ok := n.Metadata["layer"]; ok {
 		layerName = v
 	}
-	l := snn.Layer{Name: layerName, In: a.in, Out: out, Leak: 1, Threshold: 1, Reset: snn.ResetZero}
-	r, err := vector(n, "r", out, nil)
+	l := snn.Layer{Name: layerName, In: a.in, Out: a.out, Leak: 1, Threshold: 1, Reset: snn.ResetZero}
+	gain, leakTerm, err := b.drive(n, &l)
 	if err != nil {
 		return err
 	}
-	gain := make([]float64, out)     // multiplies the input current
-	leakTerm := make([]float64, out) // constant drive from v_leak
-	switch n.Type {
-	case "I":
+	setWeights(&l, a, gain, leakTerm)
+	if n.Type != "I" {
+		if err := setSpiking(&l, n); err != nil {
+			return err
+		}
+	} else {
 		b.integrator = true
 		l.Reset = "" // an integrator has no neuron parameters (as model files store it)
+	}
+	b.spec.Layers = append(b.spec.Layers, l)
+	b.width = a.out
+	return nil
+}
+
+// drive returns, per neuron of node n, the gain that multiplies the input
+// current and the constant drive from v_leak, and sets l's leak.
+func (b *builder) drive(n *Node, l *snn.Layer) (gain, leakTerm []float64, err error) {
+	out := l.Out
+	r, err := vector(n, "r", out, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	gain = make([]float64, out)
+	leakTerm = make([]float64, out)
+	if n.Type != "LIF" { // IF and I integrate dt * r * input
 		for o := range gain {
 			gain[o] = b.dt * r[o]
 		}
-	case "IF":
-		for o := range gain {
-			gain[o] = b.dt * r[o]
-		}
-	case "LIF":
-		tau, err := vector(n, "tau", out, nil)
-		if err != nil {
-			return err
-		}
-		vleak, err := vector(n, "v_leak", out, &zero)
-		if err != nil {
-			return err
-		}
-		for _, t := range tau {
-			if t != tau[0] {
-				return fmt.Errorf("per-neuron τ (%v and %v): snn has one leak per layer: %w", tau[0], t, ErrUnsupported)
-			}
-		}
-		if !(tau[0] > 0) {
-			return fmt.Errorf("τ = %v, want > 0", tau[0])
-		}
-		decay := math.Exp(-b.dt / tau[0])
-		l.Leak = float32(decay)
-		if !(l.Leak > 0) {
-			return fmt.Errorf("τ = %v s decays to 0 within dt = %v s: %w", tau[0], b.dt, ErrUnsupported)
-		}
-		for o := range gain {
-			gain[o] = (1 - decay) * r[o]
-			leakTerm[o] = (1 - decay) * vleak[o]
+		return gain, leakTerm, nil
+	}
+	zero := 0.0
+	tau, err := vector(n, "tau", out, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	vleak, err := vector(n, "v_leak", out, &zero)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range tau {
+		if t != tau[0] {
+			return nil, nil, fmt.Errorf("per-neuron τ (%v and %v): snn has one leak per layer: %w", tau[0], t, ErrUnsupported)
 		}
 	}
+	if !(tau[0] > 0) {
+		return nil, nil, fmt.Errorf("τ = %v, want > 0", tau[0])
+	}
+	decay := math.Exp(-b.dt / tau[0])
+	l.Leak = float32(decay)
+	if !(l.Leak > 0) {
+		return nil, nil, fmt.Errorf("τ = %v s decays to 0 within dt = %v s: %w", tau[0], b.dt, ErrUnsupported)
+	}
+	for o := range gain {
+		gain[o] = (1 - decay) * r[o]
+		leakTerm[o] = (1 - decay) * vleak[o]
+	}
+	return gain, leakTerm, nil
+}
+
+// setWeights gives l the affine node's weights and bias scaled by gain,
+// plus the leak drive as bias.
+func setWeights(l *snn.Layer, a *affine, gain, leakTerm []float64) {
+	out := a.out
 	l.Weights = make([]float32, out*a.in)
 	for o := 0; o < out; o++ {
 		for i := 0; i < a.in; i++ {
@@ -402,63 +334,71 @@ func (b *builder) neuron(name string, n *Node) error {
 			l.Bias[o] = float32(bias + leakTerm[o])
 		}
 	}
-	if n.Type != "I" {
-		th, err := vector(n, "v_threshold", out, nil)
-		if err != nil {
-			return err
+}
+
+// setSpiking reads a spiking node's threshold and reset, and what
+// spikebridge keeps in metadata (reset mode, strict threshold, v(0)).
+func setSpiking(l *snn.Layer, n *Node) error {
+	out, md, zero := l.Out, n.Metadata, 0.0
+	th, err := vector(n, "v_threshold", out, nil)
+	if err != nil {
+		return err
+	}
+	vreset, err := vector(n, "v_reset", out, &zero)
+	if err != nil {
+		return err
+	}
+	if anyNonZero(vreset) {
+		return fmt.Errorf("v_reset other than 0: snn resets to 0 or by subtraction: %w", ErrUnsupported)
+	}
+	uniform := true
+	for _, t := range th {
+		uniform = uniform && t == th[0]
+	}
+	if uniform && md["per_neuron_thresholds"] != "true" {
+		l.Threshold = float32(th[0])
+	} else {
+		l.Thresholds = make([]float32, out)
+		for o, t := range th {
+			l.Thresholds[o] = float32(t)
 		}
-		vreset, err := vector(n, "v_reset", out, &zero)
-		if err != nil {
-			return err
-		}
-		if anyNonZero(vreset) {
-			return fmt.Errorf("v_reset other than 0: snn resets to 0 or by subtraction: %w", ErrUnsupported)
-		}
-		uniform := true
-		for _, t := range th {
-			uniform = uniform && t == th[0]
-		}
-		if uniform && md["per_neuron_thresholds"] != "true" {
-			l.Threshold = float32(th[0])
-		} else {
-			l.Thresholds = make([]float32, out)
-			for o, t := range th {
-				l.Thresholds[o] = float32(t)
-			}
-			l.Threshold = float32(th[0])
-			if v, ok := md["threshold"]; ok {
-				if l.Threshold, err = parseFloat32(v); err != nil {
-					return fmt.Errorf("metadata threshold %q: %w", v, err)
-				}
-			}
-		}
-		if v, ok := md["reset"]; ok {
-			l.Reset = snn.ResetMode(v)
-		}
-		// NIR's z = v > v_threshold; snn's default is v >= threshold, and its
-		// strict test needs next-step propagation, so it is used where our
-		// own metadata asks for it.
-		l.StrictThreshold = md["strict_threshold"] == "true"
-		if v, ok := md["initial_membrane"]; ok {
-			if l.InitialMembrane, err = parseFloat32(v); err != nil {
-				return fmt.Errorf("metadata initial_membrane %q: %w", v, err)
-			}
-		}
-		if v, ok := md["initial_membranes"]; ok {
-			parts := strings.Split(v, ",")
-			if len(parts) != out {
-				return fmt.Errorf("metadata initial_membranes holds %d values for %d neurons", len(parts), out)
-			}
-			l.InitialMembranes = make([]float32, out)
-			for o, p := range parts {
-				if l.InitialMembranes[o], err = parseFloat32(p); err != nil {
-					return fmt.Errorf("metadata initial_membranes [%d] %q: %w", o, p, err)
-				}
+		l.Threshold = float32(th[0])
+		if v, ok := md["threshold"]; ok {
+			if l.Threshold, err = parseFloat32(v); err != nil {
+				return fmt.Errorf("metadata threshold %q: %w", v, err)
 			}
 		}
 	}
-	b.spec.Layers = append(b.spec.Layers, l)
-	b.width = out
+	if v, ok := md["reset"]; ok {
+		l.Reset = snn.ResetMode(v)
+	}
+	// NIR's z = v > v_threshold; snn's default is v >= threshold, and its
+	// strict test needs next-step propagation, so it is used where our
+	// own metadata asks for it.
+	l.StrictThreshold = md["strict_threshold"] == "true"
+	return setInitialMembrane(l, md)
+}
+
+// setInitialMembrane reads v(0) from our metadata (NIR starts at v_leak).
+func setInitialMembrane(l *snn.Layer, md map[string]string) error {
+	var err error
+	if v, ok := md["initial_membrane"]; ok {
+		if l.InitialMembrane, err = parseFloat32(v); err != nil {
+			return fmt.Errorf("metadata initial_membrane %q: %w", v, err)
+		}
+	}
+	if v, ok := md["initial_membranes"]; ok {
+		parts := strings.Split(v, ",")
+		if len(parts) != l.Out {
+			return fmt.Errorf("metadata initial_membranes holds %d values for %d neurons", len(parts), l.Out)
+		}
+		l.InitialMembranes = make([]float32, l.Out)
+		for o, p := range parts {
+			if l.InitialMembranes[o], err = parseFloat32(p); err != nil {
+				return fmt.Errorf("metadata initial_membranes [%d] %q: %w", o, p, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -43,6 +43,33 @@ func FromRecurrent(net *snn.Recurrent, opts ExportOptions) (*Graph, []NodeGrade,
 	}
 	node("input", "Input", map[string]*hdf5.Dataset{"shape": ints(net.Inputs)}, nil)
 	node("w_in", "Linear", map[string]*hdf5.Dataset{"weight": floats64([]int{n, net.Inputs}, net.InputWeights)}, nil)
+	lifMD, adaptive := recurrentLIFMetadata(net)
+	node("lif", "LIF", map[string]*hdf5.Dataset{
+		"tau":         fill(n, -dt/math.Log(net.Leak)),
+		"r":           fill(n, 1/(1-net.Leak)),
+		"v_leak":      fill(n, 0),
+		"v_threshold": fill(n, net.Threshold),
+		"v_reset":     fill(n, 0),
+	}, lifMD)
+	node("w_rec", "Linear", map[string]*hdf5.Dataset{"weight": floats64([]int{n, n}, net.RecurrentWeights)}, nil)
+	node("w_out", "Linear", map[string]*hdf5.Dataset{"weight": floats64([]int{net.Outputs, n}, net.OutputWeights)}, nil)
+	node("readout", "LI", map[string]*hdf5.Dataset{
+		"tau":    fill(net.Outputs, -dt/math.Log(net.ReadoutLeak)),
+		"r":      fill(net.Outputs, 1),
+		"v_leak": fill(net.Outputs, 0),
+	}, map[string]string{"output": string(net.Output)})
+	node("output", "Output", map[string]*hdf5.Dataset{"shape": ints(net.Outputs)}, nil)
+	g.Edges = [][2]string{{"input", "w_in"}, {"w_in", "lif"}, {"lif", "w_rec"}, {"w_rec", "lif"},
+		{"lif", "w_out"}, {"w_out", "readout"}, {"readout", "output"}}
+
+	grades := recurrentGrades(net, adaptive)
+	g.Metadata["fidelity"] = string(Worst(grades))
+	return g, grades, nil
+}
+
+// recurrentLIFMetadata is what the LIF node of net keeps beyond NIR's
+// parameters, and the number of adaptive neurons.
+func recurrentLIFMetadata(net *snn.Recurrent) (map[string]string, int) {
 	lifMD := map[string]string{"reset": "subtract", "reset_delay_steps": "1",
 		"refractory_steps": strconv.Itoa(net.RefractorySteps)}
 	adaptive := 0
@@ -62,24 +89,11 @@ func FromRecurrent(net *snn.Recurrent, opts ExportOptions) (*Graph, []NodeGrade,
 		}
 		lifMD["adaptation"] = s
 	}
-	node("lif", "LIF", map[string]*hdf5.Dataset{
-		"tau":         fill(n, -dt/math.Log(net.Leak)),
-		"r":           fill(n, 1/(1-net.Leak)),
-		"v_leak":      fill(n, 0),
-		"v_threshold": fill(n, net.Threshold),
-		"v_reset":     fill(n, 0),
-	}, lifMD)
-	node("w_rec", "Linear", map[string]*hdf5.Dataset{"weight": floats64([]int{n, n}, net.RecurrentWeights)}, nil)
-	node("w_out", "Linear", map[string]*hdf5.Dataset{"weight": floats64([]int{net.Outputs, n}, net.OutputWeights)}, nil)
-	node("readout", "LI", map[string]*hdf5.Dataset{
-		"tau":    fill(net.Outputs, -dt/math.Log(net.ReadoutLeak)),
-		"r":      fill(net.Outputs, 1),
-		"v_leak": fill(net.Outputs, 0),
-	}, map[string]string{"output": string(net.Output)})
-	node("output", "Output", map[string]*hdf5.Dataset{"shape": ints(net.Outputs)}, nil)
-	g.Edges = [][2]string{{"input", "w_in"}, {"w_in", "lif"}, {"lif", "w_rec"}, {"w_rec", "lif"},
-		{"lif", "w_out"}, {"w_out", "readout"}, {"readout", "output"}}
+	return lifMD, adaptive
+}
 
+// recurrentGrades grades the nodes of FromRecurrent's graph, in order.
+func recurrentGrades(net *snn.Recurrent, adaptive int) []NodeGrade {
 	lifGrade := NodeGrade{Node: "lif", Type: "LIF", Grade: Approximate,
 		Note: "reset by subtracting the threshold one step after the spike (NIR resets to v_reset = 0)"}
 	if net.RefractorySteps > 1 {
@@ -93,7 +107,7 @@ func FromRecurrent(net *snn.Recurrent, opts ExportOptions) (*Graph, []NodeGrade,
 	if net.Output == snn.OutputSoftmax {
 		readoutGrade.Note = "softmax over the readouts is applied after the graph (metadata)"
 	}
-	grades := []NodeGrade{
+	return []NodeGrade{
 		{Node: "input", Type: "Input", Grade: Faithful},
 		{Node: "w_in", Type: "Linear", Grade: Faithful},
 		lifGrade,
@@ -102,6 +116,4 @@ func FromRecurrent(net *snn.Recurrent, opts ExportOptions) (*Graph, []NodeGrade,
 		readoutGrade,
 		{Node: "output", Type: "Output", Grade: Faithful},
 	}
-	g.Metadata["fidelity"] = string(Worst(grades))
-	return g, grades, nil
 }

@@ -44,10 +44,6 @@ var knownSizeViolations = map[string]string{
 	"formats/hdf5/dataset.go:chunkWalk.copyChunk": "A4 (issue 18) is splitting it",
 	"formats/hdf5/dataset.go:reader.dataset":      "A4 (issue 18) is splitting it",
 	"formats/hdf5/write.go:writer.group":          "A4 (issue 18) is splitting it",
-	"formats/nir/export.go:FromSNN":               "A4 (issue 18) is splitting it",
-	"formats/nir/import.go:Graph.chain":           "A4 (issue 18) is splitting it",
-	"formats/nir/import.go:builder.neuron":        "A4 (issue 18) is splitting it",
-	"formats/nir/recurrent.go:FromRecurrent":      "A4 (issue 18) is splitting it",
 	"convert/distill.go:Distill":                  "the distillation recipe is being reworked (F13, issue 18 session 2); 104 lines at de5d929",
 }
 
