@@ -3,6 +3,7 @@ package convert
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/model"
@@ -56,7 +57,9 @@ func MethodOptions(m Method, timesteps, clipFloor int) (Options, error) {
 // passes with seed, and returns it with its accuracy on those states.
 // convert never imports the trainer (train.TrainClassifier): the caller
 // composes them.
-type StudentTrainer func(states States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error)
+// targets, when non-nil, holds one probability row per state (classes
+// values) to train on instead of the one-hot labels (SoftTargets).
+type StudentTrainer func(states States, labels []int, targets []float32, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error)
 
 // DistillOptions steer Distill.
 type DistillOptions struct {
@@ -85,6 +88,10 @@ type DistillOptions struct {
 	// itself (seeded from Seed) to the states before the first student:
 	// DAgger covers the states the student visits, these the teacher's own.
 	TeacherEpisodes int
+	// Softness > 0 trains every student on the teacher's Q-values softened
+	// into probabilities (SoftTargets with this softness) instead of its
+	// argmax alone; 0: hard labels.
+	Softness float64
 	// Train trains the students.
 	Train StudentTrainer
 	// Progress, when set, hears of the first student and of every round's
@@ -160,108 +167,186 @@ func LabelStates(teacher *model.Network, states States) []int {
 
 // Distill trains a student on the teacher's actions over calib, improves it
 // with DAgger rounds (its SNN plays episodes of e, the teacher labels the
-// visited states, the student retrains on all) and converts the last one.
+// visited states, the student retrains on all) and converts the kept one.
 func Distill(e env.Env, teacher *model.Network, calib States, o DistillOptions) (*Distillation, error) {
-	if o.Train == nil {
-		return nil, errors.New("convert: distill: no student trainer")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
-	if o.TeacherEpisodes < 0 || !(o.StopAgreement >= 0 && o.StopAgreement <= 1) {
-		return nil, fmt.Errorf("convert: distill: %d teacher episodes and stop agreement %v: want >= 0 and 0..1", o.TeacherEpisodes, o.StopAgreement)
+	ds, err := newDistiller(e, teacher, calib, o)
+	if err != nil {
+		return nil, err
 	}
-	if o.Rounds < 0 || o.Episodes < 1 || o.FirstEpochs < 1 || o.RoundEpochs < 1 {
-		return nil, fmt.Errorf("convert: distill: %d rounds of %d episodes and %d epochs (first student %d): want rounds >= 0, the others >= 1",
-			o.Rounds, o.Episodes, o.RoundEpochs, o.FirstEpochs)
+	student, acc, err := ds.train(o.Init, o.FirstEpochs, o.Seed)
+	if err != nil {
+		return nil, err
 	}
-	report := func(s DistillStatus) {
-		if o.Progress != nil {
-			o.Progress(s)
+	ds.report(DistillStatus{Rounds: o.Rounds, Done: true, Student: student, States: ds.data.Rows(), Accuracy: acc})
+	ds.kept = keptStudent{student: student, acc: acc, agreement: -1}
+	stopped := false
+	for round := 1; round <= o.Rounds; round++ {
+		if student, acc, stopped, err = ds.round(round, student, acc); err != nil {
+			return nil, err
+		}
+		if stopped {
+			break
 		}
 	}
-	data := States{Data: append([]float32(nil), calib.Data...), Width: calib.Width}
+	return ds.finish(student, acc, stopped)
+}
+
+// check refuses options Distill cannot run with, naming the values.
+func (o DistillOptions) check() error {
+	if o.Train == nil {
+		return errors.New("convert: distill: no student trainer")
+	}
+	if o.TeacherEpisodes < 0 || !(o.StopAgreement >= 0 && o.StopAgreement <= 1) {
+		return fmt.Errorf("convert: distill: %d teacher episodes and stop agreement %v: want >= 0 and 0..1", o.TeacherEpisodes, o.StopAgreement)
+	}
+	if o.Rounds < 0 || o.Episodes < 1 || o.FirstEpochs < 1 || o.RoundEpochs < 1 {
+		return fmt.Errorf("convert: distill: %d rounds of %d episodes and %d epochs (first student %d): want rounds >= 0, the others >= 1",
+			o.Rounds, o.Episodes, o.RoundEpochs, o.FirstEpochs)
+	}
+	if !(o.Softness >= 0) || math.IsInf(o.Softness, 0) {
+		return fmt.Errorf("convert: distill: softness %v, want >= 0 (0: hard labels)", o.Softness)
+	}
+	return nil
+}
+
+// keptStudent is the student Distill would keep so far, its SNN (nil until
+// measured), accuracy, round and measured own-trajectory agreement.
+type keptStudent struct {
+	student   *model.Network
+	snn       *snn.Network
+	acc       float64
+	round     int
+	agreement float64
+}
+
+// distiller holds one Distill run's growing data set: the states, the
+// teacher's labels on them, and the result so far.
+type distiller struct {
+	e       env.Env
+	teacher *model.Network
+	o       DistillOptions
+	data    States
+	labels  []int
+	classes int
+	d       Distillation
+	kept    keptStudent
+}
+
+// newDistiller copies calib, adds the teacher's own episodes and labels
+// every state with the teacher's action.
+func newDistiller(e env.Env, teacher *model.Network, calib States, o DistillOptions) (*distiller, error) {
+	ds := &distiller{e: e, teacher: teacher, o: o, classes: teacher.OutputSize(),
+		data: States{Data: append([]float32(nil), calib.Data...), Width: calib.Width}}
 	if o.TeacherEpisodes > 0 {
 		own, err := Record(e, teacher, RecordOptions{Episodes: o.TeacherEpisodes, Seed: o.Seed*1000 + 999})
 		if err != nil {
 			return nil, err
 		}
-		data.Data = append(data.Data, own.States...)
+		ds.data.Data = append(ds.data.Data, own.States...)
 	}
-	labels := LabelStates(teacher, data)
-	classes := teacher.OutputSize()
-	student, acc, err := o.Train(data, labels, classes, o.Init, o.FirstEpochs, o.Seed)
+	ds.labels = LabelStates(teacher, ds.data)
+	return ds, nil
+}
+
+func (ds *distiller) report(s DistillStatus) {
+	if ds.o.Progress != nil {
+		ds.o.Progress(s)
+	}
+}
+
+// train trains a student on all states so far (soft targets when
+// o.Softness > 0).
+func (ds *distiller) train(init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+	var targets []float32
+	if ds.o.Softness > 0 {
+		targets = SoftTargets(ds.teacher, ds.data, ds.o.Softness)
+	}
+	return ds.o.Train(ds.data, ds.labels, targets, ds.classes, init, epochs, seed)
+}
+
+// play runs the student's SNN for one batch of episodes labelled by the
+// teacher and returns them with the SNN's agreement with the labels.
+func (ds *distiller) play(student *model.Network, seed uint64) (*Recording, *snn.Network, float64, error) {
+	s, _, err := Convert(student, ds.data, ds.o.Convert)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	report(DistillStatus{Rounds: o.Rounds, Done: true, Student: student, States: data.Rows(), Accuracy: acc})
-	d := &Distillation{}
-	// play runs the student's SNN for one batch of episodes labelled by the
-	// teacher and returns them with the SNN's agreement with the labels.
-	play := func(student *model.Network, seed uint64) (*Recording, *snn.Network, float64, error) {
-		s, _, err := Convert(student, data, o.Convert)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		actor, err := NewSNNPolicy(s, o.Timesteps)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		rec, err := Record(e, teacher, RecordOptions{Episodes: o.Episodes, Seed: seed, Actor: actor})
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		agree := 0
-		for i, a := range rec.Actions {
-			if rec.Taken[i] == a {
-				agree++
-			}
-		}
-		return rec, s, float64(agree) / float64(max(rec.Rows(), 1)), nil
+	actor, err := NewSNNPolicy(s, ds.o.Timesteps)
+	if err != nil {
+		return nil, nil, 0, err
 	}
-	kept, keptSNN, keptAcc, keptRound, keptAgreement := student, (*snn.Network)(nil), acc, 0, -1.0
-	consider := func(round int, st *model.Network, s *snn.Network, a, agreement float64) {
-		if agreement >= keptAgreement {
-			kept, keptSNN, keptAcc, keptRound, keptAgreement = st, s, a, round, agreement
+	rec, err := Record(ds.e, ds.teacher, RecordOptions{Episodes: ds.o.Episodes, Seed: seed, Actor: actor})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	agree := 0
+	for i, a := range rec.Actions {
+		if rec.Taken[i] == a {
+			agree++
 		}
 	}
-	stopped := false
-	for round := 1; round <= o.Rounds; round++ {
-		report(DistillStatus{Round: round, Rounds: o.Rounds})
-		rec, s, agreement, err := play(student, o.Seed*1000+uint64(round))
-		if err != nil {
-			return nil, err
-		}
-		consider(round-1, student, s, acc, agreement)
-		if o.StopAgreement > 0 && agreement >= o.StopAgreement {
-			stopped = true
-			break
-		}
-		data.Data = append(data.Data, rec.States...)
-		labels = append(labels, rec.Actions...)
-		if student, acc, err = o.Train(data, labels, classes, student, o.RoundEpochs, o.Seed+uint64(round)); err != nil {
-			return nil, err
-		}
-		mean, _ := MeanStd(rec.Returns)
-		r := DistillRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(), LabelAgreement: agreement, Accuracy: acc}
-		d.Rounds = append(d.Rounds, r)
-		report(DistillStatus{Round: round, Rounds: o.Rounds, Done: true, Student: student, States: data.Rows(), Accuracy: acc, Result: r})
+	return rec, s, float64(agree) / float64(max(rec.Rows(), 1)), nil
+}
+
+// consider keeps st when its measured agreement is at least the kept one's.
+func (ds *distiller) consider(round int, st *model.Network, s *snn.Network, acc, agreement float64) {
+	if agreement >= ds.kept.agreement {
+		ds.kept = keptStudent{student: st, snn: s, acc: acc, round: round, agreement: agreement}
 	}
+}
+
+// round measures the student's SNN on a batch of episodes (stopping when it
+// reaches o.StopAgreement), adds the visited states and retrains.
+func (ds *distiller) round(round int, student *model.Network, acc float64) (*model.Network, float64, bool, error) {
+	o := ds.o
+	ds.report(DistillStatus{Round: round, Rounds: o.Rounds})
+	rec, s, agreement, err := ds.play(student, o.Seed*1000+uint64(round))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	ds.consider(round-1, student, s, acc, agreement)
+	if o.StopAgreement > 0 && agreement >= o.StopAgreement {
+		return student, acc, true, nil
+	}
+	ds.data.Data = append(ds.data.Data, rec.States...)
+	ds.labels = append(ds.labels, rec.Actions...)
+	if student, acc, err = ds.train(student, o.RoundEpochs, o.Seed+uint64(round)); err != nil {
+		return nil, 0, false, err
+	}
+	mean, _ := MeanStd(rec.Returns)
+	r := DistillRound{Round: round, SNNReturnsMean: mean, NewStates: rec.Rows(), LabelAgreement: agreement, Accuracy: acc}
+	ds.d.Rounds = append(ds.d.Rounds, r)
+	ds.report(DistillStatus{Round: round, Rounds: o.Rounds, Done: true, Student: student, States: ds.data.Rows(), Accuracy: acc, Result: r})
+	return student, acc, false, nil
+}
+
+// finish picks the kept student (the last one unless o.Select; with Select
+// the last one is measured once more unless the rounds stopped early) and
+// converts it.
+func (ds *distiller) finish(student *model.Network, acc float64, stopped bool) (*Distillation, error) {
+	o, d := ds.o, &ds.d
 	if !o.Select {
-		kept, keptSNN, keptAcc, keptRound, keptAgreement = student, nil, acc, len(d.Rounds), 0
+		ds.kept = keptStudent{student: student, acc: acc, round: len(d.Rounds)}
 	} else if !stopped {
-		rec, s, agreement, err := play(student, o.Seed*1000+uint64(o.Rounds)+1)
+		rec, s, agreement, err := ds.play(student, o.Seed*1000+uint64(o.Rounds)+1)
 		if err != nil {
 			return nil, err
 		}
 		mean, _ := MeanStd(rec.Returns)
 		d.FinalCheck = &DistillRound{Round: o.Rounds + 1, SNNReturnsMean: mean, LabelAgreement: agreement, Accuracy: acc}
-		consider(len(d.Rounds), student, s, acc, agreement)
+		ds.consider(len(d.Rounds), student, s, acc, agreement)
 	}
-	if keptSNN == nil {
+	k := ds.kept
+	if k.snn == nil {
 		var err error
-		if keptSNN, _, err = Convert(kept, data, o.Convert); err != nil {
+		if k.snn, _, err = Convert(k.student, ds.data, o.Convert); err != nil {
 			return nil, err
 		}
 	}
-	d.Student, d.SNN, d.States, d.Accuracy = kept, keptSNN, data, keptAcc
-	d.Kept, d.KeptAgreement = keptRound, max(keptAgreement, 0)
+	d.Student, d.SNN, d.States, d.Accuracy = k.student, k.snn, ds.data, k.acc
+	d.Kept, d.KeptAgreement = k.round, max(k.agreement, 0)
 	return d, nil
 }

@@ -30,7 +30,7 @@ func TestDistillSelectsByClosedLoopAgreement(t *testing.T) {
 	// Calls: the first student and round 2's are the teacher, round 1's always0.
 	students := []*model.Network{teacher, always0, teacher}
 	calls := 0
-	trainer := func(s States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+	trainer := func(s States, labels []int, _ []float32, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
 		calls++
 		return students[calls-1], 0.1 * float64(calls), nil // accuracy 0.1 × the call
 	}
@@ -91,7 +91,7 @@ func TestDistillTeacherEpisodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var first States
-	trainer := func(s States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+	trainer := func(s States, labels []int, _ []float32, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
 		first = s
 		return teacher, 1, nil
 	}

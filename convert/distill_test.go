@@ -30,7 +30,7 @@ func TestDistillFeedsTheTrainerTeacherLabels(t *testing.T) {
 	var calls []call
 	ws := teacher.NewWorkspace(1)
 	q := make([]float32, teacher.OutputSize())
-	trainer := func(s States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+	trainer := func(s States, labels []int, _ []float32, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
 		if classes != 2 || len(labels) != s.Rows() {
 			t.Fatalf("trainer got %d classes, %d labels for %d states", classes, len(labels), s.Rows())
 		}

@@ -41,6 +41,11 @@ type ClassifierConfig struct {
 	// columns' scales differ (CartPole's pole angle is ~10x smaller than its
 	// velocities).
 	Standardize bool `json:"standardize,omitempty"`
+	// Targets, when set, holds one probability row per sample (classes
+	// values, summing to 1) that replaces the one-hot label in the
+	// cross-entropy (soft targets, e.g. the teacher's softened Q-values);
+	// labels still measure the accuracy.
+	Targets []float32 `json:"-"`
 	// Init, when set, is the starting network (same sizes), e.g. the previous
 	// student of a DAgger round; it is not modified.
 	Init *model.Network `json:"-"`
@@ -102,6 +107,10 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 	}
 	obs := make([]float32, batch*width)
 	lab := make([]int, batch)
+	var tgt []float32
+	if cfg.Targets != nil {
+		tgt = make([]float32, batch*classes)
+	}
 	totalUpdates := cfg.Epochs * (n / batch)
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -112,8 +121,11 @@ func TrainClassifier(states []float32, width int, labels []int, classes int, cfg
 				r := perm[start+k]
 				copy(obs[k*width:(k+1)*width], states[r*width:(r+1)*width])
 				lab[k] = labels[r]
+				if tgt != nil {
+					copy(tgt[k*classes:(k+1)*classes], cfg.Targets[r*classes:(r+1)*classes])
+				}
 			}
-			loss, grads, err := cg.run(obs, lab)
+			loss, grads, err := cg.run(obs, lab, tgt)
 			if err != nil {
 				return nil, res, err
 			}
@@ -163,6 +175,13 @@ func checkClassifierInputs(states []float32, width int, labels []int, classes in
 		return fmt.Errorf("train: classifier: clip-floor levels %d, want >= 0", cfg.ClipFloor)
 	case len(cfg.Hidden) == 0:
 		return errors.New("train: classifier: needs at least one hidden layer")
+	case cfg.Targets != nil && len(cfg.Targets) != len(labels)*classes:
+		return fmt.Errorf("train: classifier: %d target values for %d samples of %d classes", len(cfg.Targets), len(labels), classes)
+	}
+	for i, p := range cfg.Targets {
+		if !(p >= 0 && p <= 1) {
+			return fmt.Errorf("train: classifier: target of sample %d, class %d is %v, want a probability", i/classes, i%classes, p)
+		}
 	}
 	for i, v := range states {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -367,8 +386,9 @@ func (p *qParams) forwardRows(x []float32, rows, levels int, acts, resid [][]flo
 }
 
 // run computes the loss and gradients of one batch (obs (batch, in),
-// labels). The gradients alias Gorgonia's buffers until the next run.
-func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float32, error) {
+// labels, or targets (batch, classes) when non-nil). The gradients alias
+// Gorgonia's buffers until the next run.
+func (cg *classifierGraph) run(obs []float32, labels []int, targets []float32) (float32, [][]float32, error) {
 	in := cg.params.sizes[0]
 	ot := cg.obsTV.Data().([]float32)
 	for s := 0; s < cg.batch; s++ {
@@ -378,8 +398,15 @@ func (cg *classifierGraph) run(obs []float32, labels []int) (float32, [][]float3
 	}
 	mt := cg.maskTV.Data().([]float32)
 	clear(mt)
+	classes := cg.params.sizes[len(cg.params.sizes)-1]
 	for s, a := range labels {
-		mt[a*cg.batch+s] = 1
+		if targets == nil {
+			mt[a*cg.batch+s] = 1
+			continue
+		}
+		for c := 0; c < classes; c++ {
+			mt[c*cg.batch+s] = targets[s*classes+c]
+		}
 	}
 	cg.forward(obs)
 	cg.vm.Reset()

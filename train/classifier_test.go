@@ -66,7 +66,7 @@ func TestClassifierGraphLossAndGradient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, grads, err := cg.run(obs, labels)
+		loss, grads, err := cg.run(obs, labels, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,6 +94,41 @@ func TestClassifierGraphLossAndGradient(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestClassifierGraphSoftTargets: with probability rows in place of labels
+// the graph's loss is the mean of Σ_k p_k (log Σ exp z − z_k), the
+// closed form of the soft cross-entropy (a mix of the one-hot losses).
+func TestClassifierGraphSoftTargets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := newQParams([]int{3, 5, 2})
+	p.initTorchDefault(rng)
+	const batch = 4
+	obs := make([]float32, batch*3)
+	for i := range obs {
+		obs[i] = float32(rng.NormFloat64())
+	}
+	labels := []int{0, 1, 1, 0}
+	targets := []float32{0.75, 0.25, 0.5, 0.5, 0, 1, 0.9, 0.1}
+	cg, err := newClassifierGraph(p, batch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, _, err := cg.run(obs, labels, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for s := 0; s < batch; s++ {
+		for c := 0; c < 2; c++ {
+			// sample s's loss were its label c, weighted by p_c
+			one := ceLoss64(p, obs[s*3:(s+1)*3], []int{c}, 0)
+			want += float64(targets[s*2+c]) * one / batch
+		}
+	}
+	if math.Abs(float64(loss)-want) > 1e-5 {
+		t.Errorf("soft-target loss %v, closed form %v", loss, want)
 	}
 }
 

@@ -33,6 +33,7 @@ type ConvertOptions struct {
 	Select         bool
 	MaxUpdates     int
 	StopAgreement  float64
+	Softness       float64
 	TeacherEps     int
 	StudentInit    string
 	StudentOut     string
@@ -115,6 +116,7 @@ Methods:
 	f.BoolVar(&opts.Select, "select", true, "distill: keep the student whose SNN agreed most with the model on its own DAgger episodes (the last one is measured on one more batch)")
 	f.IntVar(&opts.TeacherEps, "teacher-episodes", 60, "distill: also train on this many greedy episodes of the model itself (DAgger adds the SNN's)")
 	f.Float64Var(&opts.StopAgreement, "stop-agreement", 0, "distill: end the DAgger rounds once the SNN agrees with the model on this share of its own states (0 = never)")
+	f.Float64Var(&opts.Softness, "softness", convert.DefaultSoftness, "distill: train on the model's Q-values softened by this times their median top-two gap (0 = its actions only)")
 	f.StringVar(&opts.StudentInit, "student-init", "random", "distill: start the student at random (random) or as the teacher rescaled into the clip, in its sizes (teacher; measured worse on the zoo)")
 	f.StringVar(&opts.StudentOut, "student-out", "", "distill: also save the final student ANN here")
 	f.StringVarP(&opts.Out, "output", "o", "", "output spiking model file (.safetensors)")
@@ -262,6 +264,7 @@ func saveConversion(opts *ConvertOptions, cOpts convert.Options, source *model.N
 		settings["select"] = fmt.Sprint(opts.Select)
 		settings["stop_agreement"] = fmt.Sprint(opts.StopAgreement)
 		settings["teacher_episodes"] = fmt.Sprint(opts.TeacherEps)
+		settings["softness"] = fmt.Sprint(opts.Softness)
 		settings["env"] = opts.Env
 		if opts.StudentOut != "" {
 			// The student file carries the classifier's own setting names
@@ -294,7 +297,7 @@ func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States,
 	dOpts := convert.DistillOptions{Convert: cOpts, Timesteps: opts.Timesteps, Rounds: opts.DaggerRounds,
 		Episodes: opts.DaggerEpisodes, FirstEpochs: cfg.Epochs, RoundEpochs: opts.DaggerEpochs, Seed: cfg.Seed, Init: cfg.Init,
 		Train: classifierTrainer(cfg, opts.MaxUpdates), Select: opts.Select, StopAgreement: opts.StopAgreement,
-		TeacherEpisodes: opts.TeacherEps}
+		TeacherEpisodes: opts.TeacherEps, Softness: opts.Softness}
 	switch opts.StudentInit {
 	case "random":
 	case "teacher":
@@ -332,9 +335,9 @@ func distill(opts *ConvertOptions, teacher *model.Network, calib convert.States,
 // DAgger rounds have gathered many states (long episodes), so a conversion
 // takes about as long for any policy.
 func classifierTrainer(cfg train.ClassifierConfig, maxUpdates int) convert.StudentTrainer {
-	return func(states convert.States, labels []int, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
+	return func(states convert.States, labels []int, targets []float32, classes int, init *model.Network, epochs int, seed uint64) (*model.Network, float64, error) {
 		c := cfg
-		c.Init, c.Epochs, c.Seed = init, epochs, seed
+		c.Init, c.Epochs, c.Seed, c.Targets = init, epochs, seed, targets
 		if perEpoch := max(states.Rows()/max(c.Batch, 1), 1); maxUpdates > 0 && epochs*perEpoch > maxUpdates {
 			c.Epochs = max(maxUpdates/perEpoch, 1)
 		}
