@@ -11,15 +11,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spikebridge/spikebridge/formats"
 )
 
-func runInspectJSON(t *testing.T, path string) inspectReport {
+func runInspectJSON(t *testing.T, path string) formats.Description {
 	t.Helper()
 	var out bytes.Buffer
 	if err := runInspect(&InspectOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Path: path, JSON: true}); err != nil {
 		t.Fatal(err)
 	}
-	var report inspectReport
+	var report formats.Description
 	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&report); err != nil {
@@ -31,7 +33,7 @@ func runInspectJSON(t *testing.T, path string) inspectReport {
 	return report
 }
 
-func findTensor(t *testing.T, r inspectReport, name string) inspectTensor {
+func findTensor(t *testing.T, r formats.Description, name string) formats.DescribedTensor {
 	t.Helper()
 	for _, tt := range r.Tensors {
 		if tt.Name == name {
@@ -39,7 +41,7 @@ func findTensor(t *testing.T, r inspectReport, name string) inspectTensor {
 		}
 	}
 	t.Fatalf("%s: no tensor %q", r.File, name)
-	return inspectTensor{}
+	return formats.DescribedTensor{}
 }
 
 // TestInspectModel checks the layer table and the statistics of the golden
