@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spikebridge/spikebridge/probe"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 func decodeJSON[T any](t *testing.T, text string) T {
@@ -64,7 +65,7 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 			if len(trained.ValNRMSE) == 0 || trained.Epochs == 0 {
 				t.Fatalf("result %+v", trained)
 			}
-			for _, f := range []string{emulatorModelFile, emulatorConfigFile, emulatorMetricsFile, emulatorTracesFile} {
+			for _, f := range []string{workflow.EmulatorModelFile, workflow.EmulatorConfigFile, workflow.EmulatorMetricsFile, workflow.EmulatorTracesFile} {
 				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 					t.Errorf("output %s: %v", f, err)
 				}
@@ -104,7 +105,7 @@ func TestEvalEmulatorRollout(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	plot := filepath.Join(dir, "nrmse.png")
-	code, stdout, errOut := runCLI(t, "eval-emulator", "--model", filepath.Join(out, emulatorModelFile), "--data", vdp,
+	code, stdout, errOut := runCLI(t, "eval-emulator", "--model", filepath.Join(out, workflow.EmulatorModelFile), "--data", vdp,
 		"--rollout", "15", "--system", "vanderpol", "--timesteps", "16", "--plot", plot, "--json")
 	if code != 0 {
 		t.Fatal(errOut)
@@ -200,7 +201,7 @@ func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the child as soon as its first epoch's checkpoint is on disk.
-	ckpt := filepath.Join(run, emulatorCkptFile)
+	ckpt := filepath.Join(run, workflow.EmulatorCkptFile)
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		if _, err := os.Stat(ckpt); err == nil {
 			break
@@ -210,7 +211,7 @@ func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if _, err := os.Stat(filepath.Join(run, emulatorMetricsFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(run, workflow.EmulatorMetricsFile)); err == nil {
 		t.Fatalf("the child finished before it was killed; the test did not interrupt it\n%s", childErr.String())
 	}
 	if _, err := os.Stat(ckpt); err != nil {
@@ -235,7 +236,7 @@ func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
 		t.Errorf("resumed run: NRMSE %v best epoch %d updates %d; uninterrupted %v, %d, %d",
 			got.ValNRMSE, got.BestEpoch, got.Updates, want.ValNRMSE, want.BestEpoch, want.Updates)
 	}
-	for _, name := range []string{emulatorModelFile, emulatorMetricsFile, emulatorConfigFile, emulatorTracesFile} {
+	for _, name := range []string{workflow.EmulatorModelFile, workflow.EmulatorMetricsFile, workflow.EmulatorConfigFile, workflow.EmulatorTracesFile} {
 		a, errA := os.ReadFile(filepath.Join(ref, name))
 		b, errB := os.ReadFile(filepath.Join(run, name))
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,40 +14,18 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spikebridge/spikebridge/emulator"
-	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
-	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
-)
-
-// Files of an emulator run directory.
-const (
-	emulatorModelFile   = "model.safetensors"
-	emulatorConfigFile  = "config.json"
-	emulatorMetricsFile = "metrics.csv"
-	emulatorTracesFile  = "predictions.png"
-	emulatorCkptFile    = "checkpoint.bin"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TrainEmulatorOptions holds the flags of `spikebridge train emulator`.
 type TrainEmulatorOptions struct {
-	IO      *IOStreams
-	Data    string
-	Task    string
-	Kind    string
-	Windows probe.WindowOptions
-	Config  train.EmulatorConfig
-	Init    string
-	Out     string
-	Force   bool
-	Resume  bool
-	JSON    bool
-	// Timesteps is T of a spiking forward model (--kind spiking --task forward).
-	Timesteps int
-	// CheckpointEvery is the number of epochs between checkpoints (0 = only
-	// on interruption and at the end).
-	CheckpointEvery int
+	workflow.TrainEmulatorOptions
+	IO *IOStreams
+	// Task is --task as typed (checked into the embedded options' Task).
+	Task string
+	JSON bool
 	// ProgressEvery is the interval of the plain progress lines (0 = 5 s).
 	ProgressEvery time.Duration
 	// changed lists the flags set on the command line, so --resume takes
@@ -59,7 +35,7 @@ type TrainEmulatorOptions struct {
 
 // NewCmdTrainEmulator parses flags; runF replaces runTrainEmulator in tests.
 func NewCmdTrainEmulator(ios *IOStreams, runF func(*TrainEmulatorOptions) error) *cobra.Command {
-	opts := &TrainEmulatorOptions{IO: ios, Config: train.DefaultRateEmulatorConfig()}
+	opts := &TrainEmulatorOptions{IO: ios, TrainEmulatorOptions: workflow.TrainEmulatorOptions{Config: train.DefaultRateEmulatorConfig()}}
 	c := &opts.Config
 	var freeze string
 	cmd := &cobra.Command{
@@ -135,129 +111,99 @@ on a terminal and a line every few seconds otherwise.`,
 }
 
 // TrainEmulatorResult is the --json document of `train emulator`.
-type TrainEmulatorResult struct {
-	train.EmulatorResult
-	Kind        string    `json:"kind"`
-	Task        string    `json:"task"`
-	Model       string    `json:"model"`
-	TrainWallS  float64   `json:"train_wall_s"`
-	ValNRMSE    []float64 `json:"val_nrmse"`
-	TargetNames []string  `json:"target_names"`
-	// ResumedAtEpoch is the number of epochs done before this process
-	// continued the run (--resume).
-	ResumedAtEpoch int `json:"resumed_at_epoch,omitempty"`
-	// SkippedMissingInput and SkippedMissingTarget count the samples
-	// (training and validation) left out because a state or input they
-	// start from is NaN, or because every target is NaN; partly missing
-	// targets stay and are masked in the loss.
-	SkippedMissingInput  int `json:"skipped_missing_input"`
-	SkippedMissingTarget int `json:"skipped_missing_target"`
-}
+type TrainEmulatorResult = workflow.TrainEmulatorResult
 
 // emulatorRunSetup is what a fresh run derives from the flags, or a resumed
 // one from the run's config.json and the flags given again.
 func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 	cfg := opts.Config
-	kindFlag, taskFlag := opts.Kind, opts.Task
 	if opts.Resume {
-		if _, err := os.Stat(filepath.Join(opts.Out, emulatorCkptFile)); err != nil {
-			return emulator.Doc{}, usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", opts.Out)
-		}
-		path := filepath.Join(opts.Out, emulatorConfigFile)
-		raw, err := os.ReadFile(path)
+		doc, err := workflow.ReadEmulatorRun(opts.Out)
 		if err != nil {
-			return emulator.Doc{}, fmt.Errorf("--resume: %w", err)
+			return doc, emulatorFlagError(opts, err)
 		}
-		var doc emulator.Doc
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return doc, fmt.Errorf("--resume: %s: %w", path, err)
-		}
-		if opts.changed["kind"] && kindFlag != doc.Kind || opts.changed["task"] && taskFlag != string(doc.Task.Kind) {
-			return doc, usageErrorf("--resume: the run in %s trains a %s %s emulator, not --kind %s --task %s", opts.Out, doc.Kind, doc.Task.Kind, kindFlag, taskFlag)
-		}
-		if opts.changed["data"] {
-			doc.Source = opts.Data
-		}
-		c := &doc.Config
-		set := map[string]func(){
-			"hidden": func() { c.Hidden = cfg.Hidden }, "epochs": func() { c.Epochs = cfg.Epochs },
-			"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
-			"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
-			"feedback": func() { c.Feedback = cfg.Feedback }, "grad-clip": func() { c.GradClip = cfg.GradClip },
-			"clip-floor": func() { c.ClipFloor = cfg.ClipFloor },
-		}
-		for name := range opts.changed {
-			if f, ok := set[name]; ok {
-				f()
-			}
-		}
-		if opts.changed["timesteps"] && opts.Timesteps != doc.Timesteps {
-			return doc, usageErrorf("--resume: the run in %s trains at --timesteps %d; T cannot change in a run under way", opts.Out, doc.Timesteps)
-		}
-		for _, name := range []string{"window", "stride", "val", "init"} {
-			if opts.changed[name] {
-				return doc, usageErrorf("--resume: --%s cannot change in a run under way (it changes the samples)", name)
-			}
-		}
-		return doc, nil
+		return resumeEmulatorFlags(opts, doc)
 	}
 	if err := checkEmulatorFlags(cfg, opts.Windows.ValFraction, opts.Windows.Length, opts.Windows.Stride); err != nil {
 		return emulator.Doc{}, err
 	}
-	if kindFlag != emulator.KindRate && kindFlag != emulator.KindSpiking {
-		return emulator.Doc{}, usageErrorf("--kind %q: want rate or spiking", kindFlag)
+	if opts.Kind != emulator.KindRate && opts.Kind != emulator.KindSpiking {
+		return emulator.Doc{}, usageErrorf("--kind %q: want rate or spiking", opts.Kind)
 	}
-	kind := probe.TaskKind(taskFlag)
+	kind := probe.TaskKind(opts.Task)
 	if kind != probe.ForwardTask && kind != probe.SequenceTask {
-		return emulator.Doc{}, usageErrorf("--task %q: want forward or sequence", taskFlag)
+		return emulator.Doc{}, usageErrorf("--task %q: want forward or sequence", opts.Task)
 	}
-	spikingForward := kindFlag == emulator.KindSpiking && kind == probe.ForwardTask
+	spikingForward := opts.Kind == emulator.KindSpiking && kind == probe.ForwardTask
 	if spikingForward && (opts.Timesteps <= 0 || cfg.Feedback) {
 		return emulator.Doc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
 	}
-	if kindFlag == emulator.KindSpiking && cfg.ClipFloor > 0 {
+	if opts.Kind == emulator.KindSpiking && cfg.ClipFloor > 0 {
 		return emulator.Doc{}, usageErrorf("--clip-floor applies to --kind rate")
 	}
-	if kindFlag == emulator.KindSpiking && !opts.changed["hidden"] {
+	if opts.Kind == emulator.KindSpiking && !opts.changed["hidden"] {
 		cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
 		if spikingForward {
 			cfg.Hidden = []int{128, 128}
 		}
 	}
-	windows := opts.Windows
-	windows.Seed = cfg.Seed
-	if !opts.Force {
-		// A config.json alone is a run stopped before its first checkpoint.
-		for _, name := range []string{emulatorCkptFile, emulatorModelFile} {
-			if _, err := os.Stat(filepath.Join(opts.Out, name)); err == nil {
-				return emulator.Doc{}, fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", opts.Out, name)
-			}
+	o := opts.TrainEmulatorOptions
+	o.Config, o.Task = cfg, kind
+	doc, err := workflow.NewEmulatorDoc(o)
+	return doc, emulatorFlagError(opts, err)
+}
+
+// resumeEmulatorFlags applies the flags given with --resume to the run's
+// description, refusing those that would change the samples.
+func resumeEmulatorFlags(opts *TrainEmulatorOptions, doc emulator.Doc) (emulator.Doc, error) {
+	cfg := opts.Config
+	if opts.changed["kind"] && opts.Kind != doc.Kind || opts.changed["task"] && opts.Task != string(doc.Task.Kind) {
+		return doc, usageErrorf("--resume: the run in %s trains a %s %s emulator, not --kind %s --task %s", opts.Out, doc.Kind, doc.Task.Kind, opts.Kind, opts.Task)
+	}
+	if opts.changed["data"] {
+		doc.Source = opts.Data
+	}
+	c := &doc.Config
+	set := map[string]func(){
+		"hidden": func() { c.Hidden = cfg.Hidden }, "epochs": func() { c.Epochs = cfg.Epochs },
+		"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
+		"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
+		"feedback": func() { c.Feedback = cfg.Feedback }, "grad-clip": func() { c.GradClip = cfg.GradClip },
+		"clip-floor": func() { c.ClipFloor = cfg.ClipFloor },
+	}
+	for name := range opts.changed {
+		if f, ok := set[name]; ok {
+			f()
 		}
 	}
-	data, err := emulator.LoadSamples(opts.Data, &probe.Task{}, windows)
-	if err != nil {
-		return emulator.Doc{}, err
+	if opts.changed["timesteps"] && opts.Timesteps != doc.Timesteps {
+		return doc, usageErrorf("--resume: the run in %s trains at --timesteps %d; T cannot change in a run under way", opts.Out, doc.Timesteps)
 	}
-	task, err := probe.NewTask(kind, data.Probe, data.Split)
-	if err != nil {
-		return emulator.Doc{}, fmt.Errorf("%s: %w", opts.Data, err)
-	}
-	if opts.Init != "" {
-		init, err := emulator.Load(opts.Init)
-		if err != nil {
-			return emulator.Doc{}, err
+	for _, name := range []string{"window", "stride", "val", "init"} {
+		if opts.changed[name] {
+			return doc, usageErrorf("--resume: --%s cannot change in a run under way (it changes the samples)", name)
 		}
-		if (init.Rate != nil) != (kindFlag == emulator.KindRate || spikingForward) || init.Doc.Task.Kind != kind {
-			return emulator.Doc{}, fmt.Errorf("--init %s is a %s %s emulator, this run trains a %s %s one", opts.Init, init.Doc.Kind, init.Doc.Task.Kind, kindFlag, kind)
-		}
-		// Fine-tuning keeps the initial network's standardisation.
-		task.Norm = init.Doc.Task.Norm
-	}
-	doc := emulator.Doc{Kind: kindFlag, Task: *task, Windows: windows, Config: cfg, Source: opts.Data}
-	if spikingForward {
-		doc.Timesteps = opts.Timesteps
 	}
 	return doc, nil
+}
+
+// emulatorFlagError names the flags in the errors of setting up a run.
+func emulatorFlagError(opts *TrainEmulatorOptions, err error) error {
+	var none *workflow.NoCheckpointError
+	var resume *workflow.ResumeError
+	var exists *workflow.RunExistsError
+	var init *workflow.InitMismatchError
+	switch {
+	case errors.As(err, &none):
+		return usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", none.Dir)
+	case errors.As(err, &resume):
+		return fmt.Errorf("--resume: %w", resume.Err)
+	case errors.As(err, &exists):
+		return fmt.Errorf("%s: use --resume to continue it or --force to start afresh", err)
+	case errors.As(err, &init):
+		return fmt.Errorf("--init %w", err)
+	}
+	return err
 }
 
 func runTrainEmulator(opts *TrainEmulatorOptions) error {
@@ -265,97 +211,26 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, task := doc.Config, &doc.Task
-	modelPath := filepath.Join(opts.Out, emulatorModelFile)
-	ckptPath := filepath.Join(opts.Out, emulatorCkptFile)
-	data, err := emulator.LoadSamples(doc.Source, task, doc.Windows)
+	job, err := workflow.PrepareEmulator(doc, opts.TrainEmulatorOptions)
 	if err != nil {
 		return err
-	}
-	var init *emulator.Model
-	if opts.Init != "" && !opts.Resume {
-		if init, err = emulator.Load(opts.Init); err != nil {
-			return err
-		}
-	}
-	if !opts.Resume {
-		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-			return fmt.Errorf("train emulator: %w", err)
-		}
-		// A stale checkpoint of an earlier run (--force) must not be resumed.
-		if err := os.Remove(ckptPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("train emulator: %w", err)
-		}
-		if err := writeJSONFile(filepath.Join(opts.Out, emulatorConfigFile), doc); err != nil {
-			return err
-		}
 	}
 	ctx, stop := interruptContext()
 	defer stop()
-	batches := (data.Train.Rows + cfg.Batch - 1) / cfg.Batch
-	prog := newEmulatorProgress(opts.IO.ErrOut, int64(cfg.Epochs*batches), opts.ProgressEvery)
-	run := train.EmulatorRun{Ctx: ctx, CheckpointPath: ckptPath, CheckpointEvery: opts.CheckpointEvery, Resume: opts.Resume, Progress: prog.update}
-	start := time.Now()
-	m := &emulator.Model{Doc: doc}
-	var res train.EmulatorResult
-	if doc.Kind == emulator.KindRate || doc.Timesteps > 0 {
-		var initNet *model.Network
-		if init != nil {
-			initNet = init.Rate
-		}
-		if doc.Kind == emulator.KindRate {
-			m.Rate, res, err = train.TrainRateEmulator(data.Train, data.Val, initNet, cfg, run)
-		} else {
-			m.Rate, res, err = train.TrainSpikingForward(data.Train, data.Val, initNet, doc.Timesteps, cfg, run)
-		}
-	} else {
-		var initNet *emulator.Spiking
-		if init != nil {
-			initNet = init.Spiking
-		}
-		m.Spiking, res, err = train.TrainSpikingEmulator(data.Train, data.Val, task.Window, initNet, cfg, run)
-		if err == nil {
-			e := m.Spiking
-			d := &m.Doc
-			d.StepInputs, d.Context, d.Hidden, d.Outputs = e.StepInputs, e.Context, e.Hidden, e.Outputs
-			d.Leak, d.TraceDecay, d.Threshold, d.Feedback = e.Leak, e.TraceDecay, e.Threshold, e.Feedback
-		}
-	}
-	wall := time.Since(start)
+	prog := newProgress(opts.IO.ErrOut, "train emulator", job.TotalBatches(), 0, opts.ProgressEvery, "steps")
+	out, err := job.Train(ctx, emulatorProgress(prog))
 	prog.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w; checkpoint written to %s, continue with --resume --out %s", err, ckptPath, opts.Out)
+			return fmt.Errorf("%w; checkpoint written to %s, continue with --resume --out %s", err, filepath.Join(opts.Out, workflow.EmulatorCkptFile), opts.Out)
 		}
 		return err
 	}
-	nrmse, err := task.NRMSE(data.Val, m.Predictor())
-	if err != nil {
-		return err
-	}
-	if err := writeJSONFile(filepath.Join(opts.Out, emulatorConfigFile), m.Doc); err != nil {
-		return err
-	}
-	if err := emulator.Save(modelPath, m); err != nil {
-		return err
-	}
-	if err := formats.WriteFileAtomic(filepath.Join(opts.Out, emulatorMetricsFile), func(w io.Writer) error {
-		return writeEmulatorMetrics(w, res.History)
-	}); err != nil {
-		return err
-	}
-	if err := writeEmulatorTraces(filepath.Join(opts.Out, emulatorTracesFile), m, data); err != nil {
-		return err
-	}
-	out := TrainEmulatorResult{EmulatorResult: res, Kind: doc.Kind, Task: string(task.Kind), Model: modelPath,
-		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames, ResumedAtEpoch: prog.resumedFrom,
-		SkippedMissingInput:  data.Train.MissingInput + data.Val.MissingInput,
-		SkippedMissingTarget: data.Train.MissingTarget + data.Val.MissingTarget}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
 	what := "validation NRMSE"
-	if task.Kind == probe.ForwardTask {
+	if doc.Task.Kind == probe.ForwardTask {
 		what = "validation one-step NRMSE (of the change)"
 	}
 	if out.SkippedMissingInput+out.SkippedMissingTarget > 0 {
@@ -363,7 +238,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 			doc.Source, out.SkippedMissingInput, out.SkippedMissingTarget)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
-		doc.Kind, task.Kind, res.BestEpoch, res.Epochs, res.ValLoss, what, formatNRMSE(task.TargetNames, nrmse), opts.Out)
+		doc.Kind, doc.Task.Kind, out.BestEpoch, out.Epochs, out.ValLoss, what, formatNRMSE(doc.Task.TargetNames, out.ValNRMSE), opts.Out)
 	return err
 }
 
@@ -379,89 +254,20 @@ func formatNRMSE(names []string, v []float64) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeEmulatorMetrics(w io.Writer, history []train.EpochStats) error {
-	if _, err := io.WriteString(w, "epoch,train_loss,val_loss\n"); err != nil {
-		return err
-	}
-	for _, h := range history {
-		line := strconv.Itoa(h.Epoch) + "," + strconv.FormatFloat(h.TrainLoss, 'g', -1, 64) + "," + strconv.FormatFloat(h.ValLoss, 'g', -1, 64) + "\n"
-		if _, err := io.WriteString(w, line); err != nil {
-			return err
+// emulatorProgress reports the batches of an emulator run.
+func emulatorProgress(p *progress) train.EmulatorProgress {
+	return func(s train.EmulatorStatus) {
+		desc := fmt.Sprintf("train emulator  epoch %d/%d", s.Epoch, s.Epochs)
+		if s.Last.Epoch > 0 {
+			desc += fmt.Sprintf("  val %.4g", s.Last.ValLoss)
 		}
-	}
-	return nil
-}
-
-// writeEmulatorTraces plots prediction and truth on the first validation
-// window (forward task: the driven free-running rollout over the window).
-func writeEmulatorTraces(path string, m *emulator.Model, data *emulator.Data) error {
-	traces, err := emulatorTraces(m, m.Predictor(), data, data.Split.Val[0])
-	if err != nil {
-		return err
-	}
-	return formats.WriteFileAtomic(path, func(w io.Writer) error { return report.WriteEmulatorTraces(w, traces) })
-}
-
-// emulatorTraces returns predicted and true targets over one window.
-func emulatorTraces(m *emulator.Model, predict probe.Predictor, data *emulator.Data, win probe.Window) (report.EmulatorTraces, error) {
-	task := &m.Doc.Task
-	p := data.Probe
-	tr := report.EmulatorTraces{Dt: p.Dt, Names: task.TargetNames, Steps: task.Window,
-		Title: fmt.Sprintf("%s %s emulator, validation trial %d from step %d", m.Doc.Kind, task.Kind, win.Trial, win.Start)}
-	truth := p.Targets[(win.Trial*p.Steps+win.Start)*p.TargetSize : (win.Trial*p.Steps+win.Start+task.Window)*p.TargetSize]
-	tr.True = append([]float64(nil), truth...)
-	switch task.Kind {
-	case probe.ForwardTask:
-		tr.Title += " (free-running rollout under the recorded inputs)"
-		inputs := p.Inputs[(win.Trial*p.Steps+win.Start)*p.InputSize:]
-		roll, err := task.Rollout(predict, p.Target(win.Trial, win.Start), inputs, task.Window-1)
-		if err != nil && roll == nil {
-			return tr, err
+		if !p.due(int64((s.Epoch-1)*s.Batches+s.Batch), desc, s.EpochDone && s.Epoch == s.Epochs) {
+			return
 		}
-		tr.Predicted = roll
-	default:
-		s, err := task.Samples(p, []probe.Window{win})
-		if err != nil {
-			return tr, err
+		line := fmt.Sprintf("train emulator: epoch %d/%d  batch %d/%d", s.Epoch, s.Epochs, s.Batch, s.Batches)
+		if s.Last.Epoch > 0 {
+			line += fmt.Sprintf("  epoch %d: train %.4g  val %.4g", s.Last.Epoch, s.Last.TrainLoss, s.Last.ValLoss)
 		}
-		x, _ := s.Row(0)
-		y := make([]float32, s.Out)
-		if err := predict(y, x); err != nil {
-			return tr, err
-		}
-		task.Absolute(y, x)
-		tr.Predicted = make([]float64, len(y))
-		for i, v := range y {
-			d := i % task.TargetSize
-			tr.Predicted[i] = float64(v)*task.Norm.TargetStd[d] + task.Norm.TargetMean[d]
-		}
+		fmt.Fprintf(p.w, "%s  (%.0fs)\n", line, time.Since(p.start).Seconds())
 	}
-	return tr, nil
-}
-
-// emulatorProgress reports the batches of an emulator run and remembers
-// the epoch it resumed from.
-type emulatorProgress struct {
-	*progress
-	resumedFrom int
-}
-
-func newEmulatorProgress(w io.Writer, totalBatches int64, every time.Duration) *emulatorProgress {
-	return &emulatorProgress{progress: newProgress(w, "train emulator", totalBatches, 0, every, "steps")}
-}
-
-func (p *emulatorProgress) update(s train.EmulatorStatus) {
-	p.resumedFrom = s.ResumedFromEpoch
-	desc := fmt.Sprintf("train emulator  epoch %d/%d", s.Epoch, s.Epochs)
-	if s.Last.Epoch > 0 {
-		desc += fmt.Sprintf("  val %.4g", s.Last.ValLoss)
-	}
-	if !p.due(int64((s.Epoch-1)*s.Batches+s.Batch), desc, s.EpochDone && s.Epoch == s.Epochs) {
-		return
-	}
-	line := fmt.Sprintf("train emulator: epoch %d/%d  batch %d/%d", s.Epoch, s.Epochs, s.Batch, s.Batches)
-	if s.Last.Epoch > 0 {
-		line += fmt.Sprintf("  epoch %d: train %.4g  val %.4g", s.Last.Epoch, s.Last.TrainLoss, s.Last.ValLoss)
-	}
-	fmt.Fprintf(p.w, "%s  (%.0fs)\n", line, time.Since(p.start).Seconds())
 }
