@@ -2,10 +2,8 @@ package hdf5
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 )
 
@@ -33,85 +31,108 @@ type filter struct {
 	client []uint32
 }
 
+// datasetHeader is what a dataset's object header says about its data.
+type datasetHeader struct {
+	shape   []int
+	et      elementType
+	lay     layout
+	filters []filter
+}
+
 func (rd *reader) dataset(path string, msgs []message) (*Dataset, error) {
-	var (
-		shape           []int
-		haveSpace       bool
-		et              elementType
-		haveType        bool
-		lay             layout
-		haveLayout      bool
-		filters         []filter
-		err             error
-		unsupportedType string
-	)
-	for _, m := range msgs {
-		switch m.typ {
-		case 0x01:
-			if shape, err = rd.dataspace(m.data); err != nil {
-				return nil, fmt.Errorf("%s: dataspace: %w", path, err)
-			}
-			haveSpace = true
-		case 0x03:
-			if et, err = rd.datatype(m.data, 0); err != nil {
-				return nil, fmt.Errorf("%s: datatype: %w", path, err)
-			}
-			haveType = true
-			unsupportedType = et.reason
-		case 0x08:
-			if lay, err = rd.layout(m.data); err != nil {
-				return nil, fmt.Errorf("%s: data layout: %w", path, err)
-			}
-			haveLayout = true
-		case 0x0b:
-			if filters, err = parseFilters(m.data); err != nil {
-				return nil, fmt.Errorf("%s: filter pipeline: %w", path, err)
-			}
-		}
+	h, err := rd.datasetHeader(path, msgs)
+	if err != nil {
+		return nil, err
 	}
-	if !haveSpace || !haveType || !haveLayout {
-		return nil, fmt.Errorf("%s: neither a group nor a dataset (dataspace %v, datatype %v, layout %v)", path, haveSpace, haveType, haveLayout)
-	}
-	ds := &Dataset{Shape: shape, Kind: et.kind}
-	if unsupportedType != "" {
-		ds.Kind, ds.Reason = Unsupported, unsupportedType
+	ds := &Dataset{Shape: h.shape, Kind: h.et.kind}
+	if h.et.reason != "" {
+		ds.Kind, ds.Reason = Unsupported, h.et.reason
 		return ds, nil
 	}
 	n := uint64(1)
-	for _, s := range shape {
+	for _, s := range h.shape {
 		n *= uint64(s)
 		if n > uint64(rd.budget) {
-			return nil, fmt.Errorf("%s: shape %v exceeds the %d-byte read limit", path, shape, rd.budget)
+			return nil, fmt.Errorf("%s: shape %v exceeds the %d-byte read limit", path, h.shape, rd.budget)
 		}
 	}
-	nbytes := n * uint64(et.size)
+	nbytes := n * uint64(h.et.size)
 	if nbytes > uint64(rd.budget) {
 		return nil, fmt.Errorf("%s: %d bytes of data exceed the read limit (%d bytes left)", path, nbytes, rd.budget)
 	}
 	rd.budget -= int64(nbytes)
-	var raw []byte
+	raw, err := rd.rawData(path, ds, h, nbytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := rd.decode(ds, h.et, raw, int(n)); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ds, nil
+}
+
+// datasetHeader decodes the dataspace, datatype, layout and filter
+// messages; the first three must be there.
+func (rd *reader) datasetHeader(path string, msgs []message) (datasetHeader, error) {
+	var (
+		h                               datasetHeader
+		err                             error
+		haveSpace, haveType, haveLayout bool
+	)
+	for _, m := range msgs {
+		switch m.typ {
+		case 0x01:
+			if h.shape, err = rd.dataspace(m.data); err != nil {
+				return h, fmt.Errorf("%s: dataspace: %w", path, err)
+			}
+			haveSpace = true
+		case 0x03:
+			if h.et, err = rd.datatype(m.data, 0); err != nil {
+				return h, fmt.Errorf("%s: datatype: %w", path, err)
+			}
+			haveType = true
+		case 0x08:
+			if h.lay, err = rd.layout(m.data); err != nil {
+				return h, fmt.Errorf("%s: data layout: %w", path, err)
+			}
+			haveLayout = true
+		case 0x0b:
+			if h.filters, err = parseFilters(m.data); err != nil {
+				return h, fmt.Errorf("%s: filter pipeline: %w", path, err)
+			}
+		}
+	}
+	if !haveSpace || !haveType || !haveLayout {
+		return h, fmt.Errorf("%s: neither a group nor a dataset (dataspace %v, datatype %v, layout %v)", path, haveSpace, haveType, haveLayout)
+	}
+	return h, nil
+}
+
+// rawData reads the nbytes of a dataset's elements as stored, from its
+// compact, contiguous or chunked layout, and notes a deflate filter's
+// level in ds.
+func (rd *reader) rawData(path string, ds *Dataset, h datasetHeader, nbytes uint64) ([]byte, error) {
+	lay := h.lay
 	switch lay.class {
 	case 0:
 		if uint64(len(lay.compact)) < nbytes {
 			return nil, fmt.Errorf("%s: compact data holds %d bytes, want %d", path, len(lay.compact), nbytes)
 		}
-		raw = lay.compact[:nbytes]
+		return lay.compact[:nbytes], nil
 	case 1:
 		if lay.addr == undefined || nbytes == 0 {
-			raw = make([]byte, nbytes) // never written: the fill value (zeros)
-			break
+			return make([]byte, nbytes), nil // never written: the fill value (zeros)
 		}
 		if lay.size < nbytes {
 			return nil, fmt.Errorf("%s: contiguous storage holds %d bytes, want %d", path, lay.size, nbytes)
 		}
-		if raw, err = rd.at(lay.addr, nbytes, path+": data"); err != nil {
-			return nil, err
-		}
+		return rd.at(lay.addr, nbytes, path+": data")
 	case 2:
-		if raw, err = rd.chunked(path, shape, et.size, lay, filters, nbytes); err != nil {
+		raw, err := rd.chunked(path, h.shape, h.et.size, lay, h.filters, nbytes)
+		if err != nil {
 			return nil, err
 		}
-		for _, f := range filters {
+		for _, f := range h.filters {
 			if f.id == 1 {
 				ds.Deflate = 6
 				if len(f.client) > 0 && f.client[0] >= 1 && f.client[0] <= 9 {
@@ -119,11 +140,9 @@ func (rd *reader) dataset(path string, msgs []message) (*Dataset, error) {
 				}
 			}
 		}
+		return raw, nil
 	}
-	if err := rd.decode(ds, et, raw, int(n)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return ds, nil
+	return nil, nil
 }
 
 func (rd *reader) dataspace(b []byte) ([]int, error) {
@@ -283,202 +302,6 @@ func parseFilters(b []byte) ([]filter, error) {
 	return out, d.err
 }
 
-// chunked assembles a chunked dataset's bytes from its B-tree of chunks.
-func (rd *reader) chunked(path string, shape []int, elemSize int, lay layout, filters []filter, nbytes uint64) ([]byte, error) {
-	rank := len(lay.chunk) - 1
-	if rank != len(shape) {
-		return nil, fmt.Errorf("%s: chunks of rank %d for a dataspace of rank %d", path, rank, len(shape))
-	}
-	if lay.chunk[rank] != uint64(elemSize) {
-		return nil, fmt.Errorf("%s: chunk element size %d, datatype size %d", path, lay.chunk[rank], elemSize)
-	}
-	chunkBytes := uint64(elemSize)
-	for _, c := range lay.chunk[:rank] {
-		chunkBytes *= c
-		if chunkBytes > uint64(rd.budget)+nbytes {
-			return nil, fmt.Errorf("%s: chunk of %v elements exceeds the read limit", path, lay.chunk[:rank])
-		}
-	}
-	for _, f := range filters {
-		switch f.id {
-		case 1, 2, 3:
-		default:
-			return nil, fmt.Errorf("%s: filter %d is not supported (deflate 1, shuffle 2 and fletcher32 3 are)", path, f.id)
-		}
-	}
-	out := make([]byte, nbytes)
-	if lay.addr == undefined {
-		return out, nil
-	}
-	c := &chunkWalk{rd: rd, path: path, shape: shape, elem: elemSize, chunk: lay.chunk[:rank],
-		chunkBytes: chunkBytes, filters: filters, out: out}
-	if err := c.node(lay.addr, 0); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-type chunkWalk struct {
-	rd         *reader
-	path       string
-	shape      []int
-	elem       int
-	chunk      []uint64
-	chunkBytes uint64
-	filters    []filter
-	out        []byte
-	chunks     int
-}
-
-func (c *chunkWalk) node(addr uint64, depth int) error {
-	rd := c.rd
-	if depth > maxDepth {
-		return fmt.Errorf("%s: chunk B-tree deeper than %d levels", c.path, maxDepth)
-	}
-	hdr := uint64(8 + 2*rd.offSize)
-	b, err := rd.at(addr, hdr, c.path+": chunk B-tree")
-	if err != nil {
-		return err
-	}
-	if string(b[:4]) != "TREE" || b[4] != 1 {
-		return fmt.Errorf("%s: chunk B-tree node at %d: bad signature or node type %d", c.path, addr, b[4])
-	}
-	level := b[5]
-	entries := uint64(binary.LittleEndian.Uint16(b[6:]))
-	rank := len(c.chunk)
-	keySize := uint64(8 + 8*(rank+1))
-	body, err := rd.at(addr+hdr, entries*(keySize+uint64(rd.offSize))+keySize, c.path+": chunk B-tree")
-	if err != nil {
-		return err
-	}
-	d := &dec{b: body, rd: rd}
-	offsets := make([]uint64, rank)
-	for i := uint64(0); i < entries; i++ {
-		size := d.u32()
-		mask := d.u32()
-		for j := range offsets {
-			offsets[j] = d.uN(8)
-		}
-		d.skip(8)
-		child := d.addr()
-		if d.err != nil {
-			return fmt.Errorf("%s: chunk B-tree: %w", c.path, d.err)
-		}
-		if level > 0 {
-			if err := c.node(child, depth+1); err != nil {
-				return err
-			}
-			continue
-		}
-		c.chunks++
-		if c.chunks > 1<<20 {
-			return fmt.Errorf("%s: more than %d chunks", c.path, 1<<20)
-		}
-		if err := c.copyChunk(child, uint64(size), mask, offsets); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *chunkWalk) copyChunk(addr, size uint64, mask uint32, offsets []uint64) error {
-	for j, o := range offsets {
-		if o >= uint64(c.shape[j]) || o%c.chunk[j] != 0 {
-			return fmt.Errorf("%s: chunk offset %v outside the shape %v or off the chunk grid %v", c.path, offsets, c.shape, c.chunk)
-		}
-	}
-	if size > c.chunkBytes+(c.chunkBytes>>1)+(1<<16) && len(c.filters) == 0 {
-		return fmt.Errorf("%s: chunk at %d holds %d bytes, want %d", c.path, addr, size, c.chunkBytes)
-	}
-	data, err := c.rd.at(addr, size, c.path+": chunk")
-	if err != nil {
-		return err
-	}
-	for i := len(c.filters) - 1; i >= 0; i-- {
-		if mask&(1<<i) != 0 {
-			continue
-		}
-		f := c.filters[i]
-		switch f.id {
-		case 1:
-			zr, err := zlib.NewReader(bytes.NewReader(data))
-			if err != nil {
-				return fmt.Errorf("%s: chunk at %d: deflate: %w", c.path, addr, err)
-			}
-			var buf bytes.Buffer
-			n, err := io.Copy(&buf, io.LimitReader(zr, int64(c.chunkBytes)+1))
-			if err != nil {
-				return fmt.Errorf("%s: chunk at %d: deflate: %w", c.path, addr, err)
-			}
-			if err := c.rd.spend(n); err != nil {
-				return fmt.Errorf("%s: chunk at %d: %w", c.path, addr, err)
-			}
-			if uint64(n) > c.chunkBytes {
-				return fmt.Errorf("%s: chunk at %d inflates past its %d bytes", c.path, addr, c.chunkBytes)
-			}
-			data = buf.Bytes()
-		case 2:
-			data = unshuffle(data, c.elem)
-		case 3:
-			if len(data) < 4 {
-				return fmt.Errorf("%s: chunk at %d: fletcher32: %d bytes", c.path, addr, len(data))
-			}
-			data = data[:len(data)-4]
-		}
-	}
-	if uint64(len(data)) != c.chunkBytes {
-		return fmt.Errorf("%s: chunk at %d holds %d bytes after filters, want %d", c.path, addr, len(data), c.chunkBytes)
-	}
-	// Copy the part of the chunk inside the dataspace, one run of the last
-	// dimension at a time.
-	rank := len(c.shape)
-	if rank == 0 {
-		copy(c.out, data)
-		return nil
-	}
-	extent := make([]int, rank)
-	for j := range extent {
-		extent[j] = min(int(c.chunk[j]), c.shape[j]-int(offsets[j]))
-	}
-	idx := make([]int, rank) // position inside the chunk, last dimension excluded
-	run := extent[rank-1] * c.elem
-	for {
-		src, dst := 0, 0
-		for j := 0; j < rank; j++ {
-			src = src*int(c.chunk[j]) + idx[j]
-			dst = dst*c.shape[j] + int(offsets[j]) + idx[j]
-		}
-		copy(c.out[dst*c.elem:dst*c.elem+run], data[src*c.elem:src*c.elem+run])
-		j := rank - 2
-		for ; j >= 0; j-- {
-			idx[j]++
-			if idx[j] < extent[j] {
-				break
-			}
-			idx[j] = 0
-		}
-		if j < 0 {
-			return nil
-		}
-	}
-}
-
-func unshuffle(data []byte, elem int) []byte {
-	if elem <= 1 {
-		return data
-	}
-	n := len(data) / elem
-	out := make([]byte, len(data))
-	for b := 0; b < elem; b++ {
-		for i := 0; i < n; i++ {
-			out[i*elem+b] = data[b*n+i]
-		}
-	}
-	copy(out[n*elem:], data[n*elem:])
-	return out
-}
-
-// decode turns raw element bytes into the dataset's values.
 func (rd *reader) decode(ds *Dataset, et elementType, raw []byte, n int) error {
 	order := binary.ByteOrder(binary.LittleEndian)
 	if et.bigEndian {

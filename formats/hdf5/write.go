@@ -250,27 +250,50 @@ func symbolEntry(b []byte, nameOffset, header uint64, group bool, btree, heap ui
 // and object header; it returns the header, B-tree and heap addresses.
 func (w *writer) group(g *Group) (header, btree, heap uint64, err error) {
 	names := g.Names()
-	type member struct {
-		header, btree, heap uint64
-		group               bool
+	members, err := w.members(g, names)
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	members := make([]member, len(names))
+	heap, offsets := w.localHeap(names)
+	btree = w.symbolTable(members, offsets)
+	var stab []byte
+	stab = le64(stab, btree)
+	stab = le64(stab, heap)
+	header = w.objectHeader([]message{{0x11, stab}})
+	return header, btree, heap, nil
+}
+
+// groupMember is where a written group member's object header (and, for a
+// group, its B-tree and heap) went.
+type groupMember struct {
+	header, btree, heap uint64
+	group               bool
+}
+
+// members writes the groups and datasets of g, in the order of names.
+func (w *writer) members(g *Group, names []string) ([]groupMember, error) {
+	members := make([]groupMember, len(names))
 	for i, n := range names {
 		if sub, ok := g.Groups[n]; ok {
 			h, b, hp, err := w.group(sub)
 			if err != nil {
-				return 0, 0, 0, err
+				return nil, err
 			}
-			members[i] = member{h, b, hp, true}
+			members[i] = groupMember{h, b, hp, true}
 			continue
 		}
 		h, err := w.dataset(g.Datasets[n])
 		if err != nil {
-			return 0, 0, 0, err
+			return nil, err
 		}
-		members[i] = member{header: h}
+		members[i] = groupMember{header: h}
 	}
-	// Local heap: offset 0 is the empty string; names follow, 8-aligned.
+	return members, nil
+}
+
+// localHeap writes the local heap of names and returns its address and each
+// name's offset in it. Offset 0 is the empty string; names follow, 8-aligned.
+func (w *writer) localHeap(names []string) (uint64, []uint64) {
 	data := make([]byte, 8)
 	offsets := make([]uint64, len(names))
 	for i, n := range names {
@@ -286,16 +309,20 @@ func (w *writer) group(g *Group) (header, btree, heap uint64, err error) {
 	hb = append(hb, 0, 0, 0, 0)
 	hb = le64(hb, uint64(len(data)))
 	hb = le64(hb, 1) // no free block
-	heap = w.put(append(hb, make([]byte, 8)...))
+	heap := w.put(append(hb, make([]byte, 8)...))
 	dataAddr := w.put(data) // before indexing w.buf: put may move it
 	binary.LittleEndian.PutUint64(w.buf[heap+24:], dataAddr)
+	return heap, offsets
+}
 
-	// Symbol table nodes of up to 8 entries, in name order.
+// symbolTable writes symbol table nodes of up to 8 entries, in name order,
+// and one B-tree leaf over them, and returns the B-tree's address.
+func (w *writer) symbolTable(members []groupMember, offsets []uint64) uint64 {
 	perNode := 2 * groupLeafK
 	var nodes []uint64
 	var keys []uint64 // heap offset of each node's last name
-	for start := 0; start < len(names); start += perNode {
-		end := min(start+perNode, len(names))
+	for start := 0; start < len(members); start += perNode {
+		end := min(start+perNode, len(members))
 		var sb []byte
 		sb = append(sb, "SNOD"...)
 		sb = append(sb, 1, 0)
@@ -308,7 +335,7 @@ func (w *writer) group(g *Group) (header, btree, heap uint64, err error) {
 		nodes = append(nodes, w.put(sb))
 		keys = append(keys, offsets[end-1])
 	}
-	// One B-tree leaf over the symbol nodes, allocated at full size.
+	// The B-tree leaf is allocated at full size.
 	var bt []byte
 	bt = append(bt, "TREE"...)
 	bt = append(bt, 0, 0)
@@ -321,13 +348,7 @@ func (w *writer) group(g *Group) (header, btree, heap uint64, err error) {
 		bt = le64(bt, keys[i])
 	}
 	bt = append(bt, make([]byte, 24+2*groupInternalK*8+(2*groupInternalK+1)*8-len(bt))...)
-	btree = w.put(bt)
-
-	var stab []byte
-	stab = le64(stab, btree)
-	stab = le64(stab, heap)
-	header = w.objectHeader([]message{{0x11, stab}})
-	return header, btree, heap, nil
+	return w.put(bt)
 }
 
 // dataset writes a dataset's data and object header.
