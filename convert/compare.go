@@ -183,21 +183,8 @@ func (p *comparingPolicy) Act(obs []float32) int {
 // Compare plays the ANN and then, for each T, the SNN on the same initial
 // states of e and measures DESIGN.md's comparison metrics.
 func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions) (*Comparison, error) {
-	if e == nil || ann == nil || s == nil {
-		return nil, errors.New("convert: compare: needs an environment, an ANN and an SNN")
-	}
-	if err := CheckTimesteps(opts.Timesteps); err != nil {
+	if err := checkCompareInputs(e, ann, s, opts); err != nil {
 		return nil, fmt.Errorf("convert: compare: %w", err)
-	}
-	if ann.InputSize() != s.InputSize() || ann.OutputSize() != s.OutputSize() {
-		return nil, fmt.Errorf("convert: compare: the ANN is %s but the SNN is %s", ann, s)
-	}
-	if ann.InputSize() != e.ObservationSize() || ann.OutputSize() != e.NumActions() {
-		return nil, fmt.Errorf("convert: compare: the networks map %d inputs to %d outputs, the environment has %d observations and %d actions",
-			ann.InputSize(), ann.OutputSize(), e.ObservationSize(), e.NumActions())
-	}
-	if math.IsNaN(opts.DecisiveMargin) || opts.DecisiveMargin < 0 {
-		return nil, fmt.Errorf("convert: compare: decisive margin %v, want >= 0", opts.DecisiveMargin)
 	}
 	run := env.RunOptions{Episodes: opts.Episodes, Seed: opts.Seed, InitStates: opts.InitStates}
 	annRun := run
@@ -222,93 +209,20 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 	out.ANN.MACs = ann.MACs()
 	out.ScatterSource = opts.Source != nil
 	out.RasterState = append([]float32(nil), fixed.Row(0)...)
-
-	// The ANN's view of the fixed set.
-	nOut := ann.OutputSize()
-	rows := fixed.Rows()
-	qFixed := make([]float32, rows*nOut)
-	ws := ann.NewWorkspace(1)
-	var marginSum float64
-	for r := 0; r < rows; r++ {
-		q := qFixed[r*nOut : (r+1)*nOut]
-		ann.Forward(q, fixed.Row(r), ws)
-		marginSum += float64(margin(q))
-	}
-	out.ANN.MarginMean = marginSum / float64(rows)
-	var sourceActions []int
-	var qSource []float32 // the source's outputs on the fixed set
-	if opts.Source != nil {
-		sq := make([]float32, nOut)
-		for r := 0; r < rows; r++ {
-			opts.Source(sq, fixed.Row(r))
-			sourceActions = append(sourceActions, model.Argmax(sq))
-			qSource = append(qSource, sq...)
-		}
-	}
-	scatterT := opts.ScatterT
-	if scatterT == 0 {
-		scatterT = opts.Timesteps[len(opts.Timesteps)-1]
-		for _, t := range opts.Timesteps {
-			if t == 64 {
-				scatterT = 64
-			}
-		}
-	}
-
-	snnOut := make([]float32, nOut)
+	ref := newFixedReference(ann, fixed, opts.Source)
+	out.ANN.MarginMean = ref.marginMean
+	scatterT := scatterTimesteps(opts)
+	snnOut := make([]float32, ann.OutputSize())
 	for _, T := range opts.Timesteps {
 		if opts.Progress != nil {
 			opts.Progress(T)
 		}
 		res := TResult{Timesteps: T, ANNMACsPerDecision: ann.MACs()}
-		// Fixed set.
-		state := s.NewState(1)
-		agree, agreeSource, decisive, decisiveAgree := 0, 0, 0, 0
-		var sourceErr float64
-		for r := 0; r < rows; r++ {
-			x := fixed.Row(r)
-			a, err := s.Run(snnOut, x, state, T)
-			if err != nil {
-				return nil, fmt.Errorf("convert: compare: T=%d: fixed state %d: %w", T, r, err)
-			}
-			q := qFixed[r*nOut : (r+1)*nOut]
-			annAction := model.Argmax(q)
-			if a == annAction {
-				agree++
-			}
-			if margin(q) > float32(opts.DecisiveMargin) {
-				decisive++
-				if a == annAction {
-					decisiveAgree++
-				}
-			}
-			reference := q
-			if sourceActions != nil {
-				reference = qSource[r*nOut : (r+1)*nOut]
-				if a == sourceActions[r] {
-					agreeSource++
-				}
-				for i, v := range reference {
-					sourceErr += math.Abs(float64(snnOut[i] - v))
-				}
-			}
-			if T == scatterT {
-				out.ScatterT = T
-				out.ScatterANN = append(out.ScatterANN, reference...)
-				out.ScatterSNN = append(out.ScatterSNN, snnOut...)
-			}
+		if err := ref.measure(&res, out, s, snnOut, T == scatterT, float32(opts.DecisiveMargin)); err != nil {
+			return nil, err
 		}
-		res.AgreementFixed = float64(agree) / float64(rows)
-		res.AgreementFixedDecisive = ratioOrOne(decisiveAgree, decisive)
-		if sourceActions != nil {
-			v := float64(agreeSource) / float64(rows)
-			res.AgreementSource = &v
-			e := sourceErr / float64(rows*nOut)
-			res.SourceAbsError = &e
-		}
-		// Own trajectory.
-		p := &comparingPolicy{ann: ann, ws: ann.NewWorkspace(1), q: make([]float32, nOut), snn: s,
-			state: s.NewState(1), out: make([]float32, nOut), T: T, decisive: float32(opts.DecisiveMargin)}
+		p := &comparingPolicy{ann: ann, ws: ann.NewWorkspace(1), q: make([]float32, ann.OutputSize()), snn: s,
+			state: s.NewState(1), out: make([]float32, ann.OutputSize()), T: T, decisive: float32(opts.DecisiveMargin)}
 		snnRes, err := env.Run(e, p, run)
 		if err != nil {
 			return nil, fmt.Errorf("convert: compare: T=%d: SNN episodes: %w", T, err)
@@ -316,29 +230,157 @@ func Compare(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions)
 		if p.err != nil {
 			return nil, fmt.Errorf("convert: compare: T=%d: %w", T, p.err)
 		}
-		res.OwnStates, res.DecisiveStates = p.steps, p.decisiveSteps
-		res.AgreementOwn = ratioOrOne(p.agree, p.steps)
-		res.AgreementDecisive = ratioOrOne(p.decisiveAgree, p.decisiveSteps)
+		p.fill(&res)
 		res.SNNReturns = snnRes.Returns
 		res.SNNReturnsMean, res.SNNReturnsStd = MeanStd(snnRes.Returns)
 		res.ReturnRatio = returnRatio(res.SNNReturnsMean, out.ANN.ReturnsMean)
 		res.LengthDiffers = lengthDiffers(snnRes.Lengths, annRes.Lengths)
-		if p.steps > 0 {
-			res.QAbsError = p.qErr / float64(p.steps*nOut)
-			if p.marginSum > 0 {
-				res.QErrorMarginRatio = res.QAbsError / (p.marginSum / float64(p.steps))
-			}
-		}
-		c := &p.state.Counters
-		if c.Decisions > 0 {
-			d := float64(c.Decisions)
-			res.SpikesPerDecision = float64(c.TotalSpikes()) / d
-			res.SynOpsPerDecision = float64(c.SynOps) / d
-			res.InputMACsPerDecision = float64(c.InputMACs) / d
-		}
 		out.Results = append(out.Results, res)
 	}
 	return out, nil
+}
+
+// checkCompareInputs reports networks and an environment that do not fit
+// together, and a T list or decisive margin that cannot be used.
+func checkCompareInputs(e env.Env, ann *model.Network, s *snn.Network, opts CompareOptions) error {
+	if e == nil || ann == nil || s == nil {
+		return errors.New("needs an environment, an ANN and an SNN")
+	}
+	if err := CheckTimesteps(opts.Timesteps); err != nil {
+		return err
+	}
+	if ann.InputSize() != s.InputSize() || ann.OutputSize() != s.OutputSize() {
+		return fmt.Errorf("the ANN is %s but the SNN is %s", ann, s)
+	}
+	if ann.InputSize() != e.ObservationSize() || ann.OutputSize() != e.NumActions() {
+		return fmt.Errorf("the networks map %d inputs to %d outputs, the environment has %d observations and %d actions",
+			ann.InputSize(), ann.OutputSize(), e.ObservationSize(), e.NumActions())
+	}
+	if math.IsNaN(opts.DecisiveMargin) || opts.DecisiveMargin < 0 {
+		return fmt.Errorf("decisive margin %v, want >= 0", opts.DecisiveMargin)
+	}
+	return nil
+}
+
+// scatterTimesteps is the T whose fixed-set outputs are kept for the Q
+// scatter plot: opts.ScatterT, else 64 if measured, else the last T.
+func scatterTimesteps(opts CompareOptions) int {
+	if opts.ScatterT != 0 {
+		return opts.ScatterT
+	}
+	scatterT := opts.Timesteps[len(opts.Timesteps)-1]
+	for _, t := range opts.Timesteps {
+		if t == 64 {
+			scatterT = 64
+		}
+	}
+	return scatterT
+}
+
+// fixedReference is the ANN's (and the source network's) view of the fixed
+// state set, computed once for every T.
+type fixedReference struct {
+	states        States
+	nOut          int
+	q             []float32 // the ANN's outputs, one row per state
+	marginMean    float64
+	sourceActions []int     // nil without a source
+	qSource       []float32 // the source's outputs
+}
+
+func newFixedReference(ann *model.Network, fixed States, source func(dst, x []float32)) *fixedReference {
+	nOut := ann.OutputSize()
+	rows := fixed.Rows()
+	ref := &fixedReference{states: fixed, nOut: nOut, q: make([]float32, rows*nOut)}
+	ws := ann.NewWorkspace(1)
+	var marginSum float64
+	for r := 0; r < rows; r++ {
+		q := ref.q[r*nOut : (r+1)*nOut]
+		ann.Forward(q, fixed.Row(r), ws)
+		marginSum += float64(margin(q))
+	}
+	ref.marginMean = marginSum / float64(rows)
+	if source != nil {
+		sq := make([]float32, nOut)
+		for r := 0; r < rows; r++ {
+			source(sq, fixed.Row(r))
+			ref.sourceActions = append(ref.sourceActions, model.Argmax(sq))
+			ref.qSource = append(ref.qSource, sq...)
+		}
+	}
+	return ref
+}
+
+// measure runs the SNN at res.Timesteps on every fixed state and fills the
+// fixed-set agreements of res; with scatter it keeps the outputs in out.
+func (ref *fixedReference) measure(res *TResult, out *Comparison, s *snn.Network, snnOut []float32, scatter bool, decisiveMargin float32) error {
+	T, nOut, rows := res.Timesteps, ref.nOut, ref.states.Rows()
+	state := s.NewState(1)
+	agree, agreeSource, decisive, decisiveAgree := 0, 0, 0, 0
+	var sourceErr float64
+	for r := 0; r < rows; r++ {
+		a, err := s.Run(snnOut, ref.states.Row(r), state, T)
+		if err != nil {
+			return fmt.Errorf("convert: compare: T=%d: fixed state %d: %w", T, r, err)
+		}
+		q := ref.q[r*nOut : (r+1)*nOut]
+		annAction := model.Argmax(q)
+		if a == annAction {
+			agree++
+		}
+		if margin(q) > decisiveMargin {
+			decisive++
+			if a == annAction {
+				decisiveAgree++
+			}
+		}
+		reference := q
+		if ref.sourceActions != nil {
+			reference = ref.qSource[r*nOut : (r+1)*nOut]
+			if a == ref.sourceActions[r] {
+				agreeSource++
+			}
+			for i, v := range reference {
+				sourceErr += math.Abs(float64(snnOut[i] - v))
+			}
+		}
+		if scatter {
+			out.ScatterT = T
+			out.ScatterANN = append(out.ScatterANN, reference...)
+			out.ScatterSNN = append(out.ScatterSNN, snnOut...)
+		}
+	}
+	res.AgreementFixed = float64(agree) / float64(rows)
+	res.AgreementFixedDecisive = ratioOrOne(decisiveAgree, decisive)
+	if ref.sourceActions != nil {
+		v := float64(agreeSource) / float64(rows)
+		res.AgreementSource = &v
+		e := sourceErr / float64(rows*nOut)
+		res.SourceAbsError = &e
+	}
+	return nil
+}
+
+// fill sets the own-trajectory figures of res from the tallies of an SNN
+// run: agreements, Q error and the spike counters.
+func (p *comparingPolicy) fill(res *TResult) {
+	nOut := len(p.q)
+	res.OwnStates, res.DecisiveStates = p.steps, p.decisiveSteps
+	res.AgreementOwn = ratioOrOne(p.agree, p.steps)
+	res.AgreementDecisive = ratioOrOne(p.decisiveAgree, p.decisiveSteps)
+	if p.steps > 0 {
+		res.QAbsError = p.qErr / float64(p.steps*nOut)
+		if p.marginSum > 0 {
+			res.QErrorMarginRatio = res.QAbsError / (p.marginSum / float64(p.steps))
+		}
+	}
+	c := &p.state.Counters
+	if c.Decisions > 0 {
+		d := float64(c.Decisions)
+		res.SpikesPerDecision = float64(c.TotalSpikes()) / d
+		res.SynOpsPerDecision = float64(c.SynOps) / d
+		res.InputMACsPerDecision = float64(c.InputMACs) / d
+	}
 }
 
 // returnRatio is snn/ann, 1 when both are 0 and nil when only the ANN's is
