@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/export"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/formats/nir"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // ExportOptions holds the flags of `spikebridge export`.
@@ -92,91 +90,15 @@ func runExport(opts *ExportOptions) error {
 	if opts.Batch < 0 {
 		return usageErrorf("--batch %d: want 0 (the target's default) or more", opts.Batch)
 	}
-	kind, err := formats.ModelKind(opts.Model)
-	if err != nil {
-		return err
+	res, err := workflow.Export(workflow.ExportOptions{Model: opts.Model, Target: opts.To, Output: opts.Output, DT: opts.DT, Batch: opts.Batch, Version: Version})
+	var kind *workflow.ExportKindError
+	if errors.As(err, &kind) && kind.Kind == formats.ModelKindRecurrent {
+		return fmt.Errorf("%s: recurrent networks are exported to NIR only (--to nir), not yet as %s scripts", kind.Model, kind.Target)
+	} else if errors.As(err, &kind) {
+		return fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", kind.Model, kind.Kind)
+	} else if err != nil {
+		return outputFlagError(err)
 	}
-	if kind == formats.ModelKindRecurrent && opts.To != "nir" {
-		return fmt.Errorf("%s: recurrent networks are exported to NIR only (--to nir), not yet as %s scripts", opts.Model, opts.To)
-	}
-	if kind != formats.ModelKindSNN && kind != formats.ModelKindRecurrent {
-		return fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", opts.Model, kind)
-	}
-	ext := ".nir"
-	if opts.To != "nir" {
-		ext = "_" + opts.To + ".py"
-	}
-	out := opts.Output
-	if out == "" {
-		out = strings.TrimSuffix(opts.Model, filepath.Ext(opts.Model)) + ext
-	}
-	if err := refuseOverInput(out, opts.Model); err != nil {
-		return err
-	}
-	res := exportResult{Target: opts.To, Model: opts.Model, Output: out}
-	tool := "spikebridge " + Version
-	if kind == formats.ModelKindRecurrent {
-		rnet, _, _, err := formats.LoadRecurrent(opts.Model)
-		if err != nil {
-			return err
-		}
-		g, grades, err := nir.FromRecurrent(rnet, nir.ExportOptions{DT: opts.DT, Source: filepath.Base(opts.Model), Tool: tool})
-		if err != nil {
-			return err
-		}
-		if err := g.WriteFile(out); err != nil {
-			return err
-		}
-		res.Grades, res.Fidelity = grades, string(nir.Worst(grades))
-		return printExport(opts, res)
-	}
-	net, _, err := formats.LoadSNN(opts.Model)
-	if err != nil {
-		return err
-	}
-	if opts.To == "nir" {
-		g, grades, err := nir.FromSNN(net, nir.ExportOptions{DT: opts.DT, Source: filepath.Base(opts.Model), Tool: tool})
-		if err != nil {
-			return err
-		}
-		if err := g.WriteFile(out); err != nil {
-			return err
-		}
-		res.Grades, res.Fidelity = grades, string(nir.Worst(grades))
-	} else {
-		eo := export.Options{Source: filepath.Base(opts.Model), Version: Version, Batch: opts.Batch}
-		var s *export.Script
-		if opts.To == "brian2" {
-			s, err = export.Brian2Script(net, eo)
-		} else {
-			s, err = export.PyNNScript(net, eo)
-		}
-		if err != nil {
-			return err
-		}
-		res.Weights = strings.TrimSuffix(out, filepath.Ext(out)) + ".npz"
-		if err := refuseOverInput(res.Weights, opts.Model); err != nil {
-			return err
-		}
-		if err := writeBytes(res.Weights, s.Weights); err != nil {
-			return err
-		}
-		if err := writeBytes(out, s.Python); err != nil {
-			return err
-		}
-		for _, g := range s.Grades {
-			typ := "layer"
-			if g.Layer == "input" {
-				typ = "input"
-			}
-			res.Grades = append(res.Grades, nir.NodeGrade{Node: g.Layer, Type: typ, Grade: nir.Grade(g.Grade), Note: g.Note})
-		}
-		res.Fidelity = s.Fidelity()
-	}
-	return printExport(opts, res)
-}
-
-func printExport(opts *ExportOptions, res exportResult) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
@@ -188,6 +110,15 @@ func printExport(opts *ExportOptions, res exportResult) error {
 	return printGrades(opts.IO.Out, res.Grades)
 }
 
+// outputFlagError names -o in an output that is the input file.
+func outputFlagError(err error) error {
+	var same *workflow.SameFileError
+	if errors.As(err, &same) {
+		return usageErrorf("-o %s is the input file %s", same.Output, same.Input)
+	}
+	return err
+}
+
 func printGrades(w io.Writer, grades []nir.NodeGrade) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "node\ttype\tgrade\tnote")
@@ -195,26 +126,6 @@ func printGrades(w io.Writer, grades []nir.NodeGrade) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Node, g.Type, g.Grade, g.Note)
 	}
 	return tw.Flush()
-}
-
-func writeBytes(path string, b []byte) error {
-	return formats.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// refuseOverInput refuses an output that is the input file.
-func refuseOverInput(out, in string) error {
-	so, err := os.Stat(out)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	si, err2 := os.Stat(in)
-	if err == nil && err2 == nil && os.SameFile(so, si) {
-		return usageErrorf("-o %s is the input file %s", out, in)
-	}
-	return nil
 }
 
 // ImportNIROptions holds the flags of `spikebridge import nir`.
@@ -267,43 +178,22 @@ func runImportNIR(opts *ImportNIROptions) error {
 	if opts.Timesteps < 0 {
 		return usageErrorf("--timesteps %d: want >= 0", opts.Timesteps)
 	}
-	if err := refuseOverInput(opts.Output, opts.Input); err != nil {
-		return err
-	}
-	g, err := nir.ReadFile(opts.Input)
+	res, err := workflow.ImportNIR(workflow.ImportNIROptions{Input: opts.Input, Output: opts.Output, DT: opts.DT, Timesteps: opts.Timesteps})
 	if err != nil {
-		return err
-	}
-	net, grades, err := nir.ToSNN(g, nir.ImportOptions{DT: opts.DT, Timesteps: opts.Timesteps})
-	if err != nil {
-		if !opts.JSON && len(grades) > 0 {
-			printGrades(opts.IO.ErrOut, grades)
+		if !opts.JSON && len(res.Grades) > 0 {
+			printGrades(opts.IO.ErrOut, res.Grades)
 		}
 		if strings.Contains(err.Error(), "does not state its time step") {
-			return usageErrorf("%s: %v (--dt)", opts.Input, err)
+			return usageErrorf("%v (--dt)", err)
 		}
-		return fmt.Errorf("%s: %w", opts.Input, err)
-	}
-	settings := map[string]string{"nir_version": g.Version}
-	if opts.DT > 0 {
-		settings["dt"] = fmt.Sprint(opts.DT)
-	} else {
-		settings["dt"] = g.Metadata["dt"]
-	}
-	meta := formats.SNNMeta{
-		Input:      formats.IOSpec{Meaning: "NIR Input node (a current per step)"},
-		Output:     formats.IOSpec{Meaning: "NIR Output node"},
-		Provenance: formats.Provenance{Source: filepath.Base(opts.Input), Tool: "spikebridge import nir", Settings: settings},
-	}
-	if err := formats.SaveSNN(opts.Output, net, meta); err != nil {
-		return err
+		return outputFlagError(err)
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(map[string]any{"input": opts.Input, "output": opts.Output,
-			"nir_version": g.Version, "layers": len(net.Layers), "inputs": net.InputSize(), "outputs": net.OutputSize(),
-			"timesteps": net.Timesteps, "grades": grades})
+		return json.NewEncoder(opts.IO.Out).Encode(map[string]any{"input": res.Input, "output": res.Output,
+			"nir_version": res.NIRVersion, "layers": res.Layers, "inputs": res.Inputs, "outputs": res.Outputs,
+			"timesteps": res.Timesteps, "grades": res.Grades})
 	}
-	fmt.Fprintf(opts.IO.Out, "wrote %s: %d -> %d, %d layers, T = %d (NIR %s)\n", opts.Output, net.InputSize(), net.OutputSize(),
-		len(net.Layers), net.Timesteps, g.Version)
-	return printGrades(opts.IO.Out, grades)
+	fmt.Fprintf(opts.IO.Out, "wrote %s: %d -> %d, %d layers, T = %d (NIR %s)\n", res.Output, res.Inputs, res.Outputs,
+		res.Layers, res.Timesteps, res.NIRVersion)
+	return printGrades(opts.IO.Out, res.Grades)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/formats/nir"
 	"github.com/spikebridge/spikebridge/snn"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // cartPoleSNN converts the seed-1 CartPole policy with DESIGN.md's baseline
@@ -84,7 +85,7 @@ func TestExportImportNIRCartPole(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("export: exit %d: %s", code, errOut)
 		}
-		var res exportResult
+		var res workflow.ExportResult
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +342,7 @@ func TestExportRecurrentNIR(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res exportResult
+	var res workflow.ExportResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Fidelity != "approximate" {
 		t.Errorf("fidelity %q (%v): %s", res.Fidelity, err, stdout)
 	}

@@ -1,0 +1,157 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spikebridge/spikebridge/export"
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/formats/nir"
+)
+
+// ExportOptions exports the spiking model file Model to Target ("nir",
+// "brian2" or "pynn"), whose choice and settings the caller has checked.
+type ExportOptions struct {
+	Model, Target string
+	// Output is the file to write; "" is Model's name with the target's
+	// extension (.nir, _brian2.py, _pynn.py).
+	Output string
+	DT     float64 // nir: the step length in seconds
+	Batch  int     // scripts: rows simulated at once (0: the target's default)
+	// Version is the exporting tool's version, written into the files.
+	Version string
+}
+
+// ExportResult is what an export wrote and how faithful it is.
+type ExportResult struct {
+	Target   string          `json:"target"`
+	Model    string          `json:"model"`
+	Output   string          `json:"output"`
+	Weights  string          `json:"weights,omitempty"`
+	Fidelity string          `json:"fidelity"`
+	Grades   []nir.NodeGrade `json:"grades"`
+}
+
+// ExportKindError refuses a model file of a kind the target does not take.
+type ExportKindError struct {
+	Model, Kind, Target string
+}
+
+func (e *ExportKindError) Error() string {
+	if e.Kind == formats.ModelKindRecurrent {
+		return fmt.Sprintf("%s: recurrent networks are exported to NIR only, not yet as %s scripts", e.Model, e.Target)
+	}
+	return fmt.Sprintf("%s: a %q model; export takes spiking models", e.Model, e.Kind)
+}
+
+// SameFileError refuses an output that is the input file.
+type SameFileError struct{ Output, Input string }
+
+func (e *SameFileError) Error() string {
+	return fmt.Sprintf("output %s is the input file %s", e.Output, e.Input)
+}
+
+// RefuseOverInput refuses (SameFileError) an output path that is the
+// input file.
+func RefuseOverInput(out, in string) error {
+	so, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	si, err2 := os.Stat(in)
+	if err == nil && err2 == nil && os.SameFile(so, si) {
+		return &SameFileError{out, in}
+	}
+	return nil
+}
+
+// Export writes a NIR graph or a simulator script (and its weights .npz)
+// of a spiking model file and grades every node or layer.
+func Export(o ExportOptions) (ExportResult, error) {
+	kind, err := formats.ModelKind(o.Model)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	if kind == formats.ModelKindRecurrent && o.Target != "nir" || kind != formats.ModelKindSNN && kind != formats.ModelKindRecurrent {
+		return ExportResult{}, &ExportKindError{o.Model, kind, o.Target}
+	}
+	ext := ".nir"
+	if o.Target != "nir" {
+		ext = "_" + o.Target + ".py"
+	}
+	out := o.Output
+	if out == "" {
+		out = strings.TrimSuffix(o.Model, filepath.Ext(o.Model)) + ext
+	}
+	if err := RefuseOverInput(out, o.Model); err != nil {
+		return ExportResult{}, err
+	}
+	res := ExportResult{Target: o.Target, Model: o.Model, Output: out}
+	nirOpts := nir.ExportOptions{DT: o.DT, Source: filepath.Base(o.Model), Tool: "spikebridge " + o.Version}
+	if kind == formats.ModelKindRecurrent {
+		rnet, _, _, err := formats.LoadRecurrent(o.Model)
+		if err != nil {
+			return res, err
+		}
+		g, grades, err := nir.FromRecurrent(rnet, nirOpts)
+		return res, writeGraph(&res, g, grades, err)
+	}
+	net, _, err := formats.LoadSNN(o.Model)
+	if err != nil {
+		return res, err
+	}
+	if o.Target == "nir" {
+		g, grades, err := nir.FromSNN(net, nirOpts)
+		return res, writeGraph(&res, g, grades, err)
+	}
+	eo := export.Options{Source: filepath.Base(o.Model), Version: o.Version, Batch: o.Batch}
+	var s *export.Script
+	if o.Target == "brian2" {
+		s, err = export.Brian2Script(net, eo)
+	} else {
+		s, err = export.PyNNScript(net, eo)
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, writeScript(&res, s)
+}
+
+// writeGraph writes an exported graph to res.Output and notes its grades.
+func writeGraph(res *ExportResult, g *nir.Graph, grades []nir.NodeGrade, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := g.WriteFile(res.Output); err != nil {
+		return err
+	}
+	res.Grades, res.Fidelity = grades, string(nir.Worst(grades))
+	return nil
+}
+
+// writeScript writes a script to res.Output and its weights beside it
+// (.npz), and notes its grades.
+func writeScript(res *ExportResult, s *export.Script) error {
+	res.Weights = strings.TrimSuffix(res.Output, filepath.Ext(res.Output)) + ".npz"
+	if err := RefuseOverInput(res.Weights, res.Model); err != nil {
+		return err
+	}
+	if err := writeBytesAtomic(res.Weights, s.Weights); err != nil {
+		return err
+	}
+	if err := writeBytesAtomic(res.Output, s.Python); err != nil {
+		return err
+	}
+	for _, g := range s.Grades {
+		typ := "layer"
+		if g.Layer == "input" {
+			typ = "input"
+		}
+		res.Grades = append(res.Grades, nir.NodeGrade{Node: g.Layer, Type: typ, Grade: nir.Grade(g.Grade), Note: g.Note})
+	}
+	res.Fidelity = s.Fidelity()
+	return nil
+}

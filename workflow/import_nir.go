@@ -1,0 +1,61 @@
+package workflow
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/formats/nir"
+)
+
+// ImportNIROptions imports the NIR file Input as the spiking model file
+// Output; DT and Timesteps (0: the file's metadata) are checked by the
+// caller.
+type ImportNIROptions struct {
+	Input, Output string
+	DT            float64
+	Timesteps     int
+}
+
+// ImportNIRResult describes the written model and grades every node.
+type ImportNIRResult struct {
+	Input, Output, NIRVersion string
+	Layers, Inputs, Outputs   int
+	Timesteps                 int
+	Grades                    []nir.NodeGrade
+}
+
+// ImportNIR reads a NIR graph, maps it onto a layered spiking network and
+// saves it. A graph that does not map gives an error naming the input
+// (wrapping nir.ToSNN's) and the grades read so far.
+func ImportNIR(o ImportNIROptions) (ImportNIRResult, error) {
+	res := ImportNIRResult{Input: o.Input, Output: o.Output}
+	if err := RefuseOverInput(o.Output, o.Input); err != nil {
+		return res, err
+	}
+	g, err := nir.ReadFile(o.Input)
+	if err != nil {
+		return res, err
+	}
+	net, grades, err := nir.ToSNN(g, nir.ImportOptions{DT: o.DT, Timesteps: o.Timesteps})
+	res.Grades = grades
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", o.Input, err)
+	}
+	settings := map[string]string{"nir_version": g.Version}
+	if o.DT > 0 {
+		settings["dt"] = fmt.Sprint(o.DT)
+	} else {
+		settings["dt"] = g.Metadata["dt"]
+	}
+	meta := formats.SNNMeta{
+		Input:      formats.IOSpec{Meaning: "NIR Input node (a current per step)"},
+		Output:     formats.IOSpec{Meaning: "NIR Output node"},
+		Provenance: formats.Provenance{Source: filepath.Base(o.Input), Tool: "spikebridge import nir", Settings: settings},
+	}
+	if err := formats.SaveSNN(o.Output, net, meta); err != nil {
+		return res, err
+	}
+	res.NIRVersion, res.Layers, res.Inputs, res.Outputs, res.Timesteps = g.Version, len(net.Layers), net.InputSize(), net.OutputSize(), net.Timesteps
+	return res, nil
+}
