@@ -3,51 +3,28 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/learn"
-	"github.com/spikebridge/spikebridge/probe"
-	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // LearnFollowOptions holds the flags of `spikebridge learn follow`.
 type LearnFollowOptions struct {
-	IO          *IOStreams
-	Config      learn.FollowConfig
-	Trials      int
-	EvalTrials  int
-	Warmup      float64
-	FreeSeconds float64
-	Curve       string
-	Plot        string
-	RolloutPlot string
-	JSON        bool
+	workflow.FollowOptions
+	IO   *IOStreams
+	JSON bool
 }
 
 // LearnFollowResult is the --json document of `learn follow`.
-type LearnFollowResult struct {
-	Config         learn.FollowConfig `json:"config"`
-	Trials         int                `json:"trials"`
-	TrainSeconds   float64            `json:"train_seconds"`
-	ErrorFirst     float64            `json:"error_rms_first_tenth"`
-	ErrorLast      float64            `json:"error_rms_last_tenth"`
-	ErrorReduction float64            `json:"error_reduction"`
-	Eval           learn.FollowEval   `json:"eval"`
-	WallSeconds    float64            `json:"wall_s"`
-	StepsPerSecond float64            `json:"steps_per_s"`
-	CurveFile      string             `json:"curve,omitempty"`
-}
+type LearnFollowResult = workflow.FollowResult
 
 // NewCmdLearnFollow parses flags into LearnFollowOptions; runF replaces
 // runLearnFollow in tests.
 func NewCmdLearnFollow(ios *IOStreams, runF func(*LearnFollowOptions) error) *cobra.Command {
-	opts := &LearnFollowOptions{IO: ios, Config: learn.DefaultFollowConfig(), Trials: 20, EvalTrials: 20, Warmup: 0.5, FreeSeconds: 40}
+	opts := &LearnFollowOptions{IO: ios, FollowOptions: workflow.FollowOptions{Config: learn.DefaultFollowConfig(), Trials: 20, EvalTrials: 20, Warmup: 0.5, FreeSeconds: 40}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "follow",
@@ -102,58 +79,17 @@ amplitude from upward zero crossings of x after a third, as eval-emulator does).
 }
 
 func runLearnFollow(opts *LearnFollowOptions) error {
-	net, err := learn.NewFollow(opts.Config)
+	prog := newProgress(opts.IO.ErrOut, "learn follow", int64(opts.Trials), 0, 10*time.Second, "trials")
+	res, err := workflow.LearnFollow(opts.FollowOptions, func(r learn.FollowTrial) {
+		if prog.due(int64(r.Trial+1), fmt.Sprintf("learn follow  error RMS %.4f", r.ErrorRMS), r.Trial == opts.Trials-1) {
+			fmt.Fprintf(prog.w, "trial %d/%d: error RMS %.4f (%.0f s)\n", r.Trial+1, opts.Trials, r.ErrorRMS, time.Since(prog.start).Seconds())
+		}
+	})
+	prog.finish()
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	last := start
-	progress := func(r learn.FollowTrial) {
-		if time.Since(last) > 10*time.Second || r.Trial == opts.Trials-1 {
-			last = time.Now()
-			fmt.Fprintf(opts.IO.ErrOut, "trial %d/%d: error RMS %.4f (%.0f s)\n", r.Trial+1, opts.Trials, r.ErrorRMS, time.Since(start).Seconds())
-		}
-	}
-	curve := net.Train(opts.Trials, rand.New(rand.NewPCG(opts.Config.Seed, 1)), progress)
-	trainWall := time.Since(start).Seconds()
-	cycle := func(x []float64, dt, skip float64) (float64, float64, error) {
-		c, err := probe.LimitCycle(x, dt, skip)
-		return c.Period, c.Amplitude, err
-	}
-	ev := net.Evaluate(opts.EvalTrials, opts.Warmup, opts.FreeSeconds, rand.New(rand.NewPCG(opts.Config.Seed, 2)), cycle)
-	tenth := max(1, len(curve)/10)
-	mean := func(rs []learn.FollowTrial) float64 {
-		s := 0.0
-		for _, r := range rs {
-			s += r.ErrorRMS
-		}
-		return s / float64(len(rs))
-	}
-	steps := float64(opts.Trials) * math.Round(opts.Config.TrialSeconds/opts.Config.Dt)
-	res := LearnFollowResult{Config: opts.Config, Trials: opts.Trials, TrainSeconds: float64(opts.Trials) * opts.Config.TrialSeconds,
-		ErrorFirst: mean(curve[:tenth]), ErrorLast: mean(curve[len(curve)-tenth:]), Eval: ev,
-		WallSeconds: time.Since(start).Seconds(), StepsPerSecond: steps / trainWall}
-	res.ErrorReduction = res.ErrorFirst / res.ErrorLast
-	if opts.Curve != "" {
-		err := formats.WriteFileAtomic(opts.Curve, func(w io.Writer) error {
-			if _, err := fmt.Fprintln(w, "trial,error_rms"); err != nil {
-				return err
-			}
-			for _, r := range curve {
-				if _, err := fmt.Fprintf(w, "%d,%.6g\n", r.Trial, r.ErrorRMS); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		res.CurveFile = opts.Curve
-	}
-	if err := writeFollowPlots(opts, curve, ev); err != nil {
-		return err
-	}
+	ev := res.Eval
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
@@ -169,30 +105,6 @@ func runLearnFollow(opts *LearnFollowOptions) error {
 	} else {
 		fmt.Fprintf(w, "free run (u = 0, %g s): period %.4f s amplitude %.4f; reference period %.4f s amplitude %.4f\n",
 			opts.FreeSeconds, ev.FreePeriod, ev.FreeAmplitude, ev.ReferencePeriod, ev.ReferenceAmplitude)
-	}
-	return nil
-}
-
-func writeFollowPlots(opts *LearnFollowOptions, curve []learn.FollowTrial, ev learn.FollowEval) error {
-	if opts.Plot != "" {
-		errs := make([]float64, len(curve))
-		for i, r := range curve {
-			errs[i] = r.ErrorRMS
-		}
-		title := fmt.Sprintf("FOLLOW, van der Pol: %d neurons, k=%g", opts.Config.Neurons, opts.Config.Feedback)
-		err := formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
-			return report.WriteErrorCurve(w, title, opts.Config.TrialSeconds, errs, max(1, len(errs)/20))
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if opts.RolloutPlot != "" {
-		tr := report.EmulatorTraces{Title: "FOLLOW network alone (red) vs van der Pol (black), first held-out state",
-			Dt: opts.Config.Dt, Steps: len(ev.Reference) / 2, Names: []string{"x", "y"}, True: ev.Reference, Predicted: ev.Rollout}
-		if err := formats.WriteFileAtomic(opts.RolloutPlot, func(w io.Writer) error { return report.WriteEmulatorTraces(w, tr) }); err != nil {
-			return err
-		}
 	}
 	return nil
 }

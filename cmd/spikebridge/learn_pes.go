@@ -4,46 +4,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"time"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/learn"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // LearnPESOptions holds the flags of `spikebridge learn pes`.
 type LearnPESOptions struct {
-	IO           *IOStreams
-	Config       learn.ChannelConfig
-	ConfigFile   string
-	Duration     float64 // s of learning
-	TestDuration float64 // s of the static test run after learning
-	Settle       float64 // s left out of the test RMSE
-	FreqHz       float64
-	Save, Load   string
-	JSON         bool
+	workflow.PESOptions
+	IO         *IOStreams
+	ConfigFile string
+	JSON       bool
 }
 
 // LearnPESResult is the --json document of `learn pes`.
-type LearnPESResult struct {
-	Seed            uint64  `json:"seed"`
-	PreNeurons      int     `json:"pre_neurons"`
-	PostNeurons     int     `json:"post_neurons"`
-	LearnSteps      int     `json:"learn_steps"`
-	ErrorRMSELast1s float64 `json:"error_rmse_last_second"`
-	TestSteps       int     `json:"test_steps"`
-	TestRMSE        float64 `json:"test_rmse_vs_input"`
-	UntrainedRMSE   float64 `json:"untrained_rmse_vs_input,omitempty"`
-	LearnStepsPerS  float64 `json:"learn_steps_per_s"`
-	Loaded          string  `json:"loaded,omitempty"`
-	Saved           string  `json:"saved,omitempty"`
-}
+type LearnPESResult = workflow.PESResult
 
 // NewCmdLearnPES parses flags into LearnPESOptions; runF replaces
 // runLearnPES in tests.
 func NewCmdLearnPES(ios *IOStreams, runF func(*LearnPESOptions) error) *cobra.Command {
-	opts := &LearnPESOptions{IO: ios, Config: learn.DefaultChannelConfig(), Duration: 10, TestDuration: 2, Settle: 0.5, FreqHz: 1}
+	opts := &LearnPESOptions{IO: ios, PESOptions: workflow.PESOptions{Config: learn.DefaultChannelConfig(), Duration: 10, TestDuration: 2, Settle: 0.5, FreqHz: 1}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "pes",
@@ -66,7 +49,8 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.ConfigFile != "" {
-				if err := readChannelConfig(opts.ConfigFile, cmd, c); err != nil {
+				changed := func(key string) bool { return cmd.Flags().Changed(strings.ReplaceAll(key, "_", "-")) }
+				if err := workflow.ReadChannelConfig(opts.ConfigFile, c, changed); err != nil {
 					return err
 				}
 			}
@@ -117,100 +101,10 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 	return cmd
 }
 
-// readChannelConfig reads path into c; flags the user set keep their values.
-func readChannelConfig(path string, cmd *cobra.Command, c *learn.ChannelConfig) error {
-	data, err := os.ReadFile(path)
+func runLearnPES(opts *LearnPESOptions) error {
+	res, err := workflow.LearnPES(opts.PESOptions)
 	if err != nil {
 		return err
-	}
-	var fromFile learn.ChannelConfig = *c
-	if err := json.Unmarshal(data, &fromFile); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	set := func(name string, dst, src any) {
-		if cmd.Flags().Changed(name) {
-			return
-		}
-		switch d := dst.(type) {
-		case *int:
-			*d = *src.(*int)
-		case *float64:
-			*d = *src.(*float64)
-		case *uint64:
-			*d = *src.(*uint64)
-		}
-	}
-	set("seed", &c.Seed, &fromFile.Seed)
-	set("pre-neurons", &c.PreNeurons, &fromFile.PreNeurons)
-	set("post-neurons", &c.PostNeurons, &fromFile.PostNeurons)
-	set("dimensions", &c.Dimensions, &fromFile.Dimensions)
-	set("learning-rate", &c.LearningRate, &fromFile.LearningRate)
-	set("dt", &c.Dt, &fromFile.Dt)
-	set("pre-tau", &c.PreTau, &fromFile.PreTau)
-	set("synapse-tau", &c.SynapseTau, &fromFile.SynapseTau)
-	c.Reg = fromFile.Reg
-	return nil
-}
-
-func runLearnPES(opts *LearnPESOptions) error {
-	res := LearnPESResult{}
-	var net *learn.Channel
-	var err error
-	if opts.Load != "" {
-		if net, err = loadChannel(opts.Load); err != nil {
-			return err
-		}
-		res.Loaded = opts.Load
-	} else {
-		if net, err = learn.NewChannel(opts.Config); err != nil {
-			return err
-		}
-	}
-	cfg := net.Config
-	d := cfg.Dimensions
-	res.Seed, res.PreNeurons, res.PostNeurons = cfg.Seed, cfg.PreNeurons, cfg.PostNeurons
-	if opts.Load == "" {
-		steps := int(math.Round(opts.Duration / cfg.Dt))
-		if steps > 0 {
-			start := time.Now()
-			r, err := net.Run(learn.SineInput(steps, d, opts.FreqHz, cfg.Dt), 0)
-			if err != nil {
-				return err
-			}
-			res.LearnSteps, res.ErrorRMSELast1s = steps, r.ErrorRMSE
-			res.LearnStepsPerS = float64(steps) / time.Since(start).Seconds()
-		}
-		if opts.Save != "" {
-			if err := saveChannel(opts.Save, net); err != nil {
-				return err
-			}
-			res.Saved = opts.Save
-		}
-	}
-	testSteps := int(math.Round(opts.TestDuration / cfg.Dt))
-	if testSteps > 0 {
-		input := learn.SineInput(testSteps, d, opts.FreqHz, cfg.Dt)
-		net.Learning = false
-		net.Reset()
-		r, err := net.Run(input, opts.Settle)
-		if err != nil {
-			return err
-		}
-		res.TestSteps, res.TestRMSE = testSteps, r.RMSE
-		if opts.Load == "" {
-			untrained, err := learn.NewChannelFrom(cfg, net.Pre, net.Post, net.PreToError, net.PostToError, make([]float64, len(net.Weights)))
-			if err != nil {
-				return err
-			}
-			untrained.InitialPre, untrained.InitialPost = net.InitialPre, net.InitialPost
-			untrained.Reset()
-			untrained.Learning = false
-			u, err := untrained.Run(input, opts.Settle)
-			if err != nil {
-				return err
-			}
-			res.UntrainedRMSE = u.RMSE
-		}
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)

@@ -1,0 +1,183 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/learn"
+)
+
+// PESOptions is a run of Nengo's PES learning example: learn for Duration
+// seconds (and Save the network), or Load a saved network; then test with
+// learning off for TestDuration seconds, leaving Settle seconds out of the
+// RMSE. The input is sin(2π FreqHz t) in every dimension.
+type PESOptions struct {
+	Config       learn.ChannelConfig
+	Duration     float64 // s of learning
+	TestDuration float64 // s of the static test run after learning
+	Settle       float64 // s left out of the test RMSE
+	FreqHz       float64
+	Save, Load   string
+}
+
+// PESResult is the result of a run (`learn pes --json`).
+type PESResult struct {
+	Seed            uint64  `json:"seed"`
+	PreNeurons      int     `json:"pre_neurons"`
+	PostNeurons     int     `json:"post_neurons"`
+	LearnSteps      int     `json:"learn_steps"`
+	ErrorRMSELast1s float64 `json:"error_rmse_last_second"`
+	TestSteps       int     `json:"test_steps"`
+	TestRMSE        float64 `json:"test_rmse_vs_input"`
+	UntrainedRMSE   float64 `json:"untrained_rmse_vs_input,omitempty"`
+	LearnStepsPerS  float64 `json:"learn_steps_per_s"`
+	Loaded          string  `json:"loaded,omitempty"`
+	Saved           string  `json:"saved,omitempty"`
+}
+
+// LearnPES runs o: learning (or loading), then the test.
+func LearnPES(o PESOptions) (PESResult, error) {
+	res := PESResult{}
+	var net *learn.Channel
+	var err error
+	if o.Load != "" {
+		if net, err = LoadChannel(o.Load); err != nil {
+			return res, err
+		}
+		res.Loaded = o.Load
+	} else if net, err = learn.NewChannel(o.Config); err != nil {
+		return res, err
+	}
+	cfg := net.Config
+	res.Seed, res.PreNeurons, res.PostNeurons = cfg.Seed, cfg.PreNeurons, cfg.PostNeurons
+	if o.Load == "" {
+		if err := learnChannel(o, net, &res); err != nil {
+			return res, err
+		}
+	}
+	testSteps := int(math.Round(o.TestDuration / cfg.Dt))
+	if testSteps > 0 {
+		input := learn.SineInput(testSteps, cfg.Dimensions, o.FreqHz, cfg.Dt)
+		net.Learning = false
+		net.Reset()
+		r, err := net.Run(input, o.Settle)
+		if err != nil {
+			return res, err
+		}
+		res.TestSteps, res.TestRMSE = testSteps, r.RMSE
+		if o.Load == "" {
+			if res.UntrainedRMSE, err = untrainedRMSE(net, input, o.Settle); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// learnChannel learns for o.Duration and saves the network to o.Save.
+func learnChannel(o PESOptions, net *learn.Channel, res *PESResult) error {
+	cfg := net.Config
+	steps := int(math.Round(o.Duration / cfg.Dt))
+	if steps > 0 {
+		start := time.Now()
+		r, err := net.Run(learn.SineInput(steps, cfg.Dimensions, o.FreqHz, cfg.Dt), 0)
+		if err != nil {
+			return err
+		}
+		res.LearnSteps, res.ErrorRMSELast1s = steps, r.ErrorRMSE
+		res.LearnStepsPerS = float64(steps) / time.Since(start).Seconds()
+	}
+	if o.Save != "" {
+		if err := SaveChannel(o.Save, net); err != nil {
+			return err
+		}
+		res.Saved = o.Save
+	}
+	return nil
+}
+
+// untrainedRMSE is the test RMSE of net's ensembles and start with zero
+// learned weights.
+func untrainedRMSE(net *learn.Channel, input []float64, settle float64) (float64, error) {
+	untrained, err := learn.NewChannelFrom(net.Config, net.Pre, net.Post, net.PreToError, net.PostToError, make([]float64, len(net.Weights)))
+	if err != nil {
+		return 0, err
+	}
+	untrained.InitialPre, untrained.InitialPost = net.InitialPre, net.InitialPost
+	untrained.Reset()
+	untrained.Learning = false
+	u, err := untrained.Run(input, settle)
+	if err != nil {
+		return 0, err
+	}
+	return u.RMSE, nil
+}
+
+// ReadChannelConfig reads a JSON network configuration into c; keep(key)
+// says which of its keys (JSON names, "pre_neurons") c already holds a
+// value for that the file must not change. reg always comes from the
+// file.
+func ReadChannelConfig(path string, c *learn.ChannelConfig, keep func(key string) bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var fromFile learn.ChannelConfig = *c
+	if err := json.Unmarshal(data, &fromFile); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	set := func(key string, dst, src any) {
+		if keep(key) {
+			return
+		}
+		switch d := dst.(type) {
+		case *int:
+			*d = *src.(*int)
+		case *float64:
+			*d = *src.(*float64)
+		case *uint64:
+			*d = *src.(*uint64)
+		}
+	}
+	set("seed", &c.Seed, &fromFile.Seed)
+	set("pre_neurons", &c.PreNeurons, &fromFile.PreNeurons)
+	set("post_neurons", &c.PostNeurons, &fromFile.PostNeurons)
+	set("dimensions", &c.Dimensions, &fromFile.Dimensions)
+	set("learning_rate", &c.LearningRate, &fromFile.LearningRate)
+	set("dt", &c.Dt, &fromFile.Dt)
+	set("pre_tau", &c.PreTau, &fromFile.PreTau)
+	set("synapse_tau", &c.SynapseTau, &fromFile.SynapseTau)
+	c.Reg = fromFile.Reg
+	return nil
+}
+
+// SaveChannel writes a PES channel's parameters (learn.Channel.Parameters)
+// as float64 safetensors, atomically.
+func SaveChannel(path string, c *learn.Channel) error {
+	tensors, md, err := c.Parameters()
+	if err != nil {
+		return err
+	}
+	list := make([]formats.Float64Tensor, len(tensors))
+	for i, t := range tensors {
+		list[i] = formats.Float64Tensor(t)
+	}
+	return formats.SaveFloat64Tensors(path, list, md)
+}
+
+// LoadChannel reads what SaveChannel wrote; errors name the file.
+func LoadChannel(path string) (*learn.Channel, error) {
+	tensors, md, err := formats.LoadFloat64Tensors(path)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]learn.Tensor, len(tensors))
+	for name, t := range tensors {
+		byName[name] = learn.Tensor(t)
+	}
+	return learn.ChannelFromParameters(byName, md, path)
+}
