@@ -1,18 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/train"
 )
@@ -34,43 +35,20 @@ import (
 
 // Documented maxima of size flags, by flag name (every verb).
 var flagMaxima = map[string]int{
-	"timesteps":          maxTimesteps,
-	"episodes":           maxCLIEpisodes,
-	"dagger-episodes":    maxCLIEpisodes,
-	"eval-episodes":      maxCLIEpisodes,
-	"keep-best-episodes": maxCLIEpisodes,
-	"hidden":             maxHiddenWidth,
-	"batch":              maxBatch,
-	"batch-size":         maxBatch,
-	"trials":             1 << 20,
-	"substeps":           1 << 16,
-	"window":             1 << 20,
-	"epochs":             1 << 20,
-	"dagger-rounds":      1 << 10,
-	"dagger-epochs":      1 << 20,
-	"calibrate":          1 << 10,
-	"train-timesteps":    maxTimesteps,
-	"steps":              1 << 30,
-	"buffer":             1 << 28,
-	"observations":       maxHiddenWidth,
-	"actions":            maxHiddenWidth,
-	"clip-floor":         1 << 16,
-	"stride":             1 << 20,
-	"threads":            1 << 10,
-	"workers":            1 << 10,
-	"lif":                maxHiddenWidth,
-	"alif":               maxHiddenWidth,
-	"cues":               1 << 10,
-	"eval-trials":        1 << 20,
-	"background-steps":   1 << 20,
-	"iterations":         1 << 30,
-	"copies":             1 << 10,
-	"dimensions":         1 << 10,
-	"pre-neurons":        maxHiddenWidth,
-	"post-neurons":       maxHiddenWidth,
-	"teacher-episodes":   maxCLIEpisodes,
-	"neurons":            maxHiddenWidth,
-	"input-neurons":      maxHiddenWidth,
+	"timesteps": maxTimesteps, "train-timesteps": maxTimesteps,
+	"episodes": maxCLIEpisodes, "dagger-episodes": maxCLIEpisodes, "eval-episodes": maxCLIEpisodes,
+	"keep-best-episodes": maxCLIEpisodes, "teacher-episodes": maxCLIEpisodes,
+	"hidden": maxHiddenWidth, "observations": maxHiddenWidth, "actions": maxHiddenWidth, "lif": maxHiddenWidth,
+	"alif": maxHiddenWidth, "pre-neurons": maxHiddenWidth, "post-neurons": maxHiddenWidth, "neurons": maxHiddenWidth,
+	"input-neurons": maxHiddenWidth,
+	"batch":         maxBatch, "batch-size": maxBatch,
+	"trials": 1 << 20, "window": 1 << 20, "epochs": 1 << 20, "dagger-epochs": 1 << 20, "stride": 1 << 20,
+	"eval-trials": 1 << 20, "background-steps": 1 << 20,
+	"substeps": 1 << 16, "clip-floor": 1 << 16,
+	"dagger-rounds": 1 << 10, "calibrate": 1 << 10, "threads": 1 << 10, "workers": 1 << 10, "cues": 1 << 10,
+	"copies": 1 << 10, "dimensions": 1 << 10,
+	"steps": 1 << 30, "iterations": 1 << 30,
+	"buffer": 1 << 28,
 }
 
 // notSizeFlags are the int flags that size nothing (seeds, schedules in
@@ -108,77 +86,18 @@ const (
 // memoryLimit is --max-memory in bytes (set by guardCommand for every
 // command, from the flag or the default).
 var (
-	defaultMemory       = defaultMemoryLimit()
+	defaultMemory       = formats.DefaultMemoryLimit()
 	memoryLimit   int64 = defaultMemory
 )
-
-// defaultMemoryLimit is half of the memory this process may use: the
-// machine's RAM, or its cgroup's limit when lower; 4 GiB when neither can
-// be read.
-func defaultMemoryLimit() int64 {
-	total := int64(0)
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var kb int64
-			if n, _ := fmt.Sscanf(sc.Text(), "MemTotal: %d kB", &kb); n == 1 {
-				total = kb << 10
-				break
-			}
-		}
-		f.Close()
-	}
-	if raw, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
-			total = v
-		}
-	}
-	if total <= 0 {
-		return 4 << 30
-	}
-	return total / 2
-}
-
-// parseBytes reads a size: plain bytes ("1e9", "1048576") or with a unit
-// (K, M, G, T with an optional B or iB; powers of 1024).
-func parseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(strings.ToUpper(s))
-	mult := 1.0
-	for _, u := range []struct {
-		suffix string
-		m      float64
-	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}} {
-		for _, tail := range []string{u.suffix + "IB", u.suffix + "B", u.suffix} {
-			if strings.HasSuffix(t, tail) {
-				t, mult = strings.TrimSpace(strings.TrimSuffix(t, tail)), u.m
-				goto parsed
-			}
-		}
-	}
-	t = strings.TrimSuffix(t, "B")
-parsed:
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(v > 0) || v*mult > math.MaxInt64/2 {
-		return 0, fmt.Errorf("%q: want a size such as 4GiB, 512MiB or a number of bytes", s)
-	}
-	return int64(v * mult), nil
-}
 
 // checkMemory refuses work whose memory estimate exceeds --max-memory;
 // what names the flags that set its size.
 func checkMemory(what string, bytes float64) error {
 	if !(bytes <= float64(memoryLimit)) {
 		return usageErrorf("%s needs %s of memory, more than --max-memory %s allows (raise it if the machine has the memory)",
-			what, formatBytesF(bytes), formats.FormatBytes(memoryLimit))
+			what, formats.AboutBytes(bytes), formats.FormatBytes(memoryLimit))
 	}
 	return nil
-}
-
-func formatBytesF(b float64) string {
-	if math.IsNaN(b) || b > math.MaxInt64/2 {
-		return "more than 4 EiB"
-	}
-	return "about " + formats.FormatBytes(int64(b))
 }
 
 // Flag names of outputs: one file each.
@@ -209,7 +128,7 @@ func guardCommand(ios *IOStreams, cmd *cobra.Command, args []string, g *guardSta
 	flags := cmd.Flags()
 	memoryLimit = defaultMemory
 	if f := flags.Lookup("max-memory"); f != nil && f.Changed {
-		n, err := parseBytes(f.Value.String())
+		n, err := formats.ParseBytes(f.Value.String())
 		if err != nil {
 			return usageErrorf("--max-memory %v", err)
 		}
@@ -229,30 +148,24 @@ func guardCommand(ios *IOStreams, cmd *cobra.Command, args []string, g *guardSta
 	for i, a := range args {
 		inputs = append(inputs, formats.NamedPath{Label: fmt.Sprintf("argument %d", i+1), Path: a})
 	}
-	isOutput := map[string]bool{"out": true}
-	for _, name := range outputFlags {
-		isOutput[name] = true
-	}
 	stdoutFlag := ""
 	flags.VisitAll(func(f *pflag.Flag) {
 		label := "--" + f.Name
 		if f.Shorthand != "" {
 			label = "-" + f.Shorthand
 		}
-		if isOutput[f.Name] && f.Name != "out" {
-			v := f.Value.String()
-			if v == formats.StdoutPath {
+		switch {
+		case f.Name == "out":
+		case slices.Contains(outputFlags, f.Name):
+			if f.Value.String() == formats.StdoutPath {
 				stdoutFlag = label
 			}
-			outputs = append(outputs, formats.NamedPath{Label: label, Path: v})
-			return
-		}
-		if isOutput[f.Name] {
-			return
-		}
-		for _, v := range flagStrings(f) {
-			if p := existingInputPath(v); p != "" {
-				inputs = append(inputs, formats.NamedPath{Label: "--" + f.Name, Path: p})
+			outputs = append(outputs, formats.NamedPath{Label: label, Path: f.Value.String()})
+		default:
+			for _, v := range flagStrings(f) {
+				if p := formats.ExistingInputPath(v); p != "" {
+					inputs = append(inputs, formats.NamedPath{Label: "--" + f.Name, Path: p})
+				}
 			}
 		}
 	})
@@ -286,65 +199,21 @@ func lockRunDir(cmd *cobra.Command, flags *pflag.FlagSet, inputs []formats.Named
 	if dir == "" {
 		return nil // the verb says that --out is required
 	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usageErrorf("--out %s exists and is not a directory", dir)
-	}
-	for _, in := range inputs {
-		st, err := os.Stat(in.Path)
-		if err != nil {
-			continue
-		}
-		if st.IsDir() {
-			if same, _ := sameFileInfo(dir, in.Path); same {
-				return usageErrorf("--out %s is the directory %s %s names as input", dir, in.Label, in.Path)
-			}
-			continue
-		}
-		// An input inside --out under a name the run writes (fine-tuning
-		// --init DIR/model.safetensors into --out DIR) would be overwritten.
-		if same, _ := sameFileInfo(dir, filepath.Dir(in.Path)); same && runDirWrites(filepath.Base(in.Path)) {
-			return usageErrorf("%s %s lies in --out %s, where this run writes %s: refusing to overwrite an input (copy it elsewhere or choose another --out)",
-				in.Label, in.Path, dir, filepath.Base(in.Path))
-		}
-	}
-	// The files the run will replace: none may be a device, a FIFO or a
-	// link to an input.
-	if entries, err := os.ReadDir(dir); err == nil {
-		var outs []formats.NamedPath
-		for _, e := range entries {
-			if runDirWrites(e.Name()) {
-				outs = append(outs, formats.NamedPath{Label: "--out", Path: filepath.Join(dir, e.Name())})
-			}
-		}
-		if err := formats.CheckOutputs(outs, inputs); err != nil {
-			return usageError{err}
-		}
-	}
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	lock, created, err := formats.OpenRunDir(formats.NamedPath{Label: "--out", Path: dir}, inputs, runDirWrites)
+	if created {
 		g.createdDir = dir
 	}
-	lock, err := formats.LockRunDir(dir)
-	if err != nil {
-		var busy *formats.RunDirBusyError
-		if errors.As(err, &busy) {
-			return fmt.Errorf("--out %w", err)
-		}
-		return err
-	}
 	g.lock = lock
-	return nil
-}
-
-func sameFileInfo(a, b string) (bool, error) {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false, err
+	var refused *formats.RunDirError
+	var unsafe *formats.OutputError
+	var busy *formats.RunDirBusyError
+	switch {
+	case errors.As(err, &refused) || errors.As(err, &unsafe):
+		return usageError{err}
+	case errors.As(err, &busy):
+		return fmt.Errorf("--out %w", err)
 	}
-	sb, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(sa, sb), nil
+	return err
 }
 
 // flagStrings returns the string values of a string or string-array flag.
@@ -358,23 +227,6 @@ func flagStrings(f *pflag.Flag) []string {
 		}
 	}
 	return nil
-}
-
-// existingInputPath returns the file a flag value names ("FILE.npz:array"
-// names FILE.npz), or "" when it names none.
-func existingInputPath(v string) string {
-	if v == "" || v == formats.StdoutPath {
-		return ""
-	}
-	if _, err := os.Stat(v); err == nil {
-		return v
-	}
-	if i := strings.LastIndex(v, ":"); i > 0 {
-		if _, err := os.Stat(v[:i]); err == nil {
-			return v[:i]
-		}
-	}
-	return ""
 }
 
 // checkFlagMaxima applies flagMaxima to the int and int-slice flags.
@@ -405,48 +257,37 @@ func checkFlagMaxima(flags *pflag.FlagSet) error {
 }
 
 // flagInt reads an int flag of flags (0 when missing).
-func flagInt(flags *pflag.FlagSet, name string) float64 {
+func flagInt(flags *pflag.FlagSet, name string) int {
 	f := flags.Lookup(name)
 	if f == nil {
 		return 0
 	}
-	v, _ := strconv.ParseFloat(f.Value.String(), 64)
+	v, _ := strconv.Atoi(f.Value.String())
 	return v
 }
 
-func flagInts(flags *pflag.FlagSet, name string) []float64 {
-	f := flags.Lookup(name)
-	if f == nil {
-		return nil
-	}
-	sv, ok := f.Value.(pflag.SliceValue)
-	if !ok {
-		return []float64{flagInt(flags, name)}
-	}
-	var out []float64
-	for _, s := range sv.GetSlice() {
-		v, _ := strconv.ParseFloat(s, 64)
+// flagInts reads an int-slice flag.
+func flagInts(flags *pflag.FlagSet, name string) []int {
+	var out []int
+	for _, s := range flags.Lookup(name).Value.(pflag.SliceValue).GetSlice() {
+		v, _ := strconv.Atoi(s)
 		out = append(out, v)
 	}
 	return out
 }
 
-func sum(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s
+// flagText is a flag's value as typed (a list without brackets).
+func flagText(f *pflag.FlagSet, name string) string {
+	return strings.Trim(f.Lookup(name).Value.String(), "[]")
 }
 
 // memoryEstimates: per verb, a memory estimate from its flags, checked
-// before the verb allocates. Verbs whose size depends on their input files
-// check once those are read (eval-emulator --rollout, train classifier).
+// before the verb allocates (the estimates live next to the configs they
+// estimate). Verbs whose size depends on their input files check once
+// those are read (eval-emulator --rollout, train classifier).
 var memoryEstimates = map[string]func(*pflag.FlagSet) error{
-	// A recorded episode keeps up to 500 rows of states, Q-values, actions
-	// and taken actions, as float64 on the way to the .npz (~64 KiB).
 	"spikebridge record": func(f *pflag.FlagSet) error {
-		return checkMemory("--episodes "+strconv.Itoa(int(flagInt(f, "episodes"))), flagInt(f, "episodes")*500*16*8)
+		return checkMemory("--episodes "+flagText(f, "episodes"), convert.RecordingBytes(flagInt(f, "episodes")))
 	},
 	"spikebridge train dqn":        dqnMemory,
 	"spikebridge train sqn":        dqnMemory,
@@ -455,85 +296,37 @@ var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 	"spikebridge convert":          convertMemory,
 	"spikebridge compare":          episodesMemory,
 	"spikebridge pipeline":         episodesMemory,
-	"spikebridge probe generate": func(f *pflag.FlagSet) error {
-		_, cfg, err := probeSystem(f.Lookup("system").Value.String())
-		if err != nil {
-			return err
-		}
-		trials, duration, dt := float64(cfg.Trials), cfg.Duration, cfg.Dt
-		if fl := f.Lookup("trials"); fl.Changed {
-			trials = flagInt(f, "trials")
-		}
-		for name, dst := range map[string]*float64{"duration": &duration, "dt": &dt} {
-			if fl := f.Lookup(name); fl.Changed {
-				*dst, _ = strconv.ParseFloat(fl.Value.String(), 64)
-			}
-		}
-		if !(dt > 0) || math.IsInf(dt, 0) {
-			return usageErrorf("--dt %v: want a positive number of seconds", dt)
-		}
-		if !(duration > 0) || math.IsInf(duration, 0) {
-			return usageErrorf("--duration %v: want a positive number of seconds", duration)
-		}
-		steps := duration / dt
-		// inputs and states of every step as float64, held by the
-		// recording, the probe and the file's encoding (x3); 6 values per
-		// step for the arm, the widest system.
-		return checkMemory(fmt.Sprintf("--trials %g x --duration %g / --dt %g (%.3g steps per trial)", trials, duration, dt, steps),
-			trials*(steps+1)*6*8*3)
-	},
+	"spikebridge probe generate":   probeMemory,
 }
 
-// dqnMemory: the replay buffer (two observations, action, reward, done per
-// transition, float64) and the graph's mini-batch activations, gradients
-// and Adam moments (float32, ~16 copies of the batch's layer widths).
 func dqnMemory(f *pflag.FlagSet) error {
-	batch, buffer := flagInt(f, "batch"), flagInt(f, "buffer")
-	batchText, bufferText := f.Lookup("batch").Value.String(), f.Lookup("buffer").Value.String()
-	if batch > buffer && buffer > 0 {
+	cfg := train.Config{Batch: flagInt(f, "batch"), Buffer: flagInt(f, "buffer"), Hidden: flagInts(f, "hidden")}
+	batchText, bufferText := flagText(f, "batch"), flagText(f, "buffer")
+	if cfg.Batch > cfg.Buffer && cfg.Buffer > 0 {
 		return usageErrorf("--batch %s: at most --buffer %s (a mini-batch is drawn from the stored transitions)", batchText, bufferText)
 	}
-	hidden := flagInts(f, "hidden")
-	widths := 4 + 2 + sum(hidden)
-	steps := max(flagInt(f, "timesteps"), 1) // train sqn: BPTT keeps every step
-	est := buffer*(2*4+3)*8 + batch*widths*4*16*steps + mlpWeightBytes(4, hidden, 2)
+	steps := flagInt(f, "timesteps") // train sqn: BPTT keeps every step
 	what := fmt.Sprintf("--buffer %s, --batch %s and --hidden %s", bufferText, batchText, flagText(f, "hidden"))
 	if steps > 1 {
-		what += " at --timesteps " + f.Lookup("timesteps").Value.String()
+		what += " at --timesteps " + flagText(f, "timesteps")
 	}
-	return checkMemory(what, est)
+	return checkMemory(what, cfg.MemoryBytes(steps))
 }
 
-// mlpWeightBytes: the float32 weights of an MLP inputs-hidden-outputs kept
-// about eight times over in training (parameters, gradients, Adam's two
-// moments, target network, graph copies).
-func mlpWeightBytes(inputs float64, hidden []float64, outputs float64) float64 {
-	sizes := append(append([]float64{inputs}, hidden...), outputs)
-	n := 0.0
-	for i := 0; i+1 < len(sizes); i++ {
-		n += (sizes[i] + 1) * sizes[i+1]
-	}
-	return n * 4 * 8
-}
-
-// mlpTrainingMemory: the weights and one batch's activations of a network
-// trained by the classifier, the distillation or a rate emulator (inputs
-// and outputs are taken as 64 wide: the CLI does not know them yet).
 func mlpTrainingMemory(f *pflag.FlagSet) error {
 	if f.Lookup("hidden") == nil || f.Lookup("batch") == nil {
 		return nil
 	}
-	hidden, batch := flagInts(f, "hidden"), flagInt(f, "batch")
-	steps := 1.0
+	steps := 1
 	if f.Lookup("kind") != nil && f.Lookup("kind").Value.String() == "spiking" {
-		steps = max(flagInt(f, "timesteps"), flagInt(f, "window"), 1) // BPTT through T steps or the window
+		steps = max(flagInt(f, "timesteps"), flagInt(f, "window")) // BPTT through T steps or the window
 	}
-	est := mlpWeightBytes(64, hidden, 64) + batch*(128+sum(hidden))*4*16*steps
-	return checkMemory(fmt.Sprintf("--hidden %s with --batch %s", flagText(f, "hidden"), f.Lookup("batch").Value.String()), est)
+	return checkMemory(fmt.Sprintf("--hidden %s with --batch %s", flagText(f, "hidden"), flagText(f, "batch")),
+		train.MLPTrainingBytes(flagInts(f, "hidden"), flagInt(f, "batch"), steps))
 }
 
 // convertMemory: the student's training, and the states recorded from
-// the teacher's and the SNN's episodes (as record keeps them).
+// the teacher's and the SNN's episodes.
 func convertMemory(f *pflag.FlagSet) error {
 	if err := mlpTrainingMemory(f); err != nil {
 		return err
@@ -543,20 +336,41 @@ func convertMemory(f *pflag.FlagSet) error {
 	}
 	episodes := flagInt(f, "teacher-episodes") + flagInt(f, "dagger-episodes")*flagInt(f, "dagger-rounds")
 	return checkMemory(fmt.Sprintf("--teacher-episodes %s and --dagger-episodes %s x --dagger-rounds %s", flagText(f, "teacher-episodes"),
-		flagText(f, "dagger-episodes"), flagText(f, "dagger-rounds")), episodes*500*16*8)
+		flagText(f, "dagger-episodes"), flagText(f, "dagger-rounds")), convert.RecordingBytes(episodes))
 }
 
-// episodesMemory: a comparison keeps the visited states, Q-values and
-// actions of every episode of the ANN and the SNN (up to 500 steps each).
 func episodesMemory(f *pflag.FlagSet) error {
 	if f.Lookup("init-states") != nil && f.Lookup("init-states").Value.String() != "" {
 		return nil
 	}
-	return checkEpisodesMemory("--episodes "+f.Lookup("episodes").Value.String(), int(flagInt(f, "episodes")))
+	return checkEpisodesMemory("--episodes "+flagText(f, "episodes"), flagInt(f, "episodes"))
 }
 
 func checkEpisodesMemory(what string, episodes int) error {
-	return checkMemory(what, float64(episodes)*500*2*8*8)
+	return checkMemory(what, convert.ComparisonBytes(episodes))
+}
+
+func probeMemory(f *pflag.FlagSet) error {
+	_, cfg, err := probeSystem(f.Lookup("system").Value.String())
+	if err != nil {
+		return err
+	}
+	if f.Changed("trials") {
+		cfg.Trials = flagInt(f, "trials")
+	}
+	for name, dst := range map[string]*float64{"duration": &cfg.Duration, "dt": &cfg.Dt} {
+		if f.Changed(name) {
+			*dst, _ = strconv.ParseFloat(f.Lookup(name).Value.String(), 64)
+		}
+	}
+	if !(cfg.Dt > 0) || math.IsInf(cfg.Dt, 0) {
+		return usageErrorf("--dt %v: want a positive number of seconds", cfg.Dt)
+	}
+	if !(cfg.Duration > 0) || math.IsInf(cfg.Duration, 0) {
+		return usageErrorf("--duration %v: want a positive number of seconds", cfg.Duration)
+	}
+	return checkMemory(fmt.Sprintf("--trials %g x --duration %g / --dt %g (%.3g steps per trial)", float64(cfg.Trials), cfg.Duration, cfg.Dt, cfg.Duration/cfg.Dt),
+		cfg.MemoryBytes())
 }
 
 // checkEmulatorFlags validates train emulator's settings before its run
@@ -605,17 +419,12 @@ func checkRolloutMemory(seconds, dt float64, inputs, targets int) error {
 // eprop, compare, pipeline) writes a file of this name into --out.
 func runDirWrites(name string) bool {
 	switch name {
-	case dqnModelFile, dqnFinalFile, dqnCheckpointFile, dqnConfigFile, dqnMetricsFile,
+	case "model.safetensors", "final.safetensors", "checkpoint.bin", "config.json", "metrics.csv",
 		"model.snn.safetensors", "final.snn.safetensors", "model.eprop.safetensors", "checkpoint.npz",
-		compareJSONFile, compareCSVFile, "report.md", "states.npz", "student-distill.safetensors":
+		"compare.json", "compare.csv", "report.md", "states.npz", "student-distill.safetensors":
 		return true
 	}
 	return strings.HasSuffix(name, ".png") || strings.HasPrefix(name, "snn-") && strings.HasSuffix(name, ".safetensors")
-}
-
-// flagText is a flag's value as typed (a list without brackets).
-func flagText(f *pflag.FlagSet, name string) string {
-	return strings.Trim(f.Lookup(name).Value.String(), "[]")
 }
 
 // requireCheckpoint refuses --resume in a directory without a checkpoint:

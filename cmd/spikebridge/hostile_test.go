@@ -488,28 +488,3 @@ func TestPipelineHelpListsEveryStage(t *testing.T) {
 		t.Fatalf("pipeline --help lists %d stages, its progress counts [n/%d]", n, pipelineStages)
 	}
 }
-
-func FuzzParseBytes(f *testing.F) {
-	for _, s := range []string{"4GiB", "512MiB", "1e9", "1048576", "8G", "1.5 TB", "", "-1", "NaN", "1e400KiB", "KiB"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := parseBytes(s)
-		if err == nil && n <= 0 {
-			t.Fatalf("parseBytes(%q) = %d without an error", s, n)
-		}
-	})
-}
-
-func TestParseBytes(t *testing.T) {
-	for s, want := range map[string]int64{"4GiB": 4 << 30, "512MiB": 512 << 20, "1e9": 1e9, "1048576": 1 << 20, "8g": 8 << 30, "2 KB": 2048} {
-		if got, err := parseBytes(s); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", s, got, err, want)
-		}
-	}
-	for _, s := range []string{"", "lots", "-1", "0", "NaN", "1e400"} {
-		if _, err := parseBytes(s); err == nil {
-			t.Errorf("parseBytes(%q) accepted", s)
-		}
-	}
-}
