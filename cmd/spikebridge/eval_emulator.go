@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,26 +13,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/convert"
-	"github.com/spikebridge/spikebridge/emulator"
-	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/probe"
-	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // EvalEmulatorOptions holds the flags of `spikebridge eval-emulator`.
 type EvalEmulatorOptions struct {
-	IO        *IOStreams
-	Models    []string
-	Data      string
-	Rollout   float64
-	Timesteps []int
-	System    string
-	Plot      string
-	JSON      bool
-	// Conversion settings of the rate emulator's SNN.
-	Norm        string
-	Percentile  float64
-	Calibration int
+	workflow.EvalEmulatorOptions
+	IO   *IOStreams
+	JSON bool
 }
 
 // NewCmdEvalEmulator parses flags; runF replaces runEvalEmulator in tests.
@@ -75,7 +66,7 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set the emulators were trained on")
 	f.Float64Var(&opts.Rollout, "rollout", 0, "seconds of free-running rollout (forward tasks; 0 = none)")
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128}, "T of the converted SNN (empty = no conversion)")
-	f.StringVar(&opts.System, "system", "", "built-in system for reference free runs: vanderpol or arm")
+	f.StringVar(&opts.SystemName, "system", "", "built-in system for reference free runs: vanderpol or arm")
 	f.StringVar(&opts.Plot, "plot", "", "write the NRMSE plot to this PNG")
 	f.StringVar(&opts.Norm, "norm", "auto", "SNN conversion: layer, neuron or unit normalisation; auto = unit for a --clip-floor emulator, layer otherwise")
 	f.Float64Var(&opts.Percentile, "percentile", 99.9, "SNN conversion: activation percentile mapped to the threshold")
@@ -85,14 +76,7 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 }
 
 // EvalEmulatorResult is the --json document of eval-emulator.
-type EvalEmulatorResult struct {
-	Data        string          `json:"data"`
-	TargetNames []string        `json:"target_names"`
-	ValTrials   []int           `json:"val_trials"`
-	RolloutS    float64         `json:"rollout_s,omitempty"`
-	Reference   *probe.Cycle    `json:"reference_free,omitempty"`
-	Results     []emulator.Eval `json:"results"`
-}
+type EvalEmulatorResult = workflow.EvalEmulatorResult
 
 func runEvalEmulator(opts *EvalEmulatorOptions) error {
 	if opts.Rollout < 0 || math.IsNaN(opts.Rollout) || math.IsInf(opts.Rollout, 0) {
@@ -113,81 +97,22 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			return err
 		}
 	}
-	res := EvalEmulatorResult{Data: opts.Data, RolloutS: opts.Rollout}
-	for _, path := range opts.Models {
-		m, err := emulator.Load(path)
-		if err != nil {
-			return err
-		}
-		data, err := emulator.LoadSamples(opts.Data, &m.Doc.Task, m.Doc.Windows)
-		if err != nil {
-			return err
-		}
-		task := &m.Doc.Task
-		res.TargetNames, res.ValTrials = task.TargetNames, data.Split.ValTrials
-		evals, err := emulator.Evaluate(path, m, data, emulator.EvalOptions{Timesteps: opts.Timesteps, Norm: opts.Norm,
-			Percentile: opts.Percentile, Calibration: opts.Calibration, Rollout: opts.Rollout})
-		if err != nil {
-			return err
-		}
-		res.Results = append(res.Results, evals...)
-		if opts.Rollout > 0 && opts.System != "" && task.Kind == probe.ForwardTask && res.Reference == nil {
-			sys, _, err := probeSystem(opts.System)
-			if err != nil {
-				return err
-			}
-			if sys.StateSize() != task.TargetSize || sys.InputSize() != task.InputSize {
-				return usageErrorf("--system %s has %d inputs and %d states, the data %d and %d", opts.System, sys.InputSize(), sys.StateSize(), task.InputSize, task.TargetSize)
-			}
-			ref, err := emulator.ReferenceFree(sys, opts.System, task, data, opts.Rollout)
-			if err != nil {
-				return err
-			}
-			res.Reference = ref
-		}
+	o := opts.EvalEmulatorOptions
+	o.System = func() (env.DrivenSystem, error) {
+		sys, _, err := probeSystem(o.SystemName)
+		return sys, err
 	}
-	if opts.Plot != "" {
-		if err := writeEmulatorPlot(opts, &res); err != nil {
-			return err
-		}
+	res, err := workflow.EvalEmulator(o)
+	var mismatch *workflow.SystemMismatchError
+	if errors.As(err, &mismatch) {
+		return usageErrorf("--system %s has %d inputs and %d states, the data %d and %d", mismatch.System, mismatch.Inputs, mismatch.States, mismatch.DataInputs, mismatch.DataStates)
+	} else if err != nil {
+		return err
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
 	return printEmulatorTable(opts.IO.Out, &res)
-}
-
-// writeEmulatorPlot draws every result's NRMSE per target into opts.Plot.
-func writeEmulatorPlot(opts *EvalEmulatorOptions, res *EvalEmulatorResult) error {
-	var series []report.NRMSESeries
-	rolled := false
-	for _, r := range res.Results {
-		label := r.Network
-		if r.Timesteps > 0 {
-			label += " T=" + strconv.Itoa(r.Timesteps)
-		}
-		if r.Levels > 0 {
-			label += " L=" + strconv.Itoa(r.Levels)
-		}
-		if len(opts.Models) > 1 {
-			label = filepath.Base(filepath.Dir(r.Model)) + " " + label
-		}
-		// A forward model's sequence figure is its rollout over the
-		// windows; the one-step change error stays in the table.
-		values := r.OneStep
-		if r.WindowRollout != nil {
-			values = r.WindowRollout
-			rolled = true
-		}
-		series = append(series, report.NRMSESeries{Label: label, Values: values})
-	}
-	title := "validation NRMSE per target (" + opts.Data + ")"
-	if rolled {
-		title = "validation NRMSE per target, forward models rolled over each window (" + opts.Data + ")"
-	}
-	return formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
-		return report.WriteNRMSEPlot(w, title, res.TargetNames, series, 0.1)
-	})
 }
 
 func printEmulatorTable(w io.Writer, res *EvalEmulatorResult) error {
