@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -184,6 +185,15 @@ func (j *EpropJob) Train(report func(EpropStatus)) (EpropResult, error) {
 		res.FinalLoss, res.FinalBatchAccuracy = h[len(h)-1].Loss, h[len(h)-1].Accuracy
 	}
 	return res, nil
+}
+
+// WriteText writes the result for people.
+func (res EpropResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w,
+		"seed %d: %d iterations of batch %d, %.1f ms/iteration, train wall %.1f s; recall accuracy on %d fresh trials %.3f (loss %.4f), %.0f spikes and %.0f SynOps per trial\noutputs in %s\n",
+		res.Seed, res.Iterations, res.Batch, res.MsPerIteration, res.TrainWallS, res.EvalTrials, res.EvalAccuracy, res.EvalLoss,
+		res.SpikesPerTrial, res.SynOpsPerTrial, res.Out)
+	return err
 }
 
 // writeJSONAtomic writes v indented, with a final newline, atomically.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/env"
@@ -135,4 +136,69 @@ func writeEmulatorPlot(opts EvalEmulatorOptions, res *EvalEmulatorResult) error 
 	return formats.WriteFileAtomic(opts.Plot, func(w io.Writer) error {
 		return report.WriteNRMSEPlot(w, title, res.TargetNames, series, 0.1)
 	})
+}
+
+// WriteTable writes the result as a table for people: one line per
+// network, NRMSE per target.
+func (res *EvalEmulatorResult) WriteTable(w io.Writer) error {
+	trials := fmt.Sprint(res.ValTrials)
+	if len(res.ValTrials) > 12 {
+		// The whole list is in --json; a table header needs only its size.
+		trials = fmt.Sprintf("%s ...] (%d trials)", strings.TrimSuffix(fmt.Sprint(res.ValTrials[:6]), "]"), len(res.ValTrials))
+	}
+	fmt.Fprintf(w, "validation trials %s of %s; NRMSE per target (%s)\n", trials, res.Data, strings.Join(res.TargetNames, ", "))
+	multi := false
+	for _, r := range res.Results {
+		multi = multi || r.Model != res.Results[0].Model
+	}
+	label := func(path string) string {
+		if multi { // several runs' model.safetensors
+			return filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path))
+		}
+		return filepath.Base(path)
+	}
+	width := 22
+	for _, r := range res.Results {
+		width = max(width, len(label(r.Model)))
+	}
+	for _, r := range res.Results {
+		name := r.Network
+		if r.Timesteps > 0 {
+			name += " T=" + strconv.Itoa(r.Timesteps)
+		}
+		if r.Levels > 0 {
+			name += " L=" + strconv.Itoa(r.Levels)
+		}
+		what := "sequence"
+		if r.Task == string(probe.ForwardTask) {
+			what = "one-step (change)"
+		}
+		line := fmt.Sprintf("%-*s %-12s %s %s", width, label(r.Model), name, what, fmtVec(r.OneStep))
+		if r.WindowRollout != nil {
+			line += "  window rollout " + fmtVec(r.WindowRollout)
+		}
+		if r.Rollout1s != nil {
+			line += "  rollout 1s " + fmtVec(r.Rollout1s) + fmt.Sprintf("  rollout %gs ", res.RolloutS) + fmtVec(r.RolloutFull)
+		}
+		if r.Free != nil {
+			line += fmt.Sprintf("  free: period %.4f s amplitude %.4f (cycles %d, failures %d)", r.Free.Period, r.Free.Amplitude, r.Free.Cycles, r.FreeFailures)
+		}
+		if r.SpikesPerSample > 0 {
+			line += fmt.Sprintf("  spikes/sample %.0f", r.SpikesPerSample)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if res.Reference != nil {
+		fmt.Fprintf(w, "reference system, free: period %.4f s amplitude %.4f\n", res.Reference.Period, res.Reference.Amplitude)
+	}
+	return nil
+}
+
+// fmtVec formats a vector with 4 decimals.
+func fmtVec(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 4, 64)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

@@ -3,9 +3,11 @@ package workflow
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spikebridge/spikebridge/export"
 	"github.com/spikebridge/spikebridge/formats"
@@ -154,4 +156,25 @@ func writeScript(res *ExportResult, s *export.Script) error {
 	}
 	res.Fidelity = s.Fidelity()
 	return nil
+}
+
+// WriteText writes the result for people: the files, the fidelity and the
+// grades.
+func (res ExportResult) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "wrote %s", res.Output)
+	if res.Weights != "" {
+		fmt.Fprintf(w, " and %s", res.Weights)
+	}
+	fmt.Fprintf(w, " (%s, fidelity %s)\n", res.Target, res.Fidelity)
+	return WriteGrades(w, res.Grades)
+}
+
+// WriteGrades writes a table of the nodes' grades.
+func WriteGrades(w io.Writer, grades []nir.NodeGrade) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "node\ttype\tgrade\tnote")
+	for _, g := range grades {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Node, g.Type, g.Grade, g.Note)
+	}
+	return tw.Flush()
 }

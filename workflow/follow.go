@@ -40,6 +40,8 @@ type FollowResult struct {
 	WallSeconds    float64            `json:"wall_s"`
 	StepsPerSecond float64            `json:"steps_per_s"`
 	CurveFile      string             `json:"curve,omitempty"`
+	// FreeSeconds is the length of the free run.
+	FreeSeconds float64 `json:"-"`
 }
 
 // LearnFollow trains (reporting every trial to progress), tests and writes
@@ -68,7 +70,7 @@ func LearnFollow(o FollowOptions, progress func(learn.FollowTrial)) (FollowResul
 	steps := float64(o.Trials) * math.Round(o.Config.TrialSeconds/o.Config.Dt)
 	res := FollowResult{Config: o.Config, Trials: o.Trials, TrainSeconds: float64(o.Trials) * o.Config.TrialSeconds,
 		ErrorFirst: mean(curve[:tenth]), ErrorLast: mean(curve[len(curve)-tenth:]), Eval: ev,
-		WallSeconds: time.Since(start).Seconds(), StepsPerSecond: steps / trainWall}
+		WallSeconds: time.Since(start).Seconds(), StepsPerSecond: steps / trainWall, FreeSeconds: o.FreeSeconds}
 	res.ErrorReduction = res.ErrorFirst / res.ErrorLast
 	if o.Curve != "" {
 		if err := writeFollowCurve(o.Curve, curve); err != nil {
@@ -77,6 +79,24 @@ func LearnFollow(o FollowOptions, progress func(learn.FollowTrial)) (FollowResul
 		res.CurveFile = o.Curve
 	}
 	return res, writeFollowPlots(o, curve, ev)
+}
+
+// WriteText writes the result for people.
+func (res FollowResult) WriteText(w io.Writer) error {
+	ev := res.Eval
+	fmt.Fprintf(w, "FOLLOW, van der Pol mu=%g: %d neurons (+%d input), k=%g, eta=%g, %d trials of %g s (%.0f s simulated, %.0f steps/s)\n",
+		res.Config.Mu, res.Config.Neurons, res.Config.InputNeurons, res.Config.Feedback, res.Config.LearningRate,
+		res.Trials, res.Config.TrialSeconds, res.TrainSeconds, res.StepsPerSecond)
+	fmt.Fprintf(w, "training error RMS (feedback on): first tenth %.4f, last tenth %.4f (%.1fx lower)\n", res.ErrorFirst, res.ErrorLast, res.ErrorReduction)
+	fmt.Fprintf(w, "network alone, %d held-out states, 1 s after %.2g s following: NRMSE x %.4f, y %.4f\n",
+		ev.Trials, ev.WarmupSeconds, ev.NRMSE1s[0], ev.NRMSE1s[1])
+	if ev.FreeError != "" {
+		fmt.Fprintf(w, "free run (u = 0, %g s): %s; reference period %.4f s amplitude %.4f\n", res.FreeSeconds, ev.FreeError, ev.ReferencePeriod, ev.ReferenceAmplitude)
+	} else {
+		fmt.Fprintf(w, "free run (u = 0, %g s): period %.4f s amplitude %.4f; reference period %.4f s amplitude %.4f\n",
+			res.FreeSeconds, ev.FreePeriod, ev.FreeAmplitude, ev.ReferencePeriod, ev.ReferenceAmplitude)
+	}
+	return nil
 }
 
 // writeFollowCurve writes the learning curve as CSV: trial, error_rms.

@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"time"
@@ -37,11 +38,13 @@ type PESResult struct {
 	LearnStepsPerS  float64 `json:"learn_steps_per_s"`
 	Loaded          string  `json:"loaded,omitempty"`
 	Saved           string  `json:"saved,omitempty"`
+	// Settle is the seconds left out of the test RMSE.
+	Settle float64 `json:"-"`
 }
 
 // LearnPES runs o: learning (or loading), then the test.
 func LearnPES(o PESOptions) (PESResult, error) {
-	res := PESResult{}
+	res := PESResult{Settle: o.Settle}
 	var net *learn.Channel
 	var err error
 	if o.Load != "" {
@@ -180,4 +183,25 @@ func LoadChannel(path string) (*learn.Channel, error) {
 		byName[name] = learn.Tensor(t)
 	}
 	return learn.ChannelFromParameters(byName, md, path)
+}
+
+// WriteText writes the result for people.
+func (res PESResult) WriteText(w io.Writer) error {
+	if res.Loaded != "" {
+		fmt.Fprintf(w, "loaded %s: %d pre, %d post neurons, seed %d; learning off\n", res.Loaded, res.PreNeurons, res.PostNeurons, res.Seed)
+	} else {
+		fmt.Fprintf(w, "learned %d steps (%.0f steps/s): %d pre, %d post neurons, seed %d; error RMS over the last second %.4f\n",
+			res.LearnSteps, res.LearnStepsPerS, res.PreNeurons, res.PostNeurons, res.Seed, res.ErrorRMSELast1s)
+	}
+	if res.TestSteps > 0 {
+		fmt.Fprintf(w, "test, learning off, %d steps: decoded post vs input RMSE %.4f after %.2g s", res.TestSteps, res.TestRMSE, res.Settle)
+		if res.Loaded == "" {
+			fmt.Fprintf(w, " (untrained %.4f)", res.UntrainedRMSE)
+		}
+		fmt.Fprintln(w)
+	}
+	if res.Saved != "" {
+		fmt.Fprintf(w, "saved %s\n", res.Saved)
+	}
+	return nil
 }

@@ -62,6 +62,9 @@ type TrainEmulatorResult struct {
 	// targets stay and are masked in the loss.
 	SkippedMissingInput  int `json:"skipped_missing_input"`
 	SkippedMissingTarget int `json:"skipped_missing_target"`
+	// Source is the probe data and Out the run directory.
+	Source string `json:"-"`
+	Out    string `json:"-"`
 }
 
 // NoCheckpointError refuses to resume a run directory without a checkpoint:
@@ -243,7 +246,7 @@ func (j *EmulatorJob) Train(ctx context.Context, progress train.EmulatorProgress
 	return TrainEmulatorResult{EmulatorResult: res, Kind: doc.Kind, Task: string(task.Kind), Model: modelPath,
 		TrainWallS: wall.Seconds(), ValNRMSE: nrmse, TargetNames: task.TargetNames, ResumedAtEpoch: resumedFrom,
 		SkippedMissingInput:  data.Train.MissingInput + data.Val.MissingInput,
-		SkippedMissingTarget: data.Train.MissingTarget + data.Val.MissingTarget}, nil
+		SkippedMissingTarget: data.Train.MissingTarget + data.Val.MissingTarget, Source: doc.Source, Out: j.opts.Out}, nil
 }
 
 // writeEmulatorRun writes a finished run's config.json, model, metrics.csv

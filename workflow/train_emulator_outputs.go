@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/formats"
@@ -71,4 +72,32 @@ func emulatorTraces(m *emulator.Model, predict probe.Predictor, data *emulator.D
 		}
 	}
 	return tr, nil
+}
+
+// WriteText writes the result for people.
+func (out TrainEmulatorResult) WriteText(w io.Writer) error {
+	what := "validation NRMSE"
+	if out.Task == string(probe.ForwardTask) {
+		what = "validation one-step NRMSE (of the change)"
+	}
+	if out.SkippedMissingInput+out.SkippedMissingTarget > 0 {
+		fmt.Fprintf(w, "%s: %d samples left out because a state or input they start from is missing (NaN), %d because all their targets are\n",
+			out.Source, out.SkippedMissingInput, out.SkippedMissingTarget)
+	}
+	_, err := fmt.Fprintf(w, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
+		out.Kind, out.Task, out.BestEpoch, out.Epochs, out.ValLoss, what, formatNRMSE(out.TargetNames, out.ValNRMSE), out.Out)
+	return err
+}
+
+// formatNRMSE lists NRMSE values with their target names.
+func formatNRMSE(names []string, v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		name := strconv.Itoa(i)
+		if i < len(names) {
+			name = names[i]
+		}
+		parts[i] = fmt.Sprintf("%s %.4f", name, x)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -102,12 +100,7 @@ func runExport(opts *ExportOptions) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	fmt.Fprintf(opts.IO.Out, "wrote %s", res.Output)
-	if res.Weights != "" {
-		fmt.Fprintf(opts.IO.Out, " and %s", res.Weights)
-	}
-	fmt.Fprintf(opts.IO.Out, " (%s, fidelity %s)\n", res.Target, res.Fidelity)
-	return printGrades(opts.IO.Out, res.Grades)
+	return res.WriteText(opts.IO.Out)
 }
 
 // outputFlagError names -o in an output that is the input file.
@@ -117,15 +110,6 @@ func outputFlagError(err error) error {
 		return usageErrorf("-o %s is the input file %s", same.Output, same.Input)
 	}
 	return err
-}
-
-func printGrades(w io.Writer, grades []nir.NodeGrade) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\ttype\tgrade\tnote")
-	for _, g := range grades {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Node, g.Type, g.Grade, g.Note)
-	}
-	return tw.Flush()
 }
 
 // ImportNIROptions holds the flags of `spikebridge import nir`.
@@ -181,7 +165,7 @@ func runImportNIR(opts *ImportNIROptions) error {
 	res, err := workflow.ImportNIR(workflow.ImportNIROptions{Input: opts.Input, Output: opts.Output, DT: opts.DT, Timesteps: opts.Timesteps})
 	if err != nil {
 		if !opts.JSON && len(res.Grades) > 0 {
-			printGrades(opts.IO.ErrOut, res.Grades)
+			workflow.WriteGrades(opts.IO.ErrOut, res.Grades)
 		}
 		if strings.Contains(err.Error(), "does not state its time step") {
 			return usageErrorf("%v (--dt)", err)
@@ -195,5 +179,5 @@ func runImportNIR(opts *ImportNIROptions) error {
 	}
 	fmt.Fprintf(opts.IO.Out, "wrote %s: %d -> %d, %d layers, T = %d (NIR %s)\n", res.Output, res.Inputs, res.Outputs,
 		res.Layers, res.Timesteps, res.NIRVersion)
-	return printGrades(opts.IO.Out, res.Grades)
+	return workflow.WriteGrades(opts.IO.Out, res.Grades)
 }

@@ -89,22 +89,8 @@ func runLearnFollow(opts *LearnFollowOptions) error {
 	if err != nil {
 		return err
 	}
-	ev := res.Eval
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	w := opts.IO.Out
-	fmt.Fprintf(w, "FOLLOW, van der Pol mu=%g: %d neurons (+%d input), k=%g, eta=%g, %d trials of %g s (%.0f s simulated, %.0f steps/s)\n",
-		opts.Config.Mu, opts.Config.Neurons, opts.Config.InputNeurons, opts.Config.Feedback, opts.Config.LearningRate,
-		opts.Trials, opts.Config.TrialSeconds, res.TrainSeconds, res.StepsPerSecond)
-	fmt.Fprintf(w, "training error RMS (feedback on): first tenth %.4f, last tenth %.4f (%.1fx lower)\n", res.ErrorFirst, res.ErrorLast, res.ErrorReduction)
-	fmt.Fprintf(w, "network alone, %d held-out states, 1 s after %.2g s following: NRMSE x %.4f, y %.4f\n",
-		ev.Trials, ev.WarmupSeconds, ev.NRMSE1s[0], ev.NRMSE1s[1])
-	if ev.FreeError != "" {
-		fmt.Fprintf(w, "free run (u = 0, %g s): %s; reference period %.4f s amplitude %.4f\n", opts.FreeSeconds, ev.FreeError, ev.ReferencePeriod, ev.ReferenceAmplitude)
-	} else {
-		fmt.Fprintf(w, "free run (u = 0, %g s): period %.4f s amplitude %.4f; reference period %.4f s amplitude %.4f\n",
-			opts.FreeSeconds, ev.FreePeriod, ev.FreeAmplitude, ev.ReferencePeriod, ev.ReferenceAmplitude)
-	}
-	return nil
+	return res.WriteText(opts.IO.Out)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strings"
 
@@ -110,22 +109,5 @@ func runLearnPES(opts *LearnPESOptions) error {
 		enc := json.NewEncoder(opts.IO.Out)
 		return enc.Encode(res)
 	}
-	w := opts.IO.Out
-	if res.Loaded != "" {
-		fmt.Fprintf(w, "loaded %s: %d pre, %d post neurons, seed %d; learning off\n", res.Loaded, res.PreNeurons, res.PostNeurons, res.Seed)
-	} else {
-		fmt.Fprintf(w, "learned %d steps (%.0f steps/s): %d pre, %d post neurons, seed %d; error RMS over the last second %.4f\n",
-			res.LearnSteps, res.LearnStepsPerS, res.PreNeurons, res.PostNeurons, res.Seed, res.ErrorRMSELast1s)
-	}
-	if res.TestSteps > 0 {
-		fmt.Fprintf(w, "test, learning off, %d steps: decoded post vs input RMSE %.4f after %.2g s", res.TestSteps, res.TestRMSE, opts.Settle)
-		if res.Loaded == "" {
-			fmt.Fprintf(w, " (untrained %.4f)", res.UntrainedRMSE)
-		}
-		fmt.Fprintln(w)
-	}
-	if res.Saved != "" {
-		fmt.Fprintf(w, "saved %s\n", res.Saved)
-	}
-	return nil
+	return res.WriteText(opts.IO.Out)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -229,29 +228,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
-	what := "validation NRMSE"
-	if doc.Task.Kind == probe.ForwardTask {
-		what = "validation one-step NRMSE (of the change)"
-	}
-	if out.SkippedMissingInput+out.SkippedMissingTarget > 0 {
-		fmt.Fprintf(opts.IO.Out, "%s: %d samples left out because a state or input they start from is missing (NaN), %d because all their targets are\n",
-			doc.Source, out.SkippedMissingInput, out.SkippedMissingTarget)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s %s emulator: best epoch %d of %d, validation MSE %.4g (standardised), %s %s; wrote %s\n",
-		doc.Kind, doc.Task.Kind, out.BestEpoch, out.Epochs, out.ValLoss, what, formatNRMSE(doc.Task.TargetNames, out.ValNRMSE), opts.Out)
-	return err
-}
-
-func formatNRMSE(names []string, v []float64) string {
-	parts := make([]string, len(v))
-	for i, x := range v {
-		name := strconv.Itoa(i)
-		if i < len(names) {
-			name = names[i]
-		}
-		parts[i] = fmt.Sprintf("%s %.4f", name, x)
-	}
-	return strings.Join(parts, ", ")
+	return out.WriteText(opts.IO.Out)
 }
 
 // emulatorProgress reports the batches of an emulator run.

@@ -125,11 +125,7 @@ func runTrainEprop(opts *TrainEpropOptions) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	_, err = fmt.Fprintf(opts.IO.Out,
-		"seed %d: %d iterations of batch %d, %.1f ms/iteration, train wall %.1f s; recall accuracy on %d fresh trials %.3f (loss %.4f), %.0f spikes and %.0f SynOps per trial\noutputs in %s\n",
-		res.Seed, res.Iterations, res.Batch, res.MsPerIteration, res.TrainWallS, res.EvalTrials, res.EvalAccuracy, res.EvalLoss,
-		res.SpikesPerTrial, res.SynOpsPerTrial, opts.Out)
-	return err
+	return res.WriteText(opts.IO.Out)
 }
 
 // epropFlagError names the flags in the errors of starting a run.
