@@ -12,16 +12,6 @@ import (
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
-// Files of an e-prop run directory.
-const (
-	epropModelFile      = workflow.EpropModelFile
-	epropCheckpointFile = workflow.EpropCheckpointFile
-	epropConfigFile     = workflow.EpropConfigFile
-	epropMetricsFile    = workflow.EpropMetricsFile
-	epropCurveFile      = workflow.EpropCurveFile
-	epropRasterFile     = workflow.EpropRasterFile
-)
-
 // TrainEpropOptions holds the flags of `spikebridge train eprop`.
 type TrainEpropOptions struct {
 	workflow.EpropOptions

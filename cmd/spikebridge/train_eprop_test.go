@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // smallEprop is a run of about a second: short trials, small batch.
@@ -53,7 +54,7 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 		t.Fatalf("resume: exit %d: %s", code, errOut)
 	}
 	model := func(dir string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, epropModelFile))
+		b, err := os.ReadFile(filepath.Join(dir, workflow.EpropModelFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,11 +66,11 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 	if !bytes.Equal(model(straight), model(resumed)) {
 		t.Error("the resumed run's model differs from the straight run's")
 	}
-	a, err := formats.ReadNPZ(filepath.Join(straight, epropCheckpointFile))
+	a, err := formats.ReadNPZ(filepath.Join(straight, workflow.EpropCheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := formats.ReadNPZ(filepath.Join(resumed, epropCheckpointFile))
+	b, err := formats.ReadNPZ(filepath.Join(resumed, workflow.EpropCheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +79,14 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 			t.Errorf("checkpoint array %q differs between the straight and the resumed run: %v vs %v", name, a[name].Data, b[name].Data)
 		}
 	}
-	metrics, err := os.ReadFile(filepath.Join(resumed, epropMetricsFile))
+	metrics, err := os.ReadFile(filepath.Join(resumed, workflow.EpropMetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if lines := strings.Count(string(metrics), "\n"); lines != 5 {
 		t.Errorf("metrics.csv has %d lines, want a header and 4 rows:\n%s", lines, metrics)
 	}
-	net, fb, meta, err := formats.LoadRecurrent(filepath.Join(straight, epropModelFile))
+	net, fb, meta, err := formats.LoadRecurrent(filepath.Join(straight, workflow.EpropModelFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 	}
 	// eval on the training's evaluation trials (same seed and count) gives
 	// the training's final fresh-trial accuracy.
-	code, out, errOut := runEpropCLI(t, "eval", "--model", filepath.Join(straight, epropModelFile), "--episodes", "8", "--seed", "4", "--json")
+	code, out, errOut := runEpropCLI(t, "eval", "--model", filepath.Join(straight, workflow.EpropModelFile), "--episodes", "8", "--seed", "4", "--json")
 	var ev map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
 		t.Fatalf("eval: exit %d, %q %q", code, out, errOut)
@@ -102,11 +103,11 @@ func TestTrainEpropRunAndResume(t *testing.T) {
 	if ev["accuracy"] != res["eval_accuracy"] || ev["trials"].(float64) != 8 {
 		t.Errorf("eval accuracy %v on %v trials, training's final evaluation %v", ev["accuracy"], ev["trials"], res["eval_accuracy"])
 	}
-	code, out, errOut = runEpropCLI(t, "inspect", filepath.Join(straight, epropModelFile))
+	code, out, errOut = runEpropCLI(t, "inspect", filepath.Join(straight, workflow.EpropModelFile))
 	if code != 0 || !strings.Contains(out, "recurrent-snn 40-100(50 LIF, 50 ALIF, recurrent)-2 softmax") {
 		t.Errorf("inspect: exit %d, %q %q", code, out, errOut)
 	}
-	for _, name := range []string{epropCurveFile, epropRasterFile, epropConfigFile} {
+	for _, name := range []string{workflow.EpropCurveFile, workflow.EpropRasterFile, workflow.EpropConfigFile} {
 		if _, err := os.Stat(filepath.Join(straight, name)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -154,7 +155,7 @@ func TestTrainEpropResumeBadCheckpoint(t *testing.T) {
 	if code, _, errOut := runEpropCLI(t, append(smallEprop, "--iterations", "2", "--out", dir)...); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	path := filepath.Join(dir, epropCheckpointFile)
+	path := filepath.Join(dir, workflow.EpropCheckpointFile)
 	good, err := formats.LoadNPZ(path)
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +182,8 @@ func TestTrainEpropResumeBadCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, errOut := runEpropCLI(t, "train", "eprop", "--resume", "--iterations", "3", "--out", dir)
-		if code == 0 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, epropCheckpointFile) {
-			t.Errorf("%s: exit %d, %q; want an error naming %s and %q", c.array, code, errOut, epropCheckpointFile, c.want)
+		if code == 0 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, workflow.EpropCheckpointFile) {
+			t.Errorf("%s: exit %d, %q; want an error naming %s and %q", c.array, code, errOut, workflow.EpropCheckpointFile, c.want)
 		}
 	}
 }
