@@ -12,6 +12,7 @@ import (
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // The record -> train classifier -> convert -> compare -> eval pipeline on
@@ -25,7 +26,7 @@ func TestConversionPipeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("record: exit %d: %s", code, errOut)
 	}
-	var rec recordResult
+	var rec workflow.RecordResult
 	if err := json.Unmarshal([]byte(out), &rec); err != nil {
 		t.Fatalf("record --json: %v\n%s", err, out)
 	}
@@ -148,20 +149,20 @@ func TestConversionPipeline(t *testing.T) {
 			}
 		}
 	}
-	onDisk, err := os.ReadFile(filepath.Join(cmpDir, compareJSONFile))
+	onDisk, err := os.ReadFile(filepath.Join(cmpDir, workflow.CompareJSONFile))
 	if err != nil || !bytes.Equal(onDisk, []byte(out)) {
 		t.Errorf("compare.json differs from the --json document (%v)", err)
 	}
-	f, err := os.Open(filepath.Join(cmpDir, compareCSVFile))
+	f, err := os.Open(filepath.Join(cmpDir, workflow.CompareCSVFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(compareCSVHeader, ",") || rows[1][0] != "8" {
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(workflow.CompareCSVHeader, ",") || rows[1][0] != "8" {
 		t.Errorf("compare.csv: %v %v", err, rows)
 	}
-	for _, png := range []string{compareAgreementPNG, compareReturnPNG, compareQScatterPNG, compareSpikeRaster} {
+	for _, png := range []string{workflow.CompareAgreementPNG, workflow.CompareReturnPNG, workflow.CompareQScatterPNG, workflow.CompareSpikeRaster} {
 		data, err := os.ReadFile(filepath.Join(cmpDir, png))
 		if err != nil || !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
 			t.Errorf("%s: not a PNG (%v)", png, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TestImportDSQNFixture imports the spiking fixture saved as the DSQN code
@@ -59,7 +60,7 @@ func checkDSQNImport(t *testing.T, base string) {
 	if code != 0 {
 		t.Fatalf("import --semantics dsqn: exit %d: %s", code, stderr)
 	}
-	var res importResult
+	var res workflow.ImportResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, stdout)
 	}
@@ -160,7 +161,7 @@ func TestImportDSQNBiasInput(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var res importResult
+	var res workflow.ImportResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}

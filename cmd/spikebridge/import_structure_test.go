@@ -10,6 +10,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TestImportFixturesThroughCLI imports every file of fixtures/imports with
@@ -38,7 +39,7 @@ func TestImportFixturesThroughCLI(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("import: exit %d: %s", code, stderr)
 			}
-			var res importResult
+			var res workflow.ImportResult
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestImportActivationFlag(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", c.flags, code, stderr)
 		}
-		var res importResult
+		var res workflow.ImportResult
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}

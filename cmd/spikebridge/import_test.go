@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TestImportPyTorchPolicy imports the seed-1 DQN policy through the verb and
@@ -17,11 +18,12 @@ func TestImportPyTorchPolicy(t *testing.T) {
 	in := filepath.Join(filesFixturesRoot(t), "policies", "torch_dqn_cartpole_seed1.pt")
 	out := filepath.Join(t.TempDir(), "model.safetensors")
 	var stdout bytes.Buffer
-	opts := &ImportPyTorchOptions{IO: &IOStreams{Out: &stdout, ErrOut: &bytes.Buffer{}}, Input: in, Output: out, JSON: true}
+	opts := &ImportPyTorchOptions{IO: &IOStreams{Out: &stdout, ErrOut: &bytes.Buffer{}}, JSON: true}
+	opts.Input, opts.Output = in, out
 	if err := runImportPyTorch(opts); err != nil {
 		t.Fatal(err)
 	}
-	var res importResult
+	var res workflow.ImportResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatalf("--json output is not one JSON document: %v\n%s", err, stdout.String())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
 	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TestPipelineFromSB3Tanh runs the pipeline on a Stable-Baselines3 PPO zip
@@ -24,11 +25,11 @@ func TestPipelineFromSB3Tanh(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pipeline --from-pytorch %s: exit %d\n%s", zip, code, errOut)
 	}
-	var res pipelineResult
+	var res workflow.PipelineResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
-	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "tanh") || res.BestMethod != methodDistill {
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "tanh") || res.BestMethod != workflow.MethodDistill {
 		t.Errorf("notes %q, best method %q: want the tanh note and distill", res.Notes, res.BestMethod)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "snn-baseline.safetensors")); !os.IsNotExist(err) {

@@ -19,29 +19,37 @@ import (
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/report"
+	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
-// Tiny stage settings: the test checks the plumbing and the figures' ranges,
-// not learning (the acceptance run is the default one, minutes long).
-var (
-	tinyTrainArgs = []string{"--eval-episodes", "5", "--keep-best-every", "1000", "--keep-best-episodes", "2",
-		"--checkpoint-every", "1000", "--warmup", "500"}
-	tinyConvertArgs = []string{"--epochs", "3", "--dagger-rounds", "1", "--dagger-episodes", "2", "--dagger-epochs", "1",
-		"--hidden", "16,16"}
-)
+// tinyStages makes the pipeline's stages tiny: the test checks the
+// plumbing and the figures' ranges, not learning (the acceptance run is the
+// default one, minutes long).
+func tinyStages(o *workflow.PipelineOptions) {
+	cfg := train.DefaultConfig()
+	cfg.EvalEpisodes, cfg.KeepBestEvery, cfg.KeepBestEps, cfg.CheckpointEvery, cfg.Warmup = 5, 1000, 2, 1000, 500
+	distill := workflow.DefaultConvertOptions()
+	distill.Classifier.Epochs, distill.Classifier.Hidden = 3, []int{16, 16}
+	distill.DaggerRounds, distill.DaggerEpisodes, distill.DaggerEpochs = 1, 2, 1
+	o.Train, o.Distill = &cfg, &distill
+}
 
-// runTinyPipeline runs `pipeline args...` with the tiny stage settings and
-// returns the exit code, stdout and stderr.
+// runTinyPipeline runs `pipeline args...` with tiny stages and returns the
+// exit code, stdout and stderr.
 func runTinyPipeline(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	opts, err := stageOptions(ios, NewCmdPipeline, args)
-	if err != nil {
+	var opts *PipelineOptions
+	cmd := NewCmdPipeline(ios, func(o *PipelineOptions) error { opts = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err != nil || opts == nil {
 		t.Fatalf("pipeline %v: %v", args, err)
 	}
-	opts.trainArgs, opts.convertArgs = tinyTrainArgs, tinyConvertArgs
-	err = runPipeline(opts)
+	tinyStages(&opts.PipelineOptions)
+	err := runPipeline(opts)
 	code := 0
 	if err != nil {
 		errOut.WriteString("spikebridge: " + err.Error() + "\n")
@@ -61,7 +69,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pipeline: exit %d\n%s", code, errOut)
 	}
-	var res pipelineResult
+	var res workflow.PipelineResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
@@ -84,7 +92,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states, _, err := loadStates(filepath.Join(dir, "states.npz"), ann.InputSize())
+	states, _, err := workflow.LoadStates(filepath.Join(dir, "states.npz"), ann.InputSize())
 	if err != nil || states.Rows() != res.Record.States || res.Record.Episodes != 60 {
 		t.Errorf("states.npz: %v, %d rows, record %+v", err, states.Rows(), res.Record)
 	}
@@ -97,7 +105,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("%s: method %q, %d inputs", name, meta.Provenance.Settings["method"], s.Layers[0].In)
 		}
 	}
-	if _, _, err := formats.LoadModel(filepath.Join(dir, pipelineStudentFile)); err != nil {
+	if _, _, err := formats.LoadModel(filepath.Join(dir, workflow.PipelineStudentFile)); err != nil {
 		t.Error(err)
 	}
 	metrics := readCSV(t, filepath.Join(dir, "metrics.csv"))
@@ -105,7 +113,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Errorf("metrics.csv: %d rows", len(metrics))
 	}
 	rows := readCSV(t, filepath.Join(dir, "compare.csv"))
-	if len(rows) != 1+2*2 || strings.Join(rows[0], ",") != strings.Join(pipelineCSVHeader, ",") {
+	if len(rows) != 1+2*2 || strings.Join(rows[0], ",") != strings.Join(workflow.PipelineCSVHeader, ",") {
 		t.Errorf("compare.csv: %d rows, header %v", len(rows), rows[0])
 	}
 	for _, png := range []string{report.FigureLearningCurve, report.FigureReturn, report.FigureAgreement, report.FigureQScatter,
@@ -114,7 +122,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	// compare.json: the best method's figures at the top, both methods listed.
-	var doc pipelineCompareDoc
+	var doc workflow.PipelineCompareDoc
 	data, err := os.ReadFile(filepath.Join(dir, "compare.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +204,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	// --resume continues the finished training from its checkpoint and redoes
 	// the later stages: deterministic, so every file comes out the same.
 	files := []string{"model.safetensors", "states.npz", "snn-baseline.safetensors", "snn-distill.safetensors",
-		pipelineStudentFile, "compare.json", "compare.csv"}
+		workflow.PipelineStudentFile, "compare.json", "compare.csv"}
 	first := map[string][]byte{}
 	for _, f := range files {
 		first[f] = readDQNFile(t, filepath.Join(dir, f))

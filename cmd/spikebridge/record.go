@@ -2,25 +2,22 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/convert"
-	"github.com/spikebridge/spikebridge/env"
-	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // RecordOptions holds the flags of `spikebridge record`.
 type RecordOptions struct {
-	IO       *IOStreams
-	Model    string
-	Env      string
-	Episodes int
-	Seed     uint64
-	Epsilon  float64
-	Out      string
-	JSON     bool
+	IO *IOStreams
+	workflow.RecordOptions
+	JSON bool
 }
 
 // NewCmdRecord parses flags into RecordOptions; runF replaces runRecord in tests.
@@ -60,19 +57,10 @@ returns and episode_starts.`,
 	return cmd
 }
 
-type recordResult struct {
-	Out         string  `json:"out"`
-	Episodes    int     `json:"episodes"`
-	States      int     `json:"states"`
-	Epsilon     float64 `json:"epsilon"`
-	ReturnsMean float64 `json:"returns_mean"`
-	ReturnsStd  float64 `json:"returns_std"`
-}
-
 func runRecord(opts *RecordOptions) error {
-	res, err := recordToFile(opts)
+	res, err := workflow.Record(opts.RecordOptions)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
@@ -82,30 +70,48 @@ func runRecord(opts *RecordOptions) error {
 	return err
 }
 
-// recordToFile records the episodes into opts.Out.
-func recordToFile(opts *RecordOptions) (recordResult, error) {
-	if opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes {
-		return recordResult{}, usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
+// flagNames are the flags of workflow options whose flag is not the
+// option's name in kebab case.
+var flagNames = map[string]string{"Output": "-o/--output", "CompareSNN": "`compare --snn`"}
+
+var wordStart = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+
+// flagErr maps a workflow error that names options to the flags that set
+// them (a usage error where the value is wrong); other errors pass.
+func flagErr(err error) error {
+	var stage *workflow.StageError
+	if errors.As(err, &stage) {
+		if inner := flagErr(stage.Err); inner != stage.Err {
+			return fmt.Errorf("%s: %w", stage.Prefix(), inner)
+		}
+		return err
 	}
-	if !(opts.Epsilon >= 0 && opts.Epsilon <= 1) {
-		return recordResult{}, usageErrorf("--epsilon %v: want a share in 0..1", opts.Epsilon)
+	var exists *workflow.RunExistsError
+	var resume *workflow.ResumeError
+	var stopped *workflow.InterruptedError
+	var oe *workflow.OptionError
+	switch {
+	case errors.As(err, &exists):
+		return fmt.Errorf("%s: use --resume to continue it or --force to start afresh", exists)
+	case errors.As(err, &resume):
+		return fmt.Errorf("--resume: %w", resume.Err)
+	case errors.As(err, &stopped):
+		return fmt.Errorf("%s, continue with --resume", stopped)
+	case !errors.As(err, &oe):
+		return err
 	}
-	e, err := env.Make(opts.Env)
-	if err != nil {
-		return recordResult{}, usageErrorf("--env: %v", err)
+	var setting *train.SettingError
+	if oe.Msg == "" && errors.As(oe.Err, &setting) {
+		return flagError(setting)
 	}
-	net, err := formats.LoadANN(opts.Model)
-	if err != nil {
-		return recordResult{}, err
+	msg := errors.New(oe.Text(func(field string) string {
+		if name, ok := flagNames[field]; ok {
+			return name
+		}
+		return "--" + strings.ToLower(wordStart.ReplaceAllString(field, "$1-$2"))
+	}))
+	if oe.Invalid {
+		return usageError{msg}
 	}
-	rec, err := convert.Record(e, net, convert.RecordOptions{Episodes: opts.Episodes, Seed: opts.Seed, Epsilon: opts.Epsilon})
-	if err != nil {
-		return recordResult{}, fmt.Errorf("%s: %w", opts.Model, err)
-	}
-	if err := saveRecording(opts.Out, rec); err != nil {
-		return recordResult{}, err
-	}
-	res := recordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
-	res.ReturnsMean, res.ReturnsStd = convert.MeanStd(rec.Returns)
-	return res, nil
+	return msg
 }

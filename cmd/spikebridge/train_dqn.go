@@ -1,36 +1,29 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/model"
-	"github.com/spikebridge/spikebridge/report"
 	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // Files of a DQN run directory.
 const (
-	dqnCheckpointFile = "checkpoint.bin"
-	dqnConfigFile     = "config.json"
-	dqnModelFile      = "model.safetensors"
-	dqnFinalFile      = "final.safetensors"
-	dqnMetricsFile    = "metrics.csv"
-	dqnCurveFile      = "learning_curve.png"
+	dqnCheckpointFile = workflow.DQNCheckpointFile
+	dqnConfigFile     = workflow.DQNConfigFile
+	dqnModelFile      = workflow.DQNModelFile
+	dqnFinalFile      = workflow.DQNFinalFile
+	dqnMetricsFile    = workflow.DQNMetricsFile
+	dqnCurveFile      = workflow.DQNCurveFile
 )
 
 // TrainDQNOptions holds the flags of `spikebridge train dqn`.
@@ -88,9 +81,13 @@ last), metrics.csv, learning_curve.png, config.json and checkpoint.bin (for --re
 }
 
 func runTrainDQN(opts *TrainDQNOptions) error {
-	res, cfg, err := trainDQNRun(opts)
+	ctx, stop := interruptContext()
+	defer stop()
+	res, cfg, err := workflow.TrainDQN(ctx, workflow.TrainDQNOptions{Config: opts.Config, Version: opts.Version, Threads: opts.Threads,
+		Out: opts.Out, Resume: opts.Resume, Force: opts.Force, Set: configNames(opts.changed),
+		Progress: &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}})
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
@@ -107,164 +104,49 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 	return err
 }
 
-// trainDQNRun trains (or resumes) the run in opts.Out and writes its files;
-// it returns the result and the config the run used.
-func trainDQNRun(opts *TrainDQNOptions) (train.Result, train.Config, error) {
-	cfg := opts.Config
-	if opts.Version != "" {
-		if opts.Version != "v0" && opts.Version != "v1" {
-			return train.Result{}, cfg, usageErrorf("--version must be v0 or v1, got %q", opts.Version)
+// configNames are the config settings (JSON names) of the flags set on a
+// command line: --resume takes them from the flags, the rest from config.json.
+func configNames(changed map[string]bool) map[string]bool {
+	set := map[string]bool{}
+	for name := range changed {
+		if name == "version" {
+			name = "env"
 		}
-		cfg.Env = "cartpole-" + opts.Version
+		set[strings.ReplaceAll(name, "-", "_")] = true
 	}
-	ckptPath := filepath.Join(opts.Out, dqnCheckpointFile)
-	var tr *train.Trainer
-	var err error
-	if opts.Resume {
-		if err := requireCheckpoint(opts.Out, ckptPath); err != nil {
-			return train.Result{}, cfg, err
-		}
-		if cfg, err = resumeConfig(opts, cfg); err != nil {
-			return train.Result{}, cfg, err
-		}
-		if tr, err = train.ResumeTrainer(cfg, ckptPath); err != nil {
-			return train.Result{}, cfg, err
-		}
-	} else {
-		if err := cfg.Validate(); err != nil {
-			return train.Result{}, cfg, flagError(err)
-		}
-		if err := refuseExistingRun(opts.Out, opts.Force, dqnModelFile); err != nil {
-			return train.Result{}, cfg, err
-		}
-		if tr, err = train.NewTrainer(cfg); err != nil {
-			return train.Result{}, cfg, err
-		}
-		if err := startRunDir(opts.Out, "train dqn", cfg); err != nil {
-			return train.Result{}, cfg, err
-		}
-	}
-	startStep := tr.Step()
-	wall, err := driveTrainer(opts.IO.ErrOut, "train dqn", ckptPath, int64(cfg.Steps), tr, opts.Threads, opts.progressEvery)
-	if err != nil {
-		return train.Result{}, cfg, err
-	}
-	res, kept, final, err := tr.Finish(wall, tr.Step()-startStep)
-	if err != nil {
-		return train.Result{}, cfg, err
-	}
-	if opts.Resume {
-		res.ResumedAt = startStep
-	}
-	if err := writeDQNOutputs(opts.Out, cfg, tr, kept, final); err != nil {
-		return train.Result{}, cfg, err
-	}
-	// The finished run keeps its checkpoint: its final state, so a later
-	// --resume with the same settings finishes at once with the same files.
-	if err := tr.SaveCheckpoint(ckptPath); err != nil {
-		return train.Result{}, cfg, err
-	}
-	return res, cfg, nil
+	return set
 }
 
-// resumeConfig starts from the run's config.json and applies the flags given
-// on this command line; ResumeTrainer then refuses any mismatch with the
-// checkpoint itself.
+// resumeConfig is workflow.ResumeConfig for the flags of opts.
 func resumeConfig(opts *TrainDQNOptions, flags train.Config) (train.Config, error) {
-	path := filepath.Join(opts.Out, dqnConfigFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return flags, fmt.Errorf("--resume: %w", err)
-	}
-	var cfg train.Config
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return flags, fmt.Errorf("--resume: %s: %w", path, err)
-	}
-	set := map[string]func(){
-		"env": func() { cfg.Env = flags.Env }, "version": func() { cfg.Env = flags.Env },
-		"steps": func() { cfg.Steps = flags.Steps }, "seed": func() { cfg.Seed = flags.Seed },
-		"loss": func() { cfg.Loss = flags.Loss }, "lr": func() { cfg.LR = flags.LR },
-		"lr-final": func() { cfg.LRFinal = flags.LRFinal }, "gamma": func() { cfg.Gamma = flags.Gamma },
-		"buffer": func() { cfg.Buffer = flags.Buffer }, "batch": func() { cfg.Batch = flags.Batch },
-		"target-sync": func() { cfg.TargetSync = flags.TargetSync }, "tau": func() { cfg.Tau = flags.Tau },
-		"double": func() { cfg.Double = flags.Double }, "eps-start": func() { cfg.EpsStart = flags.EpsStart },
-		"eps-end": func() { cfg.EpsEnd = flags.EpsEnd }, "eps-steps": func() { cfg.EpsSteps = flags.EpsSteps },
-		"warmup": func() { cfg.Warmup = flags.Warmup }, "train-every": func() { cfg.TrainEvery = flags.TrainEvery },
-		"eval-episodes": func() { cfg.EvalEpisodes = flags.EvalEpisodes }, "window": func() { cfg.Window = flags.Window },
-		"solve-threshold":    func() { cfg.SolveThresh = flags.SolveThresh },
-		"keep-best-every":    func() { cfg.KeepBestEvery = flags.KeepBestEvery },
-		"keep-best-episodes": func() { cfg.KeepBestEps = flags.KeepBestEps },
-		"hidden":             func() { cfg.Hidden = flags.Hidden }, "checkpoint-every": func() { cfg.CheckpointEvery = flags.CheckpointEvery },
-	}
-	for name := range opts.changed {
-		if f, ok := set[name]; ok {
-			f()
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, flagError(err)
-	}
-	return cfg, nil
+	cfg, err := workflow.ResumeConfig(opts.Out, flags, configNames(opts.changed))
+	return cfg, flagErr(err)
 }
 
-func writeDQNOutputs(dir string, cfg train.Config, tr *train.Trainer, kept, final *model.Network) error {
-	meta := formats.CartPoleQMeta()
-	meta.Provenance = formats.Provenance{Source: "dqn", Tool: "spikebridge train dqn", Settings: configSettings(cfg)}
-	if err := formats.SaveModel(filepath.Join(dir, dqnModelFile), kept, meta); err != nil {
-		return err
-	}
-	if err := formats.SaveModel(filepath.Join(dir, dqnFinalFile), final, meta); err != nil {
-		return err
-	}
-	rows := tr.Metrics()
-	if err := formats.WriteFileAtomic(filepath.Join(dir, dqnMetricsFile), func(w io.Writer) error {
-		return train.WriteMetricsCSV(w, rows)
-	}); err != nil {
-		return err
-	}
-	curve := report.Curve{Title: fmt.Sprintf("DQN %s, seed %d", cfg.Env, cfg.Seed), Window: cfg.Window}
-	for _, r := range rows {
-		if !math.IsNaN(r.Eval) {
-			curve.EvalSteps = append(curve.EvalSteps, float64(r.Step))
-			curve.EvalScores = append(curve.EvalScores, r.Eval)
-		} else {
-			curve.EpisodeSteps = append(curve.EpisodeSteps, float64(r.Step))
-			curve.Returns = append(curve.Returns, r.Return)
-		}
-	}
-	return formats.WriteFileAtomic(filepath.Join(dir, dqnCurveFile), func(w io.Writer) error {
-		return report.WriteLearningCurve(w, curve)
-	})
+// refuseExistingRun is workflow.RefuseExistingRun with the flags named.
+func refuseExistingRun(dir string, force bool, modelFile string) error {
+	return flagErr(workflow.RefuseExistingRun(dir, force, modelFile))
 }
 
-// configSettings flattens cfg into the model file's provenance settings.
-func configSettings(cfg train.Config) map[string]string {
-	data, _ := json.Marshal(cfg)
-	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	out := make(map[string]string, len(m))
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v, _ := json.Marshal(m[k])
-		out[k] = string(v)
-	}
-	return out
+// The run-directory helpers of every trainer.
+var (
+	startRunDir    = workflow.StartRunDir
+	writeJSONFile  = workflow.WriteJSONFile
+	configSettings = workflow.ConfigSettings
+)
+
+// trainLines shows a training loop with the verbs' progress.
+type trainLines struct {
+	w     io.Writer
+	every time.Duration
+	p     *progress
 }
 
-func writeJSONFile(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return formats.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+func (t *trainLines) Begin(label string, total, done int64) {
+	t.p = newProgress(t.w, label, total, done, t.every, "steps")
 }
+func (t *trainLines) Step(pr train.Progress) { dqnProgress(t.p)(pr) }
+func (t *trainLines) End()                   { t.p.finish() }
 
 // dqnProgress reports training steps of the Q-learning trainers.
 func dqnProgress(p *progress) func(train.Progress) {
@@ -282,54 +164,14 @@ func dqnProgress(p *progress) func(train.Progress) {
 	}
 }
 
-// refuseExistingRun refuses a directory that already holds a training run
-// (its checkpoint or model), unless force. A config.json alone is a run
-// stopped before its first checkpoint: nothing to resume, so it may be
-// started again without --force (its config is rewritten).
-func refuseExistingRun(dir string, force bool, modelFile string) error {
-	if force {
-		return nil
-	}
-	for _, name := range []string{dqnCheckpointFile, modelFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return fmt.Errorf("%s already holds a run (%s): use --resume to continue it or --force to start afresh", dir, name)
-		}
-	}
-	return nil
-}
-
-// startRunDir makes a fresh run's directory and writes its config.json.
-func startRunDir(dir, verb string, cfg any) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: %w", verb, err)
-	}
-	return writeJSONFile(filepath.Join(dir, dqnConfigFile), cfg)
-}
-
-// stepTrainer is what `train dqn` and `train sqn` drive.
-type stepTrainer interface {
-	Step() int64
-	Run(ctx context.Context, opts train.RunOptions) error
-}
-
-// driveTrainer runs tr to its last step with progress on w, on threads
-// threads (0: as is); Ctrl-C stops it with a checkpoint and an error that
-// says how to continue. It returns the wall time of the loop.
-func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr stepTrainer, threads int, every time.Duration) (time.Duration, error) {
-	if threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
-	}
+// driveTrainer runs tr to its last step with progress on w (every: how
+// often plain lines appear); Ctrl-C stops it with a checkpoint and an error
+// that says how to continue.
+func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr workflow.StepTrainer, threads int, every time.Duration) (time.Duration, error) {
 	ctx, stop := interruptContext()
 	defer stop()
-	prog := newProgress(w, label, total, tr.Step(), every, "steps")
-	start := time.Now()
-	err := tr.Run(ctx, train.RunOptions{CheckpointPath: ckptPath, Progress: dqnProgress(prog), ProgressEvery: 500})
-	wall := time.Since(start)
-	prog.finish()
-	if errors.Is(err, context.Canceled) {
-		return wall, fmt.Errorf("interrupted at step %d; checkpoint written to %s, continue with --resume", tr.Step(), ckptPath)
-	}
-	return wall, err
+	wall, err := workflow.DriveTrainer(ctx, label, ckptPath, total, tr, threads, &trainLines{w: w, every: every})
+	return wall, flagErr(err)
 }
 
 // addDQNFlags registers the DQN settings shared by `train dqn` and `train
