@@ -116,7 +116,7 @@ func TorchToNetwork(tf *TorchFile, opts ImportOptions) (*TorchImport, error) {
 		if strings.HasPrefix(tf.Tensors[i].Name, opts.Prefix) {
 			tensors = append(tensors, &tf.Tensors[i])
 		} else {
-			unmapped[&tf.Tensors[i]] = fmt.Sprintf("outside --prefix %q", opts.Prefix)
+			unmapped[&tf.Tensors[i]] = fmt.Sprintf("name outside the prefix %q", opts.Prefix)
 		}
 	}
 	if len(tensors) == 0 {

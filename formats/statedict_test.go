@@ -70,6 +70,12 @@ func TestTorchToNetworkFixtures(t *testing.T) {
 			if len(imp.Unmapped) != c.unmapped {
 				t.Errorf("%d unmapped tensors, want %d: %v", len(imp.Unmapped), c.unmapped, imp.Unmapped)
 			}
+			for _, u := range imp.Unmapped {
+				// A tensor outside the prefix names the value, not a CLI flag.
+				if outside := !strings.HasPrefix(u.Name, c.opts.Prefix); outside != (u.Reason == fmt.Sprintf("name outside the prefix %q", c.opts.Prefix)) {
+					t.Errorf("unmapped %s: reason %q (prefix %q)", u.Name, u.Reason, c.opts.Prefix)
+				}
+			}
 			checkImportedWeights(t, imp, filepath.Join(dir, c.file+".json"), c.biases)
 		})
 	}
