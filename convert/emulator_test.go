@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
 )
 
 // A converted regression network approaches the ANN's output as T grows:
@@ -14,22 +14,7 @@ import (
 func TestRegressorConvergesToANN(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	sizes := []int{3, 16, 16, 2}
-	var ws, bs [][]float32
-	for l := 0; l+1 < len(sizes); l++ {
-		w := make([]float32, sizes[l]*sizes[l+1])
-		for i := range w {
-			w[i] = float32(rng.NormFloat64() / math.Sqrt(float64(sizes[l])))
-		}
-		b := make([]float32, sizes[l+1])
-		for i := range b {
-			b[i] = float32(0.1 * rng.NormFloat64())
-		}
-		ws, bs = append(ws, w), append(bs, b)
-	}
-	net, err := model.MLP(sizes, ws, bs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := testfixtures.RandomMLP(t, rng, sizes, testfixtures.MLPInit{FanInScaled: true, BiasStd: 0.1})
 	calib := States{Width: 3}
 	for i := 0; i < 300; i++ {
 		calib.Data = append(calib.Data, float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64()))

@@ -9,28 +9,13 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
 )
 
 func randomMLP(t *testing.T, rng *rand.Rand, sizes []int) *model.Network {
-	t.Helper()
-	var ws, bs [][]float32
-	for l := 0; l+1 < len(sizes); l++ {
-		w, b := make([]float32, sizes[l]*sizes[l+1]), make([]float32, sizes[l+1])
-		for i := range w {
-			w[i] = float32(rng.NormFloat64())
-		}
-		for i := range b {
-			b[i] = float32(0.5 + 0.5*rng.NormFloat64())
-		}
-		ws, bs = append(ws, w), append(bs, b)
-	}
-	net, err := model.MLP(sizes, ws, bs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net
+	return testfixtures.RandomMLP(t, rng, sizes, testfixtures.MLPInit{BiasMean: 0.5, BiasStd: 0.5})
 }
 
 func forwardDoc() Doc {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikebridge/spikebridge/internal/testfixtures"
 	"github.com/spikebridge/spikebridge/model"
 )
 
@@ -22,19 +23,7 @@ var updateModelGolden = flag.Bool("update-model-golden", false, "rewrite formats
 // careless encoder gets wrong: -0, a subnormal, the largest float32.
 func randomMLP(t testing.TB, seed uint64, sizes ...int) *model.Network {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 0))
-	var weights, biases [][]float32
-	for i := 0; i+1 < len(sizes); i++ {
-		w := make([]float32, sizes[i]*sizes[i+1])
-		for j := range w {
-			w[j] = float32(rng.NormFloat64())
-		}
-		b := make([]float32, sizes[i+1])
-		for j := range b {
-			b[j] = float32(rng.NormFloat64())
-		}
-		weights, biases = append(weights, w), append(biases, b)
-	}
+	weights, biases := testfixtures.RandomMLPWeights(rand.New(rand.NewPCG(seed, 0)), sizes, testfixtures.MLPInit{BiasStd: 1})
 	weights[0][0] = float32(math.Copysign(0, -1))
 	weights[0][1] = math.SmallestNonzeroFloat32
 	biases[0][0] = math.MaxFloat32

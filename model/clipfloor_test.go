@@ -11,17 +11,7 @@ import (
 func TestClipFloorPredictorClosedForm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	sizes := []int{3, 6, 5, 2}
-	var ws, bs [][]float32
-	for l := 0; l+1 < len(sizes); l++ {
-		w, b := make([]float32, sizes[l]*sizes[l+1]), make([]float32, sizes[l+1])
-		for i := range w {
-			w[i] = float32(rng.NormFloat64())
-		}
-		for i := range b {
-			b[i] = float32(0.7 + 0.5*rng.NormFloat64()) // some activations above the clip
-		}
-		ws, bs = append(ws, w), append(bs, b)
-	}
+	ws, bs := randomMLPWeights(rng, sizes, false, 0.7, 0.5) // some activations above the clip
 	net, err := MLP(sizes, ws, bs)
 	if err != nil {
 		t.Fatal(err)

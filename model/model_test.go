@@ -8,21 +8,33 @@ import (
 	"testing"
 )
 
-func randomMLP(t testing.TB, sizes []int, seed uint64) *Network {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 0))
-	var ws, bs [][]float32
+// randomMLPWeights draws an MLP's weights (N(0, 1), divided by √fan-in
+// when fanInScaled) and biases (biasMean + biasStd N(0, 1)) from rng, layer
+// by layer, in float64 rounded once to float32: internal/testfixtures'
+// RandomMLPWeights, which model's own tests cannot import (it imports model).
+func randomMLPWeights(rng *rand.Rand, sizes []int, fanInScaled bool, biasMean, biasStd float64) (ws, bs [][]float32) {
 	for i := 0; i+1 < len(sizes); i++ {
 		w := make([]float32, sizes[i]*sizes[i+1])
 		for j := range w {
-			w[j] = float32(rng.NormFloat64()) / float32(math.Sqrt(float64(sizes[i])))
+			if fanInScaled {
+				w[j] = float32(rng.NormFloat64() / math.Sqrt(float64(sizes[i])))
+			} else {
+				w[j] = float32(rng.NormFloat64())
+			}
 		}
 		b := make([]float32, sizes[i+1])
 		for j := range b {
-			b[j] = float32(rng.NormFloat64()) * 0.1
+			b[j] = float32(biasMean + biasStd*rng.NormFloat64())
 		}
 		ws, bs = append(ws, w), append(bs, b)
 	}
+	return ws, bs
+}
+
+// randomMLP is a seeded MLP with fan-in-scaled weights and small biases.
+func randomMLP(t testing.TB, sizes []int, seed uint64) *Network {
+	t.Helper()
+	ws, bs := randomMLPWeights(rand.New(rand.NewPCG(seed, 0)), sizes, true, 0, 0.1)
 	net, err := MLP(sizes, ws, bs)
 	if err != nil {
 		t.Fatal(err)
