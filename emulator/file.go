@@ -55,18 +55,25 @@ func (m *Model) SpikingForward() bool {
 	return m.Rate != nil && m.Doc.Kind == KindSpiking
 }
 
-// SpikingForwardRegressor is m's spiking forward model in snn/: the network
-// convert builds with unit scales (the one train.TrainSpikingForward
-// simulates), run at Doc.Timesteps steps per prediction.
+// SpikingForwardRegressor is m's spiking forward model in snn/ (see
+// NewSpikingForwardRegressor), run at Doc.Timesteps steps per prediction.
 func (m *Model) SpikingForwardRegressor() (*convert.Regressor, error) {
-	copts := convert.BaselineOptions(m.Doc.Timesteps)
+	return NewSpikingForwardRegressor(m.Rate, m.Doc.Timesteps)
+}
+
+// NewSpikingForwardRegressor runs the MLP net as a spiking forward model
+// at T steps per prediction: the network convert builds from it with unit
+// scales, on snn/. It copies net's weights: a network that changes later
+// (one being trained) needs a new regressor.
+func NewSpikingForwardRegressor(net *model.Network, T int) (*convert.Regressor, error) {
+	copts := convert.BaselineOptions(T)
 	copts.Normalization = convert.Unit
-	calib := make([]float32, m.Rate.InputSize()) // unit scales need no statistics
-	s, _, err := convert.ConvertRegression(m.Rate, convert.States{Data: calib, Width: len(calib)}, copts)
+	calib := make([]float32, net.InputSize()) // unit scales need no statistics
+	s, _, err := convert.ConvertRegression(net, convert.States{Data: calib, Width: len(calib)}, copts)
 	if err != nil {
 		return nil, fmt.Errorf("spiking forward model: %w", err)
 	}
-	return convert.NewRegressor(s, m.Doc.Timesteps)
+	return convert.NewRegressor(s, T)
 }
 
 // SettingsKey is the provenance setting of a rate emulator's model file

@@ -2,19 +2,21 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/probe"
 )
 
 // A spiking forward model is an MLP's weights run as a feed-forward
 // network of integrate-and-fire neurons for T steps per prediction, the
-// network convert.ConvertRegression builds from it with unit scales (so
-// snn/ runs it unchanged):
+// network convert.ConvertRegression builds from it with unit scales, which
+// emulator.NewSpikingForwardRegressor runs on snn/:
 //
 //	analog input: layer 1's current is the constant W1 x + b1
 //	hidden layer l, step t: v += W_l s_{l−1,t} + b_l (v(0) = 1/2), s = [v >= 1], v −= s
@@ -23,96 +25,13 @@ import (
 // TrainSpikingForward trains it directly: the T steps are unrolled in
 // Gorgonia and the spikes differentiated through the fast-sigmoid surrogate
 // (surrogate-gradient backpropagation through time), with the NaN-masked
-// MSE on the standardised one-step change of a probe.ForwardTask. It is
+// MSE on the standardised one-step change of a probe.ForwardTask. Its
+// validation loss is the snn/ network's (emulator's predictor). It is
 // rolled over a window like the rate forward model.
 
 // spikingForwardInitialMembrane is v(0) of every hidden neuron, a fraction
 // of the threshold 1 (convert's default).
 const spikingForwardInitialMembrane = 0.5
-
-// SpikingForwardPredictor returns a predictor (dst, x) that simulates net as
-// a spiking forward model for T steps (plain Go, float32, event-driven). It
-// reads net's layers at every call and allocates nothing per call; it is not
-// safe for concurrent use.
-func SpikingForwardPredictor(net *model.Network, T int) func(dst, x []float32) {
-	var dense []model.Layer
-	for _, l := range net.Layers() {
-		if l.Kind == model.Dense {
-			dense = append(dense, l)
-		}
-	}
-	hidden := dense[:len(dense)-1]
-	v := make([][]float32, len(hidden))
-	drive := make([]float32, hidden[0].Out)
-	counts := make([]float32, hidden[len(hidden)-1].Out)
-	spikes := make([][]int, len(hidden))
-	for l, d := range hidden {
-		v[l] = make([]float32, d.Out)
-		spikes[l] = make([]int, 0, d.Out)
-	}
-	return func(dst, x []float32) {
-		first := hidden[0]
-		for o := range drive {
-			sum := float32(0)
-			for i, w := range first.Weights[o*first.In : (o+1)*first.In] {
-				sum += w * x[i]
-			}
-			if first.Bias != nil {
-				sum += first.Bias[o]
-			}
-			drive[o] = sum
-		}
-		for l := range v {
-			for o := range v[l] {
-				v[l][o] = spikingForwardInitialMembrane
-			}
-		}
-		clear(counts)
-		for t := 0; t < T; t++ {
-			for l, d := range hidden {
-				vl := v[l]
-				if l == 0 {
-					for o := range vl {
-						vl[o] += drive[o]
-					}
-				} else {
-					if d.Bias != nil {
-						for o := range vl {
-							vl[o] += d.Bias[o]
-						}
-					}
-					for _, i := range spikes[l-1] {
-						for o := range vl {
-							vl[o] += d.Weights[o*d.In+i]
-						}
-					}
-				}
-				s := spikes[l][:0]
-				for o, u := range vl {
-					if u >= 1 {
-						s = append(s, o)
-						vl[o] = u - 1
-					}
-				}
-				spikes[l] = s
-			}
-			for _, i := range spikes[len(hidden)-1] {
-				counts[i]++
-			}
-		}
-		out := dense[len(dense)-1]
-		for o := 0; o < out.Out; o++ {
-			sum := float32(0)
-			for i, w := range out.Weights[o*out.In : (o+1)*out.In] {
-				sum += w * (counts[i] / float32(T))
-			}
-			if out.Bias != nil {
-				sum += out.Bias[o]
-			}
-			dst[o] = sum
-		}
-	}
-}
 
 // spikingForwardGraph is the Gorgonia graph of the NaN-masked MSE of one
 // batch of a spiking forward model unrolled over T steps, in the transposed
@@ -236,10 +155,10 @@ func unrollIFLayers(drive *G.Node, ws, bs G.Nodes, T int, v0 *G.Node, spike spik
 }
 
 // TrainSpikingForward trains a spiking forward model (see
-// SpikingForwardPredictor) of cfg.Hidden integrate-and-fire layers at T
+// emulator.NewSpikingForwardRegressor) of cfg.Hidden integrate-and-fire layers at T
 // steps per prediction by surrogate-gradient BPTT, with the rate
 // emulator's loop: NaN-masked MSE, Adam, keep-best on the validation loss
-// (the plain-Go simulation's), early stopping, frozen layers ("fc1", …),
+// (the network's on snn/, converted again after every epoch), early stopping, frozen layers ("fc1", …),
 // checkpoints. init, when given, is the starting network (e.g. a clip-floor
 // rate emulator; not modified).
 func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
@@ -282,8 +201,7 @@ func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T in
 	if err != nil {
 		return nil, res, err
 	}
-	net := params.network()
-	predict := SpikingForwardPredictor(net, T)
+	net := params.network() // shares params' weights
 	trainIdx := trainableTensors(names, frozen)
 	best := params.snapshot()
 	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
@@ -292,11 +210,22 @@ func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T in
 		best:     best.tensors(),
 		trainIdx: trainIdx,
 		run:      sg.run,
-		valLoss:  func() float64 { return MaskedMSEOf(predict, val) },
+		valLoss:  func() float64 { return spikingForwardLoss(net, T, val) },
 	}, run)
 	if err != nil {
 		return nil, res, fmt.Errorf("train: spiking forward model: %w", err)
 	}
 	res.ValSamples = val.Rows
 	return best.network(), res, nil
+}
+
+// spikingForwardLoss is the masked MSE on s of net run as a spiking
+// forward model on snn/ at T steps; NaN when net cannot be converted (a
+// weight that is not finite).
+func spikingForwardLoss(net *model.Network, T int, s *probe.Samples) float64 {
+	r, err := emulator.NewSpikingForwardRegressor(net, T)
+	if err != nil {
+		return math.NaN()
+	}
+	return probe.MaskedMSE(s, func(dst, x []float32) { _ = r.Predict(dst, x) })
 }

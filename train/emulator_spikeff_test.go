@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// The unrolled graph's loss is the plain-Go simulation's masked MSE, and its
+// The unrolled graph's loss is the snn/ network's masked MSE, and its
 // gradients are a float64 closed form of surrogate-gradient BPTT through the
 // T steps of one hidden integrate-and-fire layer:
 //
@@ -37,7 +37,7 @@ func TestSpikingForwardGraphMatchesBPTTClosedForm(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(err, ok)
 	}
-	want := MaskedMSEOf(SpikingForwardPredictor(params.network(), T), s)
+	want := spikingForwardLoss(params.network(), T, s)
 	if math.Abs(float64(loss)-want) > 1e-5*want {
 		t.Errorf("graph loss %v, simulated network's masked MSE %v", loss, want)
 	}
@@ -128,7 +128,7 @@ func TestTrainSpikingForwardLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := MaskedMSEOf(SpikingForwardPredictor(net, T), val); got != res.ValLoss {
+	if got := spikingForwardLoss(net, T, val); got != res.ValLoss {
 		t.Errorf("reported validation MSE %v, the returned network's %v", res.ValLoss, got)
 	}
 	if first := res.History[0].ValLoss; !(res.ValLoss < 0.5*first) || !(res.ValLoss < 0.15) {

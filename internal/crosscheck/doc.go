@@ -1,5 +1,7 @@
-// Package crosscheck holds tests that pin two packages of one tier to each
-// other, which neither may import (DESIGN.md): convert's unit-scale
-// conversion run on snn/ against train's simulation of a spiking forward
-// model. It has no code of its own.
+// Package crosscheck holds tests that pin a package to an independent
+// implementation or to a package of its own tier, which it may not import
+// (DESIGN.md): a spiking forward model run on snn/ through convert's
+// unit-scale conversion (emulator.NewSpikingForwardRegressor, which train
+// scores its validation loss with) against a plain-Go simulation written
+// from the model's equations. It has no code of its own.
 package crosscheck
