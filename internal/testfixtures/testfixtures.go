@@ -1,6 +1,7 @@
 // Package testfixtures locates the shared test data for every package's tests:
 // $SPIKEBRIDGE_FIXTURES when set, else ../shared/fixtures beside the module
 // root (the directory holding go.mod), as ../shared/fixtures/README.md says.
+// It also builds the seeded random MLPs tests run (RandomMLP, mlp.go).
 package testfixtures
 
 import (
