@@ -74,10 +74,9 @@ func runCompare(opts *CompareOptions) error {
 	}
 	if opts.JSON {
 		data, err := doc.JSON()
-		if err != nil {
-			return err
+		if err == nil {
+			_, err = opts.IO.Out.Write(data)
 		}
-		_, err = opts.IO.Out.Write(data)
 		return err
 	}
 	return writeCompareText(opts.IO.Out, opts, doc.Comparison)

@@ -145,23 +145,21 @@ type trainLines struct {
 func (t *trainLines) Begin(label string, total, done int64) {
 	t.p = newProgress(t.w, label, total, done, t.every, "steps")
 }
-func (t *trainLines) Step(pr train.Progress) { dqnProgress(t.p)(pr) }
-func (t *trainLines) End()                   { t.p.finish() }
+func (t *trainLines) End() { t.p.finish() }
 
-// dqnProgress reports training steps of the Q-learning trainers.
-func dqnProgress(p *progress) func(train.Progress) {
-	return func(pr train.Progress) {
-		desc := fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon)
-		if !p.due(pr.Step, desc, pr.Step == pr.Total) {
-			return
-		}
-		best := ""
-		if !math.IsNaN(pr.BestEval) {
-			best = fmt.Sprintf("  best eval %.1f", pr.BestEval)
-		}
-		fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
-			p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, p.rate(pr.Step))
+// Step shows the Q-learning trainers' steps: a bar, or a line now and then.
+func (t *trainLines) Step(pr train.Progress) {
+	p := t.p
+	desc := fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon)
+	if !p.due(pr.Step, desc, pr.Step == pr.Total) {
+		return
 	}
+	best := ""
+	if !math.IsNaN(pr.BestEval) {
+		best = fmt.Sprintf("  best eval %.1f", pr.BestEval)
+	}
+	fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
+		p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, p.rate(pr.Step))
 }
 
 // driveTrainer runs tr to its last step with progress on w (every: how
