@@ -25,12 +25,9 @@ type emulatorGraph struct {
 	resTV          []*tensor.Dense // per hidden layer (out, batch), clip-floor only
 	resid          [][]float32     // the resTV backings
 	acts           [][]float32     // plain-Go forward scratch (batch, out) per layer
-	vm             G.VM
 	xTV, yTV, mTV  *tensor.Dense
 	scaleV         *tensor.Dense
-	lossVal        G.Value
-	grads          G.Nodes
-	gradBuf        [][]float32
+	lossTape
 }
 
 func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error) {
@@ -62,12 +59,9 @@ func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error
 	if err != nil {
 		return nil, err
 	}
-	G.Read(loss, &eg.lossVal)
-	if eg.grads, err = G.Grad(loss, learnables...); err != nil {
+	if err := eg.compile(g, loss, learnables...); err != nil {
 		return nil, fmt.Errorf("train: emulator graph gradients: %w", err)
 	}
-	eg.vm = G.NewTapeMachine(g)
-	eg.gradBuf = make([][]float32, len(eg.grads))
 	return eg, nil
 }
 
@@ -137,12 +131,8 @@ func (eg *emulatorGraph) run(x, y []float32) (loss float32, grads [][]float32, o
 	if eg.levels > 0 {
 		eg.params.forwardRows(x, eg.batch, eg.levels, eg.acts, eg.resid)
 	}
-	eg.vm.Reset()
-	if err := eg.vm.RunAll(); err != nil {
+	if loss, grads, err = eg.lossTape.run(); err != nil {
 		return 0, nil, false, fmt.Errorf("train: running the emulator graph: %w", err)
 	}
-	for i, gn := range eg.grads {
-		eg.gradBuf[i] = gn.Value().Data().([]float32)
-	}
-	return eg.lossVal.Data().(float32), eg.gradBuf, true, nil
+	return loss, grads, true, nil
 }

@@ -94,12 +94,9 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 	if err != nil {
 		return nil, err
 	}
-	G.Read(loss, &eg.lossVal)
-	if eg.grads, err = G.Grad(loss, learnables...); err != nil {
+	if err := eg.compile(g, loss, learnables...); err != nil {
 		return nil, fmt.Errorf("train: spiking forward graph gradients: %w", err)
 	}
-	eg.vm = G.NewTapeMachine(g)
-	eg.gradBuf = make([][]float32, len(eg.grads))
 	return sg, nil
 }
 

@@ -152,13 +152,10 @@ func newSpikingEmulator(window, stepInputs, context, hidden, outputs int, leak, 
 type spikingGraph struct {
 	e        *emulator.Spiking
 	batch    int
-	vm       G.VM
 	xTV      []*tensor.Dense // per step (StepInputs+Context, batch)
 	yTV, mTV *tensor.Dense   // (Window*Outputs, batch)
 	scaleV   *tensor.Dense
-	lossVal  G.Value
-	grads    G.Nodes
-	gradBuf  [][]float32
+	lossTape
 }
 
 func newSpikingGraph(e *emulator.Spiking, batch int, slope float32) (*spikingGraph, error) {
@@ -215,12 +212,9 @@ func newSpikingGraph(e *emulator.Spiking, batch int, slope float32) (*spikingGra
 	if err != nil {
 		return nil, err
 	}
-	G.Read(loss, &sg.lossVal)
-	if sg.grads, err = G.Grad(loss, n.wIn, n.b, n.wRec, n.wOut, n.bOut); err != nil {
+	if err := sg.compile(g, loss, n.wIn, n.b, n.wRec, n.wOut, n.bOut); err != nil {
 		return nil, fmt.Errorf("train: spiking graph gradients: %w", err)
 	}
-	sg.vm = G.NewTapeMachine(g)
-	sg.gradBuf = make([][]float32, len(sg.grads))
 	return sg, nil
 }
 
@@ -362,12 +356,9 @@ func (sg *spikingGraph) run(x, y []float32) (float32, [][]float32, bool, error) 
 		return 0, nil, false, nil
 	}
 	sg.scaleV.Data().([]float32)[0] = 1 / float32(count)
-	sg.vm.Reset()
-	if err := sg.vm.RunAll(); err != nil {
+	loss, grads, err := sg.lossTape.run()
+	if err != nil {
 		return 0, nil, false, fmt.Errorf("running the spiking graph: %w", err)
 	}
-	for i, gn := range sg.grads {
-		sg.gradBuf[i] = gn.Value().Data().([]float32)
-	}
-	return sg.lossVal.Data().(float32), sg.gradBuf, true, nil
+	return loss, grads, true, nil
 }
