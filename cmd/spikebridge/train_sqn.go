@@ -3,27 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/report"
-	"github.com/spikebridge/spikebridge/snn"
 	"github.com/spikebridge/spikebridge/train"
-)
-
-// Files of an SQN run directory (metrics, curve, config and checkpoint are
-// named as in a DQN run).
-const (
-	sqnModelFile = "model.snn.safetensors"
-	sqnFinalFile = "final.snn.safetensors"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TrainSQNOptions holds the flags of `spikebridge train sqn`.
@@ -84,51 +71,13 @@ learning_curve.png, config.json and checkpoint.bin (for --resume).`,
 }
 
 func runTrainSQN(opts *TrainSQNOptions) error {
-	cfg := opts.Config
-	ckptPath := filepath.Join(opts.Out, dqnCheckpointFile)
-	var tr *train.SQNTrainer
-	var err error
-	if opts.Resume {
-		if err := requireCheckpoint(opts.Out, ckptPath); err != nil {
-			return err
-		}
-		if cfg, err = resumeSQNConfig(opts, cfg); err != nil {
-			return err
-		}
-		if tr, err = train.ResumeSQNTrainer(cfg, ckptPath); err != nil {
-			return err
-		}
-	} else {
-		if err := cfg.Validate(); err != nil {
-			return flagError(err)
-		}
-		if err := refuseExistingRun(opts.Out, opts.Force, sqnModelFile); err != nil {
-			return err
-		}
-		if tr, err = train.NewSQNTrainer(cfg); err != nil {
-			return err
-		}
-		if err := startRunDir(opts.Out, "train sqn", cfg); err != nil {
-			return err
-		}
-	}
-	startStep := tr.Step()
-	wall, err := driveTrainer(opts.IO.ErrOut, "train sqn", ckptPath, int64(cfg.Steps), tr, opts.Threads, opts.progressEvery)
+	ctx, stop := interruptContext()
+	defer stop()
+	res, cfg, err := workflow.TrainSQN(ctx, workflow.TrainSQNOptions{Config: opts.Config, Threads: opts.Threads, Out: opts.Out,
+		Resume: opts.Resume, Force: opts.Force, Set: configNames(opts.changed),
+		Progress: &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}})
 	if err != nil {
-		return err
-	}
-	res, kept, final, err := tr.Finish(wall, tr.Step()-startStep)
-	if err != nil {
-		return err
-	}
-	if opts.Resume {
-		res.ResumedAt = startStep
-	}
-	if err := writeSQNOutputs(opts.Out, cfg, tr, kept, final); err != nil {
-		return err
-	}
-	if err := tr.SaveCheckpoint(ckptPath); err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
@@ -144,89 +93,4 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 		res.Seed, res.StepsPerS, res.MsPerUpdate, res.TrainWallS, res.Episodes, cfg.Window, res.SolveThreshold, solved,
 		res.Timesteps, res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, res.SpikesPerDecide, res.SynOpsPerDecide, opts.Out)
 	return err
-}
-
-// resumeSQNConfig starts from the run's config.json and applies the flags
-// given on this command line.
-func resumeSQNConfig(opts *TrainSQNOptions, flags train.SQNConfig) (train.SQNConfig, error) {
-	path := filepath.Join(opts.Out, dqnConfigFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return flags, fmt.Errorf("--resume: %w", err)
-	}
-	var cfg train.SQNConfig
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return flags, fmt.Errorf("--resume: %s: %w", path, err)
-	}
-	// Reuse train dqn's flag table for the DQN settings.
-	base, err := resumeDQNFields(opts.changed, cfg.Config, flags.Config)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Config = base
-	set := map[string]func(){
-		"timesteps": func() { cfg.Timesteps = flags.Timesteps }, "threshold": func() { cfg.Threshold = flags.Threshold },
-		"leak": func() { cfg.Leak = flags.Leak }, "surrogate": func() { cfg.Surrogate = flags.Surrogate },
-		"surrogate-k": func() { cfg.SurrogateK = flags.SurrogateK }, "grad-clip": func() { cfg.GradClip = flags.GradClip },
-	}
-	for name := range opts.changed {
-		if f, ok := set[name]; ok {
-			f()
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, flagError(err)
-	}
-	return cfg, nil
-}
-
-// resumeDQNFields applies the changed DQN flags to cfg.
-func resumeDQNFields(changed map[string]bool, cfg, flags train.Config) (train.Config, error) {
-	dir, err := os.MkdirTemp("", "sqn-resume")
-	if err != nil {
-		return cfg, err
-	}
-	defer os.RemoveAll(dir)
-	if err := writeJSONFile(filepath.Join(dir, dqnConfigFile), cfg); err != nil {
-		return cfg, err
-	}
-	return resumeConfig(&TrainDQNOptions{Out: dir, changed: changed}, flags)
-}
-
-func writeSQNOutputs(dir string, cfg train.SQNConfig, tr *train.SQNTrainer, kept, final *snn.Network) error {
-	meta := formats.SNNMeta{
-		Input:  formats.IOSpec{Size: 4, Meaning: "observation", Names: []string{"x", "x_dot", "theta", "theta_dot"}},
-		Output: formats.IOSpec{Size: 2, Meaning: "q-values", Names: []string{"push_left", "push_right"}},
-	}
-	meta.Provenance = formats.Provenance{Source: "sqn", Tool: "spikebridge train sqn", Settings: configSettings(cfg.Config)}
-	for k, v := range map[string]string{"timesteps": strconv.Itoa(cfg.Timesteps), "threshold": fmt.Sprint(cfg.Threshold),
-		"leak": fmt.Sprint(cfg.Leak), "surrogate": strconv.Quote(cfg.Surrogate), "surrogate_k": fmt.Sprint(cfg.SurrogateK),
-		"grad_clip": fmt.Sprint(cfg.GradClip)} {
-		meta.Provenance.Settings[k] = v
-	}
-	if err := formats.SaveSNN(filepath.Join(dir, sqnModelFile), kept, meta); err != nil {
-		return err
-	}
-	if err := formats.SaveSNN(filepath.Join(dir, sqnFinalFile), final, meta); err != nil {
-		return err
-	}
-	rows := tr.Metrics()
-	if err := formats.WriteFileAtomic(filepath.Join(dir, dqnMetricsFile), func(w io.Writer) error {
-		return train.WriteMetricsCSV(w, rows)
-	}); err != nil {
-		return err
-	}
-	curve := report.Curve{Title: fmt.Sprintf("spiking Q-network %s, T=%d, seed %d", cfg.Env, cfg.Timesteps, cfg.Seed), Window: cfg.Window}
-	for _, r := range rows {
-		if !math.IsNaN(r.Eval) {
-			curve.EvalSteps = append(curve.EvalSteps, float64(r.Step))
-			curve.EvalScores = append(curve.EvalScores, r.Eval)
-		} else {
-			curve.EpisodeSteps = append(curve.EpisodeSteps, float64(r.Step))
-			curve.Returns = append(curve.Returns, r.Return)
-		}
-	}
-	return formats.WriteFileAtomic(filepath.Join(dir, dqnCurveFile), func(w io.Writer) error {
-		return report.WriteLearningCurve(w, curve)
-	})
 }

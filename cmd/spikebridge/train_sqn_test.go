@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // smallSQN are flags for a run of about a second: small network, short
@@ -43,16 +44,16 @@ func TestTrainSQNRun(t *testing.T) {
 	if got := res["updates"].(float64); got != 1500-200 {
 		t.Errorf("updates = %v, want 1300", got)
 	}
-	for _, name := range []string{sqnModelFile, sqnFinalFile, dqnMetricsFile, dqnConfigFile, dqnCurveFile, dqnCheckpointFile} {
+	for _, name := range []string{workflow.SQNModelFile, workflow.SQNFinalFile, dqnMetricsFile, dqnConfigFile, dqnCurveFile, dqnCheckpointFile} {
 		if _, err := os.Stat(filepath.Join(dirA, name)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
 	}
-	a, b := readDQNFile(t, filepath.Join(dirA, sqnModelFile)), readDQNFile(t, filepath.Join(dirB, sqnModelFile))
+	a, b := readDQNFile(t, filepath.Join(dirA, workflow.SQNModelFile)), readDQNFile(t, filepath.Join(dirB, workflow.SQNModelFile))
 	if !bytes.Equal(a, b) {
 		t.Error("two runs with the same flags wrote different model files")
 	}
-	s, meta, err := formats.LoadSNN(filepath.Join(dirA, sqnModelFile))
+	s, meta, err := formats.LoadSNN(filepath.Join(dirA, workflow.SQNModelFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestTrainSQNRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--resume: exit %d: %s", code, errOut)
 	}
-	if !bytes.Equal(a, readDQNFile(t, filepath.Join(dirA, sqnModelFile))) {
+	if !bytes.Equal(a, readDQNFile(t, filepath.Join(dirA, workflow.SQNModelFile))) {
 		t.Error("resuming the finished run changed the model file")
 	}
 	// A second fresh run into the same directory is refused.
