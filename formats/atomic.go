@@ -84,6 +84,18 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	return nil
 }
 
+// saveEncoded writes the bytes of an encoded file to path atomically, or
+// returns the encoder's error encErr naming path.
+func saveEncoded(path string, data []byte, encErr error) error {
+	if encErr != nil {
+		return fmt.Errorf("formats: %s: %w", path, encErr)
+	}
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 func tempPrefix(base string) string { return "." + base + ".tmp-" }
 
 // tempRegistry holds the temporary files being written by this process.

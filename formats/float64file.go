@@ -52,13 +52,7 @@ func EncodeFloat64Tensors(tensors []Float64Tensor, metadata map[string]string) (
 // a safetensors file, atomically.
 func SaveFloat64Tensors(path string, tensors []Float64Tensor, metadata map[string]string) error {
 	data, err := EncodeFloat64Tensors(tensors, metadata)
-	if err != nil {
-		return fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return saveEncoded(path, data, err)
 }
 
 // LoadFloat64Tensors reads a safetensors file whose tensors are all F64 and

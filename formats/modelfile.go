@@ -135,13 +135,7 @@ func newFloat32View(values []float32, shape ...uint64) float32View {
 // the same bytes.
 func SaveModel(path string, net *model.Network, meta ModelMeta) error {
 	data, err := EncodeModel(net, meta)
-	if err != nil {
-		return fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return saveEncoded(path, data, err)
 }
 
 // EncodeModel returns the bytes of a model file (see SaveModel).

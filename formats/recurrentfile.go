@@ -76,13 +76,7 @@ func newFloat64View(values []float64, shape ...uint64) float64View {
 // filled from net. The same arguments always give the same bytes.
 func SaveRecurrent(path string, net *snn.Recurrent, feedback []float64, meta RecurrentMeta) error {
 	data, err := EncodeRecurrent(net, feedback, meta)
-	if err != nil {
-		return fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return saveEncoded(path, data, err)
 }
 
 // EncodeRecurrent returns the bytes of a recurrent model file.

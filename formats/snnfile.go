@@ -59,13 +59,7 @@ type SNNSettings struct {
 // filled from net. The same net and meta always give the same bytes.
 func SaveSNN(path string, net *snn.Network, meta SNNMeta) error {
 	data, err := EncodeSNN(net, meta)
-	if err != nil {
-		return fmt.Errorf("formats: %s: %w", path, err)
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return saveEncoded(path, data, err)
 }
 
 // EncodeSNN returns the bytes of a spiking model file (see SaveSNN).
