@@ -86,3 +86,18 @@ func TestDistillPassesSoftTargets(t *testing.T) {
 		t.Error("softness NaN accepted")
 	}
 }
+
+// The default recipe's DAgger settings pass Distill's checks once a trainer
+// is added, and the first student trains for the student recipe's epochs.
+func TestDefaultDistillOptionsAreValid(t *testing.T) {
+	o := DefaultDistillOptions()
+	o.Train = func(States, []int, []float32, int, *model.Network, int, uint64) (*model.Network, float64, error) {
+		return nil, 0, nil
+	}
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	if r := DefaultStudentRecipe(); o.FirstEpochs != r.Epochs || r.Batch < 1 || !(r.LR > r.LRFinal) {
+		t.Errorf("first student %d epochs, recipe %+v", o.FirstEpochs, r)
+	}
+}

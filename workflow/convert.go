@@ -43,24 +43,17 @@ type ConvertOptions struct {
 	Progress        StepProgress
 }
 
-// DefaultConvertOptions is the default recipe: distill at T = 16.
-//
-// Measured on the policy zoo (bench/policy_zoo.sh, bench/fidelity.sh):
-// students trained on raw CartPole inputs fit the teacher on only 92-96 %
-// of its own states (the pole angle is ~10x smaller than the velocities);
-// standardized inputs, lr 3e-3 decaying to 1e-5, 150 epochs and 3 DAgger
-// rounds of 30 (at most 4000 updates each), the best measured student
-// kept and two copies per neuron raised own-trajectory agreement at
-// T = 16 from 89.7-98.1 % to the figures in the README. Clip-floor
-// activations at 16 levels, converted with unit scales, as before.
+// DefaultConvertOptions is the default recipe: distill at T = 16 with
+// convert's default student (convert.DefaultStudentRecipe) and DAgger
+// settings (convert.DefaultDistillOptions), measured on the policy zoo.
 func DefaultConvertOptions() ConvertOptions {
+	r, d := convert.DefaultStudentRecipe(), convert.DefaultDistillOptions()
 	c := train.DefaultClassifierConfig()
-	c.Epochs, c.Batch, c.ClipFloor = 150, 256, 16
-	c.LR, c.LRFinal = 3e-3, 1e-5
-	c.Standardize = true
+	c.Hidden, c.Epochs, c.Batch, c.ClipFloor = r.Hidden, r.Epochs, r.Batch, r.ClipFloor
+	c.LR, c.LRFinal, c.Standardize, c.Seed = r.LR, r.LRFinal, r.Standardize, d.Seed
 	return ConvertOptions{Model: "model.safetensors", Calib: "states.npz", Method: string(convert.MethodDistill), Timesteps: 16,
-		Env: "cartpole-v1", Classifier: c, DaggerRounds: 3, DaggerEpisodes: 20, DaggerEpochs: 30, Select: true,
-		MaxUpdates: 4000, TeacherEpisodes: 60, Softness: convert.DefaultSoftness, StudentInit: "random"}
+		Env: "cartpole-v1", Classifier: c, DaggerRounds: d.Rounds, DaggerEpisodes: d.Episodes, DaggerEpochs: d.RoundEpochs, Select: d.Select,
+		MaxUpdates: r.MaxUpdates, TeacherEpisodes: d.TeacherEpisodes, Softness: d.Softness, StudentInit: "random"}
 }
 
 // ConvertResult is what Convert wrote and measured (convert --json).
