@@ -3,11 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/env"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // EnvCartPoleOptions holds the flags of `spikebridge env cartpole`.
@@ -21,7 +20,7 @@ type EnvCartPoleOptions struct {
 }
 
 // maxCLIEpisodes bounds --episodes so a typo cannot run for hours.
-const maxCLIEpisodes = 10_000_000
+const maxCLIEpisodes = workflow.MaxEpisodes
 
 // NewCmdEnv builds `spikebridge env`, the parent of the built-in environments' verbs.
 func NewCmdEnv(ios *IOStreams) *cobra.Command {
@@ -58,61 +57,13 @@ func NewCmdEnvCartPole(ios *IOStreams, runF func(*EnvCartPoleOptions) error) *co
 	return cmd
 }
 
-// envCartPoleResult is the --json document.
-type envCartPoleResult struct {
-	Env      string    `json:"env"`
-	Policy   string    `json:"policy"`
-	Episodes int       `json:"episodes"`
-	Seed     uint64    `json:"seed"`
-	Returns  []float64 `json:"returns"`
-	Mean     float64   `json:"mean"`
-	Std      float64   `json:"std"`
-	Min      float64   `json:"min"`
-	Max      float64   `json:"max"`
-}
-
 func runEnvCartPole(opts *EnvCartPoleOptions) error {
-	if opts.Version != "v1" && opts.Version != "v0" {
-		return usageErrorf("--version %q: want v1 or v0", opts.Version)
-	}
-	if opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes {
-		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
-	}
-	var policy env.Policy
-	switch opts.Policy {
-	case "random":
-		policy = env.NewRandomPolicy(opts.Seed)
-	case "upright":
-		policy = env.UprightPolicy{}
-	default:
-		return usageErrorf("--policy %q: want random or upright", opts.Policy)
-	}
-	cp, err := env.NewCartPole(opts.Version)
+	out, err := workflow.PlayCartPole(workflow.CartPoleOptions{Version: opts.Version, Policy: opts.Policy, Episodes: opts.Episodes, Seed: opts.Seed})
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
-	res, err := env.Run(cp, policy, env.RunOptions{Episodes: opts.Episodes, Seed: opts.Seed})
-	if err != nil {
-		return err
-	}
-	out := envCartPoleResult{
-		Env: cp.Name(), Policy: opts.Policy, Episodes: opts.Episodes, Seed: opts.Seed,
-		Returns: res.Returns, Min: math.Inf(1), Max: math.Inf(-1),
-	}
-	for _, r := range res.Returns {
-		out.Mean += r
-		out.Min = min(out.Min, r)
-		out.Max = max(out.Max, r)
-	}
-	out.Mean /= float64(len(res.Returns))
-	for _, r := range res.Returns {
-		out.Std += (r - out.Mean) * (r - out.Mean)
-	}
-	out.Std = math.Sqrt(out.Std / float64(len(res.Returns))) // population std, as numpy's default
-
 	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		return enc.Encode(out)
+		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s, %s policy, %d episodes (seed %d): return %.1f ± %.1f (min %g, max %g)\n",
 		out.Env, out.Policy, out.Episodes, out.Seed, out.Mean, out.Std, out.Min, out.Max)

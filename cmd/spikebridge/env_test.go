@@ -7,9 +7,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
-func runEnvCartPoleJSON(t *testing.T, opts EnvCartPoleOptions) (envCartPoleResult, []byte) {
+func runEnvCartPoleJSON(t *testing.T, opts EnvCartPoleOptions) (workflow.CartPoleResult, []byte) {
 	t.Helper()
 	var out bytes.Buffer
 	opts.IO = &IOStreams{Out: &out, ErrOut: &out}
@@ -17,7 +19,7 @@ func runEnvCartPoleJSON(t *testing.T, opts EnvCartPoleOptions) (envCartPoleResul
 	if err := runEnvCartPole(&opts); err != nil {
 		t.Fatal(err)
 	}
-	var res envCartPoleResult
+	var res workflow.CartPoleResult
 	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&res); err != nil {
@@ -120,7 +122,7 @@ func TestEnvCartPoleCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res envCartPoleResult
+	var res workflow.CartPoleResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Episodes != 5 || res.Env != "CartPole-v1" {
 		t.Fatalf("%v: %q", err, out)
 	}

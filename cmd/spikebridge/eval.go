@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // EvalOptions holds the flags of `spikebridge eval`.
@@ -58,24 +58,6 @@ func NewCmdEval(ios *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 	return cmd
 }
 
-// evalResult is the --json document; the eval fields sit at its top level
-// (DESIGN.md, "Machine-readable results").
-type evalResult struct {
-	Model      string    `json:"model"`
-	Env        string    `json:"env"`
-	Seed       *uint64   `json:"seed,omitempty"`
-	InitStates string    `json:"init_states,omitempty"`
-	Episodes   int       `json:"episodes"`
-	Returns    []float64 `json:"returns"`
-	Mean       float64   `json:"mean"`
-	Std        float64   `json:"std"` // population std, as numpy's default
-	Min        float64   `json:"min"`
-	Max        float64   `json:"max"`
-	// SNN models only.
-	Timesteps         *int     `json:"timesteps,omitempty"`
-	SpikesPerDecision *float64 `json:"spikes_per_decision,omitempty"`
-}
-
 func runEval(opts *EvalOptions) error {
 	if opts.InitStates != "" && opts.EpisodesSet {
 		return usageErrorf("--episodes and --init-states exclude each other: --init-states plays one episode per row")
@@ -86,53 +68,23 @@ func runEval(opts *EvalOptions) error {
 	if opts.Timesteps < 0 {
 		return usageErrorf("--timesteps %d: want T > 0 (0: the model file's default)", opts.Timesteps)
 	}
+	job := workflow.EvalOptions{Model: opts.Model, Env: opts.Env, Episodes: opts.Episodes, Seed: opts.Seed,
+		InitStates: opts.InitStates, Timesteps: opts.Timesteps}
 	if kind, err := formats.ModelKind(opts.Model); err == nil && kind == formats.ModelKindRecurrent {
-		return runEvalRecurrent(opts)
+		return runEvalRecurrent(opts, job)
 	}
-	e, err := env.Make(opts.Env)
-	if err != nil {
+	if _, err := env.Make(opts.Env); err != nil {
 		return usageErrorf("--env: %v", err)
 	}
-	policy, err := loadPolicy(opts.Model, opts.Timesteps)
+	out, err := workflow.Eval(job)
 	if err != nil {
 		return err
 	}
-	if policy.Inputs != e.ObservationSize() || policy.Outputs != e.NumActions() {
-		return fmt.Errorf("model %s maps %d inputs to %d outputs, but %s has %d observations and %d actions",
-			opts.Model, policy.Inputs, policy.Outputs, opts.Env, e.ObservationSize(), e.NumActions())
-	}
-	run := env.RunOptions{Episodes: opts.Episodes, Seed: opts.Seed}
-	out := evalResult{Model: opts.Model, Env: opts.Env}
-	if opts.InitStates != "" {
-		states, err := loadInitStates(opts.InitStates, e.ObservationSize())
-		if err != nil {
-			return err
-		}
-		run = env.RunOptions{InitStates: states}
-		out.InitStates = opts.InitStates
-	} else {
-		seed := opts.Seed
-		out.Seed = &seed
-	}
-	res, err := env.Run(e, policy, run)
-	if err != nil {
-		return err
-	}
-	if p := policy.SNN; p != nil {
-		if p.Err != nil {
-			return fmt.Errorf("%s: %w", opts.Model, p.Err)
-		}
-		c := p.Counters()
-		spikes := float64(c.TotalSpikes()) / float64(max(c.Decisions, 1))
-		out.Timesteps, out.SpikesPerDecision = &p.T, &spikes
-	}
-	out.Episodes, out.Returns = len(res.Returns), res.Returns
-	out.Mean, out.Std, out.Min, out.Max = returnStats(res.Returns)
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
-	returns := make([]string, len(res.Returns))
-	for i, r := range res.Returns {
+	returns := make([]string, len(out.Returns))
+	for i, r := range out.Returns {
 		returns[i] = fmt.Sprint(r)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s on %s, %d greedy episodes: return %.2f ± %.2f (min %g, max %g)\nreturns: %s\n",
@@ -140,49 +92,20 @@ func runEval(opts *EvalOptions) error {
 	return err
 }
 
-// loadInitStates reads initial states, one row per episode, each of width
-// values (float64, as the environment takes them).
-func loadInitStates(spec string, width int) ([][]float64, error) {
-	a, err := formats.LoadArray(spec, "init_states")
+// runEvalRecurrent scores a recurrent (e-prop) model on --episodes fresh
+// trials of its task, drawn from --seed.
+func runEvalRecurrent(opts *EvalOptions, job workflow.EvalOptions) error {
+	if opts.InitStates != "" {
+		return usageErrorf("--init-states: %s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes", opts.Model)
+	}
+	out, err := workflow.EvalRecurrent(job)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	path, _ := formats.SplitArraySpec(spec, "init_states")
-	rows, cols, err := a.Matrix()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if opts.JSON {
+		return json.NewEncoder(opts.IO.Out).Encode(out)
 	}
-	if cols != width || rows == 0 {
-		return nil, fmt.Errorf("%s: array %q has shape %v, want (episodes, %d) initial states", path, a.Name, a.Shape, width)
-	}
-	if rows > maxCLIEpisodes {
-		return nil, fmt.Errorf("%s: array %q holds %d initial states (episodes), more than the %d allowed", path, a.Name, rows, maxCLIEpisodes)
-	}
-	states := make([][]float64, rows)
-	for i := range states {
-		states[i] = a.Data[i*cols : (i+1)*cols]
-		for j, v := range states[i] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("%s: array %q: row %d, column %d is %v, want a finite number", path, a.Name, i, j, v)
-			}
-		}
-	}
-	return states, nil
-}
-
-// returnStats gives mean, population std, min and max of returns.
-func returnStats(returns []float64) (mean, std, lo, hi float64) {
-	if len(returns) == 0 {
-		return 0, 0, 0, 0
-	}
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, r := range returns {
-		mean += r
-		lo, hi = min(lo, r), max(hi, r)
-	}
-	mean /= float64(len(returns))
-	for _, r := range returns {
-		std += (r - mean) * (r - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(returns))), lo, hi
+	_, err = fmt.Fprintf(opts.IO.Out, "%s on evidence accumulation, %d fresh trials (seed %d): recall accuracy %.3f (loss %.4f), %.0f spikes and %.0f SynOps per trial\n",
+		opts.Model, out.Trials, out.Seed, out.Accuracy, out.Loss, out.SpikesPerTrial, out.SynOpsPerTrial)
+	return err
 }

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
-func runEvalJSON(t *testing.T, opts EvalOptions) evalResult {
+func runEvalJSON(t *testing.T, opts EvalOptions) workflow.EvalResult {
 	t.Helper()
 	var out bytes.Buffer
 	opts.IO = &IOStreams{Out: &out, ErrOut: &out}
@@ -19,7 +21,7 @@ func runEvalJSON(t *testing.T, opts EvalOptions) evalResult {
 	if err := runEval(&opts); err != nil {
 		t.Fatal(err)
 	}
-	var res evalResult
+	var res workflow.EvalResult
 	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&res); err != nil {
@@ -63,7 +65,7 @@ func TestEvalReproducesTorchReturns(t *testing.T) {
 				t.Errorf("seed %s: episode %d: return %v, torch %v", seed, i, r, wantReturns[i])
 			}
 		}
-		mean, std, _, _ := returnStats(wantReturns)
+		mean, std, _, _ := env.ReturnStats(wantReturns)
 		t.Logf("seed %s: %d episodes, return %.2f ± %.2f (torch %.2f ± %.2f), %d differ", seed, res.Episodes, res.Mean, res.Std, mean, std, differ)
 		if math.Abs(res.Mean-mean) > 1e-9 || math.Abs(res.Std-std) > 1e-9 {
 			t.Errorf("seed %s: mean/std %v/%v, want %v/%v", seed, res.Mean, res.Std, mean, std)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -12,7 +11,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/probe"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // ProbeGenerateOptions holds the flags of `spikebridge probe generate`.
@@ -90,23 +89,14 @@ trial column and named columns instead.
 
 // probeSystem returns the system and its default settings.
 func probeSystem(name string) (env.DrivenSystem, env.ProbeConfig, error) {
-	switch name {
-	case "vanderpol", "van-der-pol", "vdp":
-		return env.NewVanDerPol(1), env.DefaultVanDerPolProbe(), nil
-	case "arm":
-		return env.NewArm(), env.DefaultArmProbe(), nil
+	if sys, cfg, ok := env.ProbeSystem(name); ok {
+		return sys, cfg, nil
 	}
 	return nil, env.ProbeConfig{}, usageErrorf("--system %q: want vanderpol or arm", name)
 }
 
-// probeFromRecording turns a simulation into a probe data set: the state is the target.
-func probeFromRecording(r *env.ProbeRecording) *probe.Data {
-	return &probe.Data{Trials: r.Trials, Steps: r.Steps, InputSize: r.InputSize, TargetSize: r.StateSize, Dt: r.Dt,
-		Inputs: r.Inputs, Targets: r.States, InputNames: r.InputNames, TargetNames: r.StateNames}
-}
-
 func runProbeGenerate(opts *ProbeGenerateOptions) error {
-	sys, cfg, err := probeSystem(opts.System)
+	_, cfg, err := probeSystem(opts.System)
 	if err != nil {
 		return err
 	}
@@ -124,41 +114,17 @@ func runProbeGenerate(opts *ProbeGenerateOptions) error {
 	if err := cfg.Check(); err != nil {
 		return usageError{err}
 	}
-	ext := strings.ToLower(filepath.Ext(opts.Out))
-	if opts.Out == formats.StdoutPath {
-		ext = ".csv" // standard output gets the text form
-	}
-	if ext != ".npz" && ext != ".csv" {
+	if ext := strings.ToLower(filepath.Ext(opts.Out)); opts.Out != formats.StdoutPath && ext != ".npz" && ext != ".csv" {
 		return usageErrorf("-o %s: want a .npz or .csv file", opts.Out)
 	}
-	rec, err := env.GenerateProbe(sys, cfg)
+	res, err := workflow.GenerateProbe(opts.System, cfg, opts.Out)
 	if err != nil {
 		return err
 	}
-	p := probeFromRecording(rec)
-	if ext == ".npz" {
-		err = probe.WriteNPZ(opts.Out, p)
-	} else {
-		err = formats.WriteFileAtomic(opts.Out, func(w io.Writer) error { return probe.WriteCSV(w, p) })
-	}
-	if err != nil {
-		return err
-	}
-	summary := struct {
-		System   string   `json:"system"`
-		Path     string   `json:"path"`
-		Trials   int      `json:"trials"`
-		Steps    int      `json:"steps"`
-		Dt       float64  `json:"dt"`
-		Duration float64  `json:"duration"`
-		Seed     uint64   `json:"seed"`
-		Inputs   []string `json:"inputs"`
-		Targets  []string `json:"targets"`
-	}{opts.System, opts.Out, p.Trials, p.Steps, p.Dt, cfg.Duration, cfg.Seed, p.InputNames, p.TargetNames}
 	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(summary)
+		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "wrote %s: %s, %d trials of %d steps (dt %g s), inputs %v, targets %v, seed %d\n",
-		opts.Out, opts.System, p.Trials, p.Steps, p.Dt, p.InputNames, p.TargetNames, cfg.Seed)
+		opts.Out, opts.System, res.Trials, res.Steps, res.Dt, res.Inputs, res.Targets, res.Seed)
 	return err
 }

@@ -2,29 +2,24 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/convert"
-	"github.com/spikebridge/spikebridge/formats"
-	"github.com/spikebridge/spikebridge/model"
 	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // TrainClassifierOptions holds the flags of `spikebridge train classifier`.
 type TrainClassifierOptions struct {
-	IO      *IOStreams
-	Data    string
-	Teacher string
-	Config  train.ClassifierConfig
-	Out     string
-	JSON    bool
+	workflow.TrainClassifierOptions
+	IO   *IOStreams
+	JSON bool
 }
 
 // NewCmdTrainClassifier parses flags; runF replaces runTrainClassifier in tests.
 func NewCmdTrainClassifier(ios *IOStreams, runF func(*TrainClassifierOptions) error) *cobra.Command {
-	opts := &TrainClassifierOptions{IO: ios, Config: train.DefaultClassifierConfig()}
+	opts := &TrainClassifierOptions{IO: ios, TrainClassifierOptions: workflow.TrainClassifierOptions{Config: train.DefaultClassifierConfig()}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "classifier --data states.npz [--teacher M] -o student.safetensors",
@@ -60,102 +55,16 @@ gradient); the saved network keeps plain ReLUs.`,
 	return cmd
 }
 
-type trainClassifierResult struct {
-	Out string `json:"out"`
-	train.ClassifierResult
-}
-
 func runTrainClassifier(opts *TrainClassifierOptions) error {
-	var teacher *model.Network
-	inputs := -1
-	if opts.Teacher != "" {
-		var err error
-		if teacher, err = formats.LoadANN(opts.Teacher); err != nil {
-			return err
-		}
-		inputs = teacher.InputSize()
-	}
-	arrays, err := formats.ReadNPZ(opts.Data)
-	if err != nil {
-		return err
-	}
-	if a, ok := arrays["states"]; ok && inputs < 0 && len(a.Shape) == 2 {
-		inputs = a.Shape[1]
-	}
-	states, labels, err := loadStates(opts.Data, inputs)
-	if err != nil {
-		return err
-	}
-	classes := 2
-	if teacher != nil {
-		labels = convert.LabelStates(teacher, states)
-		classes = teacher.OutputSize()
-	} else if labels == nil {
-		return usageErrorf("%s has no \"actions\" labels: give --teacher", opts.Data)
-	} else if classes, err = labelClasses(opts.Data, labels, arrays["q"]); err != nil {
-		return err
-	}
-	net, res, err := train.TrainClassifier(states.Data, states.Width, labels, classes, opts.Config)
-	if err != nil {
-		return err
-	}
-	meta := formats.ModelMeta{Input: formats.IOSpec{Meaning: "observation"}, Output: formats.IOSpec{Meaning: "action logits"},
-		Provenance: formats.Provenance{Source: opts.Data, Tool: "spikebridge train classifier", Settings: classifierSettings(opts.Config, opts.Teacher)}}
-	if err := formats.SaveModel(opts.Out, net, meta); err != nil {
+	res, err := workflow.TrainClassifier(opts.TrainClassifierOptions)
+	var nolabels *workflow.NoLabelsError
+	if errors.As(err, &nolabels) {
+		return usageErrorf("%s has no \"actions\" labels: give --teacher", nolabels.Data)
+	} else if err != nil {
 		return err
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(trainClassifierResult{Out: opts.Out, ClassifierResult: res})
+		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s: %s student, %d samples, %d epochs: loss %.4f, accuracy %.4f\n",
-		opts.Out, net, res.Samples, res.Epochs, res.Loss, res.Accuracy)
-	return err
-}
-
-func classifierSettings(c train.ClassifierConfig, teacher string) map[string]string {
-	return map[string]string{"hidden": fmt.Sprint(c.Hidden), "epochs": fmt.Sprint(c.Epochs), "batch": fmt.Sprint(c.Batch),
-		"lr": fmt.Sprint(c.LR), "seed": fmt.Sprint(c.Seed), "clip_floor": fmt.Sprint(c.ClipFloor), "teacher": teacher}
-}
-
-// maxClasses bounds the outputs of a classifier trained on file labels.
-const maxClasses = 1 << 12
-
-// labelClasses returns the number of classes of a file's action labels:
-// the columns of its Q-values when it has them (spikebridge record writes
-// both), else the largest label + 1. A label outside the Q-values' actions,
-// or one that leaves classes without a single sample below it (a stray
-// label: one 7 among 0s and 1s would build an 8-output student), is an
-// error naming the row.
-func labelClasses(path string, labels []int, q *formats.Array) (int, error) {
-	top, topRow := 0, 0
-	for i, l := range labels {
-		if l > top {
-			top, topRow = l, i
-		}
-	}
-	if q != nil && len(q.Shape) == 2 && q.Shape[0] == len(labels) {
-		if top >= q.Shape[1] {
-			return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d, but array \"q\" has %d actions (labels 0 to %d)",
-				path, top, topRow, q.Shape[1], q.Shape[1]-1)
-		}
-		return max(q.Shape[1], 2), nil
-	}
-	if top >= maxClasses {
-		return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d, more than the %d classes a classifier may have", path, top, topRow, maxClasses)
-	}
-	count := make([]int, top+1)
-	for _, l := range labels {
-		count[l]++
-	}
-	var empty []int
-	for c, n := range count {
-		if n == 0 {
-			empty = append(empty, c)
-		}
-	}
-	if len(empty) > 0 {
-		return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d would make %d classes, but class(es) %v have no sample (a stray label?); fix the labels or relabel with --teacher",
-			path, top, topRow, top+1, empty)
-	}
-	return max(top+1, 2), nil
+	return res.WriteText(opts.IO.Out)
 }

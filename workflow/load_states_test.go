@@ -1,4 +1,4 @@
-package main
+package workflow
 
 import (
 	"math"
@@ -31,7 +31,7 @@ func TestLoadStatesBadFiles(t *testing.T) {
 		{"labels", write("l.npz", formats.NewFloat32Array("states", []int{1, 4}, []float32{0, 0, 0, 0}), formats.NewInt64Array("actions", []int{2}, []int{0, 1})), "2 labels for 1 states"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := loadStates(c.path, 4)
+			_, _, err := LoadStates(c.path, 4)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
 				t.Fatalf("error %v, want one naming %s and containing %q", err, c.path, c.want)
 			}

@@ -1,0 +1,183 @@
+package workflow
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spikebridge/spikebridge/convert"
+	"github.com/spikebridge/spikebridge/env"
+	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/learn"
+	"github.com/spikebridge/spikebridge/model"
+)
+
+// EvalOptions says which model plays which greedy episodes (`spikebridge eval`).
+type EvalOptions struct {
+	Model    string // ANN or SNN .safetensors, or PyTorch .pt
+	Env      string // cartpole-v1 or cartpole-v0
+	Episodes int    // episodes from Seed's initial states
+	Seed     uint64
+	// InitStates, if set, gives one episode per row instead:
+	// FILE.npz[:array] (array defaults to init_states) or FILE.npy.
+	InitStates string
+	Timesteps  int // T per decision of an SNN (0: the file's default)
+}
+
+// EvalResult is what Eval measured; the eval fields of DESIGN.md
+// ("Machine-readable results") sit at its top level.
+type EvalResult struct {
+	Model      string    `json:"model"`
+	Env        string    `json:"env"`
+	Seed       *uint64   `json:"seed,omitempty"`
+	InitStates string    `json:"init_states,omitempty"`
+	Episodes   int       `json:"episodes"`
+	Returns    []float64 `json:"returns"`
+	Mean       float64   `json:"mean"`
+	Std        float64   `json:"std"` // population std, as numpy's default
+	Min        float64   `json:"min"`
+	Max        float64   `json:"max"`
+	// SNN models only.
+	Timesteps         *int     `json:"timesteps,omitempty"`
+	SpikesPerDecision *float64 `json:"spikes_per_decision,omitempty"`
+}
+
+// Eval plays opts' episodes greedily with the model (an SNN at its T per
+// decision) and gives the returns.
+func Eval(opts EvalOptions) (EvalResult, error) {
+	e, err := env.Make(opts.Env)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	policy, err := LoadPolicy(opts.Model, opts.Timesteps)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	if policy.Inputs != e.ObservationSize() || policy.Outputs != e.NumActions() {
+		return EvalResult{}, fmt.Errorf("model %s maps %d inputs to %d outputs, but %s has %d observations and %d actions",
+			opts.Model, policy.Inputs, policy.Outputs, opts.Env, e.ObservationSize(), e.NumActions())
+	}
+	run := env.RunOptions{Episodes: opts.Episodes, Seed: opts.Seed}
+	out := EvalResult{Model: opts.Model, Env: opts.Env}
+	if opts.InitStates != "" {
+		states, err := LoadInitStates(opts.InitStates, e.ObservationSize())
+		if err != nil {
+			return EvalResult{}, err
+		}
+		run = env.RunOptions{InitStates: states}
+		out.InitStates = opts.InitStates
+	} else {
+		seed := opts.Seed
+		out.Seed = &seed
+	}
+	res, err := env.Run(e, policy, run)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	if p := policy.SNN; p != nil {
+		if p.Err != nil {
+			return EvalResult{}, fmt.Errorf("%s: %w", opts.Model, p.Err)
+		}
+		c := p.Counters()
+		spikes := float64(c.TotalSpikes()) / float64(max(c.Decisions, 1))
+		out.Timesteps, out.SpikesPerDecision = &p.T, &spikes
+	}
+	out.Episodes, out.Returns = len(res.Returns), res.Returns
+	out.Mean, out.Std, out.Min, out.Max = env.ReturnStats(res.Returns)
+	return out, nil
+}
+
+// Policy is a model file opened as a policy: it acts (env.Policy) and says
+// its sizes; SNN is set for a spiking model (its counters give the cost).
+type Policy struct {
+	env.Policy
+	Inputs, Outputs int
+	SNN             *convert.SNNPolicy
+}
+
+// LoadPolicy opens a model file of either kind as a policy: an ANN
+// (.safetensors or PyTorch .pt) acts greedily on its Q-values and ignores
+// timesteps; an SNN runs timesteps steps per decision (0: the file's
+// default T).
+func LoadPolicy(path string, timesteps int) (*Policy, error) {
+	if timesteps < 0 {
+		return nil, fmt.Errorf("%d timesteps per decision, want T > 0 (0: the model file's default)", timesteps)
+	}
+	if !strings.HasSuffix(path, ".pt") && !strings.HasSuffix(path, ".pth") {
+		kind, err := formats.ModelKind(path)
+		if err != nil {
+			return nil, err
+		}
+		if kind == formats.ModelKindSNN {
+			s, _, err := formats.LoadSNN(path)
+			if err != nil {
+				return nil, err
+			}
+			p, err := convert.NewSNNPolicy(s, timesteps)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			return &Policy{Policy: p, Inputs: s.InputSize(), Outputs: s.OutputSize(), SNN: p}, nil
+		}
+	}
+	net, err := formats.LoadANN(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{Policy: model.NewQPolicy(net), Inputs: net.InputSize(), Outputs: net.OutputSize()}, nil
+}
+
+// EvalRecurrentResult is what EvalRecurrent measured.
+type EvalRecurrentResult struct {
+	Model          string  `json:"model"`
+	Task           string  `json:"task"`
+	Seed           uint64  `json:"seed"`
+	Trials         int     `json:"trials"`
+	Accuracy       float64 `json:"accuracy"`
+	Loss           float64 `json:"loss"`
+	SpikesPerTrial float64 `json:"spikes_per_trial"`
+	SynOpsPerTrial float64 `json:"synops_per_trial"`
+}
+
+// EvalRecurrent scores a recurrent (e-prop) model on opts.Episodes fresh
+// trials of the task it was trained on (the file's task settings), drawn
+// from opts.Seed as `train eprop` draws its evaluation trials. It plays no
+// CartPole episodes: InitStates must be empty.
+func EvalRecurrent(opts EvalOptions) (EvalRecurrentResult, error) {
+	if opts.InitStates != "" {
+		return EvalRecurrentResult{}, fmt.Errorf("%s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes from %s", opts.Model, opts.InitStates)
+	}
+	net, feedback, meta, err := formats.LoadRecurrent(opts.Model)
+	if err != nil {
+		return EvalRecurrentResult{}, err
+	}
+	cfg := learn.DefaultEvidenceRun()
+	cfg.Seed = opts.Seed
+	task := &cfg.Task
+	for name, dst := range map[string]*int{"cues": &task.Cues, "cue_steps": &task.CueSteps, "spacing_steps": &task.SpacingSteps,
+		"background_steps": &task.BackgroundSteps, "recall_steps": &task.RecallSteps, "lif": &cfg.Network.LIF, "alif": &cfg.Network.ALIF} {
+		if v, ok := meta.Task[name]; ok {
+			*dst = int(v)
+		}
+	}
+	for name, dst := range map[string]*float64{"spike_prob": &task.SpikeProb, "minority_prob": &task.MinorityProb} {
+		if v, ok := meta.Task[name]; ok {
+			*dst = v
+		}
+	}
+	task.Inputs = net.Inputs
+	cfg.Eprop.LossWindow = task.RecallSteps
+	if feedback == nil {
+		feedback = make([]float64, net.Neurons*net.Outputs) // evaluation uses no feedback
+	}
+	run, err := learn.ResumeEvidenceRun(cfg, net, feedback, 0)
+	if err != nil {
+		return EvalRecurrentResult{}, fmt.Errorf("%s: %w", opts.Model, err)
+	}
+	res, err := run.EvaluateFresh(opts.Episodes)
+	if err != nil {
+		return EvalRecurrentResult{}, err
+	}
+	return EvalRecurrentResult{Model: opts.Model, Task: "evidence-accumulation", Seed: opts.Seed, Trials: opts.Episodes,
+		Accuracy: res.Accuracy, Loss: res.Loss, SpikesPerTrial: float64(res.Spikes) / float64(opts.Episodes),
+		SynOpsPerTrial: float64(res.SynOps) / float64(opts.Episodes)}, nil
+}
