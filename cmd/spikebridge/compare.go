@@ -38,8 +38,13 @@ Writes compare.json (the --json document), compare.csv (one row per T) and PNG p
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			if changed := cmd.Flags().Changed("episodes"); opts.InitStates != "" && (!changed || opts.Episodes == 0) {
-				opts.Episodes = map[bool]int{false: 0, true: -1}[changed] // -1: given, so refused beside --init-states
+			if opts.InitStates != "" {
+				switch {
+				case !cmd.Flags().Changed("episodes"):
+					opts.Episodes = 0 // one episode per initial state
+				case opts.Episodes == 0:
+					opts.Episodes = -1 // given: refused beside --init-states
+				}
 			}
 			if runF != nil {
 				return runF(opts)

@@ -61,7 +61,7 @@ func TestPipelineFromSB3Tanh(t *testing.T) {
 		t.Fatalf("pipeline --from-pytorch MODEL.safetensors: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = runTinyPipeline(t, "--from-pytorch", filepath.Join(dir, "snn-distill.safetensors"), "--out", filepath.Join(t.TempDir(), "x"))
-	if code != 2 || !strings.Contains(errOut, `"snn" model file`) {
+	if code != 2 || !strings.Contains(errOut, `spikebridge: --from-pytorch `) || !strings.Contains(errOut, `"snn" model file`) {
 		t.Errorf("pipeline --from-pytorch SNN.safetensors: exit %d, %s; want exit 2 naming the spiking file", code, errOut)
 	}
 }

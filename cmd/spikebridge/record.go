@@ -72,7 +72,7 @@ func runRecord(opts *RecordOptions) error {
 
 // flagNames are the flags of workflow options whose flag is not the
 // option's name in kebab case.
-var flagNames = map[string]string{"Output": "-o/--output", "CompareSNN": "`compare --snn`"}
+var flagNames = map[string]string{"Output": "-o/--output", "FromPyTorch": "--from-pytorch", "CompareSNN": "`compare --snn`"}
 
 var wordStart = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 
