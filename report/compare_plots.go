@@ -28,6 +28,20 @@ var comparePalette = []color.Color{
 	color.RGBA{R: 120, G: 120, B: 120, A: 255},
 }
 
+// seriesLine is series i of a sweep plot: a 1.5 pt line with markers in
+// the i-th palette colour and marker shape; it returns the colour too.
+func seriesLine(pts plotter.XYs, i int) (*plotter.Line, *plotter.Scatter, color.Color, error) {
+	line, points, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := comparePalette[i%len(comparePalette)]
+	line.Color, points.Color = c, c
+	points.Shape = plotutil.Shape(i)
+	line.Width = vg.Points(1.5)
+	return line, points, c, nil
+}
+
 func writePNG(w io.Writer, p *plot.Plot, what string) error {
 	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(18*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
 	p.Draw(draw.New(canvas))
@@ -96,14 +110,10 @@ func WriteAgreementPlot(w io.Writer, title string, ts []int, series []Series, re
 		for k, t := range ts {
 			pts[k] = plotter.XY{X: float64(t), Y: 100 * s.Values[k]}
 		}
-		line, points, err := plotter.NewLinePoints(pts)
+		line, points, _, err := seriesLine(pts, i)
 		if err != nil {
 			return fmt.Errorf("report: agreement plot: %w", err)
 		}
-		c := comparePalette[i%len(comparePalette)]
-		line.Color, points.Color = c, c
-		points.Shape = plotutil.Shape(i)
-		line.Width = vg.Points(1.5)
 		p.Add(line, points)
 		p.Legend.Add(s.Name, line, points)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -306,14 +305,10 @@ func WriteReturnsPlot(w io.Writer, title string, ts []int, series []ReturnSeries
 			pts[k] = plotter.XY{X: float64(t) * shift, Y: s.Mean[k]}
 			errs[k].Low, errs[k].High = s.Std[k], s.Std[k]
 		}
-		line, points, err := plotter.NewLinePoints(pts)
+		line, points, c, err := seriesLine(pts, i)
 		if err != nil {
 			return fmt.Errorf("report: returns plot: %w", err)
 		}
-		c := comparePalette[i%len(comparePalette)]
-		line.Color, points.Color = c, c
-		points.Shape = plotutil.Shape(i)
-		line.Width = vg.Points(1.5)
 		eb, err := plotter.NewYErrorBars(struct {
 			plotter.XYer
 			plotter.YErrorer
