@@ -22,3 +22,11 @@ type RunExistsError struct{ Dir, File string }
 func (e *RunExistsError) Error() string {
 	return fmt.Sprintf("%s already holds a run (%s)", e.Dir, e.File)
 }
+
+// noCheckpoint refuses to resume a run directory without a checkpoint: the
+// run stopped before its first one (or never ran), so a fresh start is
+// what continues it.
+func noCheckpoint(dir string) error {
+	return &OptionError{Invalid: true, Msg: "{Resume}: " + dir +
+		" holds no checkpoint (the run stopped before its first one, or never ran): start it again without {Resume}"}
+}

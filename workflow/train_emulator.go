@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spikebridge/spikebridge/emulator"
@@ -67,33 +68,17 @@ type TrainEmulatorResult struct {
 	Out    string `json:"-"`
 }
 
-// NoCheckpointError refuses to resume a run directory without a checkpoint:
-// the run stopped before its first one (or never ran), so a fresh start is
-// what continues it.
-type NoCheckpointError struct{ Dir string }
-
-func (e *NoCheckpointError) Error() string { return e.Dir + " holds no checkpoint" }
-
-// InitMismatchError refuses an initial emulator file of another kind or
-// task than the run's.
-type InitMismatchError struct {
-	Path               string
-	Kind, Task         string // the file's
-	WantKind, WantTask string // the run's
-}
-
-func (e *InitMismatchError) Error() string {
-	return fmt.Sprintf("%s is a %s %s emulator, this run trains a %s %s one", e.Path, e.Kind, e.Task, e.WantKind, e.WantTask)
-}
-
-// ReadEmulatorRun reads the description of the run in dir to resume it
-// (NoCheckpointError without a checkpoint, ResumeError if unreadable).
-func ReadEmulatorRun(dir string) (emulator.Doc, error) {
+// ResumeEmulatorDoc reads the description of the run in o.Out to resume
+// it, with the settings named in set (Config's JSON names: lr_final, ...;
+// and data) taken from o. Kind, Task and Timesteps may be named only with
+// the run's values; window, stride, val and init not at all (they change
+// the samples).
+func ResumeEmulatorDoc(o TrainEmulatorOptions, set map[string]bool) (emulator.Doc, error) {
 	var doc emulator.Doc
-	if _, err := os.Stat(filepath.Join(dir, EmulatorCkptFile)); err != nil {
-		return doc, &NoCheckpointError{dir}
+	if _, err := os.Stat(filepath.Join(o.Out, EmulatorCkptFile)); err != nil {
+		return doc, noCheckpoint(o.Out)
 	}
-	path := filepath.Join(dir, EmulatorConfigFile)
+	path := filepath.Join(o.Out, EmulatorConfigFile)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return doc, &ResumeError{err}
@@ -101,14 +86,61 @@ func ReadEmulatorRun(dir string) (emulator.Doc, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return doc, resumeErrorf("%s: %w", path, err)
 	}
+	if set["kind"] && o.Kind != doc.Kind || set["task"] && o.Task != doc.Task.Kind {
+		return doc, invalidf("{Resume}: the run in %s trains a %s %s emulator, not {Kind} %s {Task} %s", o.Out, doc.Kind, doc.Task.Kind, o.Kind, o.Task)
+	}
+	if set["data"] {
+		doc.Source = o.Data
+	}
+	c, given := &doc.Config, o.Config
+	for name, apply := range map[string]func(){
+		"hidden": func() { c.Hidden = given.Hidden }, "epochs": func() { c.Epochs = given.Epochs },
+		"batch": func() { c.Batch = given.Batch }, "lr": func() { c.LR = given.LR }, "lr_final": func() { c.LRFinal = given.LRFinal },
+		"patience": func() { c.Patience = given.Patience }, "freeze": func() { c.Freeze = given.Freeze }, "seed": func() { c.Seed = given.Seed },
+		"feedback": func() { c.Feedback = given.Feedback }, "grad_clip": func() { c.GradClip = given.GradClip },
+		"clip_floor": func() { c.ClipFloor = given.ClipFloor },
+	} {
+		if set[name] {
+			apply()
+		}
+	}
+	if set["timesteps"] && o.Timesteps != doc.Timesteps {
+		return doc, invalidf("{Resume}: the run in %s trains at {Timesteps} %d; T cannot change in a run under way", o.Out, doc.Timesteps)
+	}
+	for _, name := range []string{"Window", "Stride", "Val", "Init"} {
+		if set[strings.ToLower(name)] {
+			return doc, invalidf("{Resume}: {%s} cannot change in a run under way (it changes the samples)", name)
+		}
+	}
 	return doc, nil
 }
 
-// NewEmulatorDoc describes a fresh run of o (whose settings the caller has
-// checked): it refuses a directory holding a run unless Force
-// (RunExistsError), builds the task's standardisation from the data (or
-// takes the Init file's) and checks Init (InitMismatchError).
+// checkEmulatorKind refuses kinds, tasks and settings that do not go
+// together.
+func checkEmulatorKind(o TrainEmulatorOptions) error {
+	if o.Kind != emulator.KindRate && o.Kind != emulator.KindSpiking {
+		return invalidf("{Kind} %q: want rate or spiking", o.Kind)
+	}
+	if o.Task != probe.ForwardTask && o.Task != probe.SequenceTask {
+		return invalidf("{Task} %q: want forward or sequence", o.Task)
+	}
+	if o.Kind == emulator.KindSpiking && o.Task == probe.ForwardTask && (o.Timesteps <= 0 || o.Config.Feedback) {
+		return invalidf("{Kind} spiking {Task} forward needs {Timesteps} T > 0 and no {Feedback}")
+	}
+	if o.Kind == emulator.KindSpiking && o.Config.ClipFloor > 0 {
+		return invalidf("{ClipFloor} applies to {Kind} rate")
+	}
+	return nil
+}
+
+// NewEmulatorDoc describes a fresh run of o: it checks the kind and task,
+// refuses a directory holding a run unless Force (RunExistsError), builds
+// the task's standardisation from the data (or takes the Init file's) and
+// checks that Init is an emulator of the run's kind and task.
 func NewEmulatorDoc(o TrainEmulatorOptions) (emulator.Doc, error) {
+	if err := checkEmulatorKind(o); err != nil {
+		return emulator.Doc{}, err
+	}
 	spikingForward := o.Kind == emulator.KindSpiking && o.Task == probe.ForwardTask
 	windows := o.Windows
 	windows.Seed = o.Config.Seed
@@ -134,7 +166,8 @@ func NewEmulatorDoc(o TrainEmulatorOptions) (emulator.Doc, error) {
 			return emulator.Doc{}, err
 		}
 		if (init.Rate != nil) != (o.Kind == emulator.KindRate || spikingForward) || init.Doc.Task.Kind != o.Task {
-			return emulator.Doc{}, &InitMismatchError{o.Init, init.Doc.Kind, string(init.Doc.Task.Kind), o.Kind, string(o.Task)}
+			return emulator.Doc{}, &OptionError{Msg: fmt.Sprintf("{Init} %s is a %s %s emulator, this run trains a %s %s one",
+				o.Init, init.Doc.Kind, init.Doc.Task.Kind, o.Kind, o.Task)}
 		}
 		// Fine-tuning keeps the initial network's standardisation.
 		task.Norm = init.Doc.Task.Norm
@@ -156,7 +189,7 @@ type EmulatorJob struct {
 }
 
 // PrepareEmulator loads the samples of doc (from NewEmulatorDoc, or
-// ReadEmulatorRun with o.Resume) and, for a fresh run, the Init file, and
+// ResumeEmulatorDoc with o.Resume) and, for a fresh run, the Init file, and
 // writes the run's config.json (removing a stale checkpoint of an earlier
 // run).
 func PrepareEmulator(doc emulator.Doc, o TrainEmulatorOptions) (*EmulatorJob, error) {

@@ -98,8 +98,8 @@ func TestTrainEmulatorJob(t *testing.T) {
 // another task.
 func TestTrainEmulatorRunDirectoryErrors(t *testing.T) {
 	dir := t.TempDir()
-	var none *NoCheckpointError
-	if _, err := ReadEmulatorRun(dir); !errors.As(err, &none) || none.Dir != dir {
+	var oe *OptionError
+	if _, err := ResumeEmulatorDoc(TrainEmulatorOptions{Out: dir}, nil); !errors.As(err, &oe) || !oe.Invalid || !strings.Contains(err.Error(), dir+" holds no checkpoint") {
 		t.Errorf("resume of an empty directory: %v", err)
 	}
 	data := filepath.Join(dir, "lin.npz")
@@ -124,8 +124,19 @@ func TestTrainEmulatorRunDirectoryErrors(t *testing.T) {
 		t.Errorf("fresh run over a finished one: %v", err)
 	}
 	o.Out, o.Task, o.Init = filepath.Join(dir, "seq"), probe.SequenceTask, filepath.Join(dir, "run", EmulatorModelFile)
-	var mismatch *InitMismatchError
-	if _, err := NewEmulatorDoc(o); !errors.As(err, &mismatch) || mismatch.Task != "forward" || mismatch.WantTask != "sequence" {
+	if _, err := NewEmulatorDoc(o); !errors.As(err, &oe) || oe.Invalid || !strings.HasSuffix(err.Error(), "is a rate forward emulator, this run trains a rate sequence one") {
 		t.Errorf("sequence run from a forward model: %v", err)
+	}
+	o.Out, o.Task, o.Kind = filepath.Join(dir, "run"), probe.ForwardTask, emulator.KindSpiking
+	if _, err := ResumeEmulatorDoc(o, map[string]bool{"kind": true}); !errors.As(err, &oe) || !strings.Contains(err.Error(), "trains a rate forward emulator, not Kind spiking") {
+		t.Errorf("resume as another kind: %v", err)
+	}
+	if _, err := ResumeEmulatorDoc(o, map[string]bool{"lr": true, "stride": true}); !errors.As(err, &oe) || err.Error() != "Resume: Stride cannot change in a run under way (it changes the samples)" {
+		t.Errorf("resume with another stride: %v", err)
+	}
+	o.Config.LR, o.Config.Epochs, o.Data = 0.5, 7, "other.npz"
+	resumed, err := ResumeEmulatorDoc(o, map[string]bool{"lr": true, "data": true})
+	if err != nil || resumed.Config.LR != 0.5 || resumed.Config.Epochs != 1 || resumed.Source != "other.npz" || resumed.Kind != emulator.KindRate {
+		t.Errorf("resume with --lr and --data: %+v, %v; want lr 0.5 and the data from the options, the rest from the run", resumed.Config, err)
 	}
 }

@@ -69,8 +69,7 @@ func startSQN(opts TrainSQNOptions, ckptPath string) (*train.SQNTrainer, train.S
 	cfg := opts.Config
 	if opts.Resume {
 		if _, err := os.Stat(ckptPath); err != nil {
-			return nil, cfg, &OptionError{Invalid: true, Msg: "{Resume}: " + opts.Out +
-				" holds no checkpoint (the run stopped before its first one, or never ran): start it again without {Resume}"}
+			return nil, cfg, noCheckpoint(opts.Out)
 		}
 		cfg, err := resumeSQNConfig(opts.Out, cfg, opts.Set)
 		if err != nil {

@@ -115,100 +115,27 @@ type TrainEmulatorResult = workflow.TrainEmulatorResult
 // emulatorRunSetup is what a fresh run derives from the flags, or a resumed
 // one from the run's config.json and the flags given again.
 func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
-	cfg := opts.Config
+	o := opts.TrainEmulatorOptions
+	o.Task = probe.TaskKind(opts.Task)
 	if opts.Resume {
-		doc, err := workflow.ReadEmulatorRun(opts.Out)
-		if err != nil {
-			return doc, emulatorFlagError(opts, err)
-		}
-		return resumeEmulatorFlags(opts, doc)
+		return workflow.ResumeEmulatorDoc(o, configNames(opts.changed))
 	}
-	if err := checkEmulatorFlags(cfg, opts.Windows.ValFraction, opts.Windows.Length, opts.Windows.Stride); err != nil {
+	if err := checkEmulatorFlags(o.Config, o.Windows.ValFraction, o.Windows.Length, o.Windows.Stride); err != nil {
 		return emulator.Doc{}, err
 	}
-	if opts.Kind != emulator.KindRate && opts.Kind != emulator.KindSpiking {
-		return emulator.Doc{}, usageErrorf("--kind %q: want rate or spiking", opts.Kind)
-	}
-	kind := probe.TaskKind(opts.Task)
-	if kind != probe.ForwardTask && kind != probe.SequenceTask {
-		return emulator.Doc{}, usageErrorf("--task %q: want forward or sequence", opts.Task)
-	}
-	spikingForward := opts.Kind == emulator.KindSpiking && kind == probe.ForwardTask
-	if spikingForward && (opts.Timesteps <= 0 || cfg.Feedback) {
-		return emulator.Doc{}, usageErrorf("--kind spiking --task forward needs --timesteps T > 0 and no --feedback")
-	}
-	if opts.Kind == emulator.KindSpiking && cfg.ClipFloor > 0 {
-		return emulator.Doc{}, usageErrorf("--clip-floor applies to --kind rate")
-	}
-	if opts.Kind == emulator.KindSpiking && !opts.changed["hidden"] {
-		cfg.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
-		if spikingForward {
-			cfg.Hidden = []int{128, 128}
+	if o.Kind == emulator.KindSpiking && !opts.changed["hidden"] {
+		o.Config.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
+		if o.Task == probe.ForwardTask {
+			o.Config.Hidden = []int{128, 128}
 		}
 	}
-	o := opts.TrainEmulatorOptions
-	o.Config, o.Task = cfg, kind
-	doc, err := workflow.NewEmulatorDoc(o)
-	return doc, emulatorFlagError(opts, err)
-}
-
-// resumeEmulatorFlags applies the flags given with --resume to the run's
-// description, refusing those that would change the samples.
-func resumeEmulatorFlags(opts *TrainEmulatorOptions, doc emulator.Doc) (emulator.Doc, error) {
-	cfg := opts.Config
-	if opts.changed["kind"] && opts.Kind != doc.Kind || opts.changed["task"] && opts.Task != string(doc.Task.Kind) {
-		return doc, usageErrorf("--resume: the run in %s trains a %s %s emulator, not --kind %s --task %s", opts.Out, doc.Kind, doc.Task.Kind, opts.Kind, opts.Task)
-	}
-	if opts.changed["data"] {
-		doc.Source = opts.Data
-	}
-	c := &doc.Config
-	set := map[string]func(){
-		"hidden": func() { c.Hidden = cfg.Hidden }, "epochs": func() { c.Epochs = cfg.Epochs },
-		"batch": func() { c.Batch = cfg.Batch }, "lr": func() { c.LR = cfg.LR }, "lr-final": func() { c.LRFinal = cfg.LRFinal },
-		"patience": func() { c.Patience = cfg.Patience }, "freeze": func() { c.Freeze = cfg.Freeze }, "seed": func() { c.Seed = cfg.Seed },
-		"feedback": func() { c.Feedback = cfg.Feedback }, "grad-clip": func() { c.GradClip = cfg.GradClip },
-		"clip-floor": func() { c.ClipFloor = cfg.ClipFloor },
-	}
-	for name := range opts.changed {
-		if f, ok := set[name]; ok {
-			f()
-		}
-	}
-	if opts.changed["timesteps"] && opts.Timesteps != doc.Timesteps {
-		return doc, usageErrorf("--resume: the run in %s trains at --timesteps %d; T cannot change in a run under way", opts.Out, doc.Timesteps)
-	}
-	for _, name := range []string{"window", "stride", "val", "init"} {
-		if opts.changed[name] {
-			return doc, usageErrorf("--resume: --%s cannot change in a run under way (it changes the samples)", name)
-		}
-	}
-	return doc, nil
-}
-
-// emulatorFlagError names the flags in the errors of setting up a run.
-func emulatorFlagError(opts *TrainEmulatorOptions, err error) error {
-	var none *workflow.NoCheckpointError
-	var resume *workflow.ResumeError
-	var exists *workflow.RunExistsError
-	var init *workflow.InitMismatchError
-	switch {
-	case errors.As(err, &none):
-		return usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", none.Dir)
-	case errors.As(err, &resume):
-		return fmt.Errorf("--resume: %w", resume.Err)
-	case errors.As(err, &exists):
-		return fmt.Errorf("%s: use --resume to continue it or --force to start afresh", err)
-	case errors.As(err, &init):
-		return fmt.Errorf("--init %w", err)
-	}
-	return err
+	return workflow.NewEmulatorDoc(o)
 }
 
 func runTrainEmulator(opts *TrainEmulatorOptions) error {
 	doc, err := emulatorRunSetup(opts)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	job, err := workflow.PrepareEmulator(doc, opts.TrainEmulatorOptions)
 	if err != nil {
