@@ -16,6 +16,7 @@ import (
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // The checks every verb gets before it runs, in one place (guardCommand,
@@ -199,7 +200,7 @@ func lockRunDir(cmd *cobra.Command, flags *pflag.FlagSet, inputs []formats.Named
 	if dir == "" {
 		return nil // the verb says that --out is required
 	}
-	lock, created, err := formats.OpenRunDir(formats.NamedPath{Label: "--out", Path: dir}, inputs, runDirWrites)
+	lock, created, err := formats.OpenRunDir(formats.NamedPath{Label: "--out", Path: dir}, inputs, workflow.RunDirWrites)
 	if created {
 		g.createdDir = dir
 	}
@@ -413,26 +414,4 @@ func checkRolloutMemory(seconds, dt float64, inputs, targets int) error {
 	steps := seconds / dt
 	return checkMemory(fmt.Sprintf("--rollout %g (%.3g steps of %g s)", seconds, steps, dt),
 		(steps+1)*float64(inputs+2*targets+1)*8*2)
-}
-
-// runDirWrites reports whether a run directory verb (train dqn|sqn|emulator|
-// eprop, compare, pipeline) writes a file of this name into --out.
-func runDirWrites(name string) bool {
-	switch name {
-	case "model.safetensors", "final.safetensors", "checkpoint.bin", "config.json", "metrics.csv",
-		"model.snn.safetensors", "final.snn.safetensors", "model.eprop.safetensors", "checkpoint.npz",
-		"compare.json", "compare.csv", "report.md", "states.npz", "student-distill.safetensors":
-		return true
-	}
-	return strings.HasSuffix(name, ".png") || strings.HasPrefix(name, "snn-") && strings.HasSuffix(name, ".safetensors")
-}
-
-// requireCheckpoint refuses --resume in a directory without a checkpoint:
-// the run stopped before its first one (or never ran), so there is nothing
-// to continue and a fresh start needs no --force.
-func requireCheckpoint(dir, ckptPath string) error {
-	if _, err := os.Stat(ckptPath); err != nil {
-		return usageErrorf("--resume: %s holds no checkpoint (the run stopped before its first one, or never ran): start it again without --resume", dir)
-	}
-	return nil
 }
