@@ -146,25 +146,12 @@ func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg Em
 	if err := checkSampleSets("rate emulator", trainSet, val); err != nil {
 		return nil, res, err
 	}
-	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
-	params := newQParams(sizes)
 	pcg := rand.NewPCG(cfg.Seed, 0xe4a1a7)
-	rng := rand.New(pcg)
-	if init != nil {
-		if err := params.copyFromNetwork(init); err != nil {
-			return nil, res, err
-		}
-	} else {
-		params.initTorchDefault(rng)
-	}
-	names := make([]string, 0, len(sizes)-1) // model.MLP's Dense names
-	for l := 1; l < len(sizes); l++ {
-		names = append(names, fmt.Sprintf("fc%d", l))
-	}
-	frozen, err := frozenSet(cfg.Freeze, names)
+	m, err := newMLPEmulator(trainSet, init, cfg, pcg)
 	if err != nil {
 		return nil, res, err
 	}
+	params := m.params
 	eg, err := newEmulatorGraph(params, cfg.Batch, cfg.ClipFloor)
 	if err != nil {
 		return nil, res, err
@@ -182,18 +169,60 @@ func TrainRateEmulator(trainSet, val *probe.Samples, init *model.Network, cfg Em
 			return MaskedMSEOf(predict, val)
 		}
 	}
-	trainIdx := trainableTensors(names, frozen)
-	best := params.snapshot()
-	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
-		kind:     "rate",
-		params:   params.tensors(),
+	best, res, err := m.fit(trainSet, val, cfg, pcg, "rate", eg.run, valLoss, run)
+	if err != nil {
+		return nil, res, fmt.Errorf("train: rate emulator: %w", err)
+	}
+	return best, res, nil
+}
+
+// mlpEmulator is an MLP emulator being trained (rate or spiking forward):
+// its parameters and the tensors that are not frozen.
+type mlpEmulator struct {
+	params   *qParams
+	trainIdx []int
+}
+
+// newMLPEmulator sizes an MLP of cfg.Hidden layers for trainSet, starts it
+// from init (copied) or draws it from pcg as PyTorch's default init does,
+// and checks cfg.Freeze against its layers ("fc1", ...: model.MLP's Dense
+// names).
+func newMLPEmulator(trainSet *probe.Samples, init *model.Network, cfg EmulatorConfig, pcg *rand.PCG) (*mlpEmulator, error) {
+	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
+	params := newQParams(sizes)
+	if init != nil {
+		if err := params.copyFromNetwork(init); err != nil {
+			return nil, err
+		}
+	} else {
+		params.initTorchDefault(rand.New(pcg))
+	}
+	names := make([]string, 0, len(sizes)-1)
+	for l := 1; l < len(sizes); l++ {
+		names = append(names, fmt.Sprintf("fc%d", l))
+	}
+	frozen, err := frozenSet(cfg.Freeze, names)
+	if err != nil {
+		return nil, err
+	}
+	return &mlpEmulator{params: params, trainIdx: trainableTensors(names, frozen)}, nil
+}
+
+// fit runs fitEmulator on the MLP with the graph step run and the
+// validation loss valLoss, and returns the best epoch's network.
+func (m *mlpEmulator) fit(trainSet, val *probe.Samples, cfg EmulatorConfig, pcg *rand.PCG, kind string,
+	step func(x, y []float32) (float32, [][]float32, bool, error), valLoss func() float64, run EmulatorRun) (*model.Network, EmulatorResult, error) {
+	best := m.params.snapshot()
+	res, err := fitEmulator(trainSet, val, cfg, pcg, fitHooks{
+		kind:     kind,
+		params:   m.params.tensors(),
 		best:     best.tensors(),
-		trainIdx: trainIdx,
-		run:      eg.run,
+		trainIdx: m.trainIdx,
+		run:      step,
 		valLoss:  valLoss,
 	}, run)
 	if err != nil {
-		return nil, res, fmt.Errorf("train: rate emulator: %w", err)
+		return nil, res, err
 	}
 	res.ValSamples = val.Rows
 	return best.network(), res, nil

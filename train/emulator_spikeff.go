@@ -152,11 +152,11 @@ func unrollIFLayers(drive *G.Node, ws, bs G.Nodes, T int, v0 *G.Node, spike spik
 }
 
 // TrainSpikingForward trains a spiking forward model (see
-// emulator.NewSpikingForwardRegressor) of cfg.Hidden integrate-and-fire layers at T
-// steps per prediction by surrogate-gradient BPTT, with the rate
-// emulator's loop: NaN-masked MSE, Adam, keep-best on the validation loss
-// (the network's on snn/, converted again after every epoch), early stopping, frozen layers ("fc1", …),
-// checkpoints. init, when given, is the starting network (e.g. a clip-floor
+// emulator.NewSpikingForwardRegressor) of cfg.Hidden integrate-and-fire
+// layers at T steps per prediction by surrogate-gradient BPTT, with the
+// rate emulator's loop: NaN-masked MSE, Adam, keep-best on the validation
+// loss (the network's on snn/, converted again after every epoch), early
+// stopping, frozen layers ("fc1", …), checkpoints. init, when given, is the starting network (e.g. a clip-floor
 // rate emulator; not modified).
 func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T int, cfg EmulatorConfig, run EmulatorRun) (*model.Network, EmulatorResult, error) {
 	var res EmulatorResult
@@ -176,44 +176,22 @@ func TrainSpikingForward(trainSet, val *probe.Samples, init *model.Network, T in
 	if slope == 0 {
 		slope = defaultSurrogate
 	}
-	sizes := append(append([]int{trainSet.In}, cfg.Hidden...), trainSet.Out)
-	params := newQParams(sizes)
 	pcg := rand.NewPCG(cfg.Seed, 0x5f0a7d)
-	if init != nil {
-		if err := params.copyFromNetwork(init); err != nil {
-			return nil, res, err
-		}
-	} else {
-		params.initTorchDefault(rand.New(pcg))
-	}
-	names := make([]string, 0, len(sizes)-1)
-	for l := 1; l < len(sizes); l++ {
-		names = append(names, fmt.Sprintf("fc%d", l))
-	}
-	frozen, err := frozenSet(cfg.Freeze, names)
+	m, err := newMLPEmulator(trainSet, init, cfg, pcg)
 	if err != nil {
 		return nil, res, err
 	}
-	sg, err := newSpikingForwardGraph(params, cfg.Batch, T, slope)
+	sg, err := newSpikingForwardGraph(m.params, cfg.Batch, T, slope)
 	if err != nil {
 		return nil, res, err
 	}
-	net := params.network() // shares params' weights
-	trainIdx := trainableTensors(names, frozen)
-	best := params.snapshot()
-	res, err = fitEmulator(trainSet, val, cfg, pcg, fitHooks{
-		kind:     "spiking-forward",
-		params:   params.tensors(),
-		best:     best.tensors(),
-		trainIdx: trainIdx,
-		run:      sg.run,
-		valLoss:  func() float64 { return spikingForwardLoss(net, T, val) },
-	}, run)
+	net := m.params.network() // shares the parameters' weights
+	valLoss := func() float64 { return spikingForwardLoss(net, T, val) }
+	best, res, err := m.fit(trainSet, val, cfg, pcg, "spiking-forward", sg.run, valLoss, run)
 	if err != nil {
 		return nil, res, fmt.Errorf("train: spiking forward model: %w", err)
 	}
-	res.ValSamples = val.Rows
-	return best.network(), res, nil
+	return best, res, nil
 }
 
 // spikingForwardLoss is the masked MSE on s of net run as a spiking
