@@ -14,20 +14,12 @@ import (
 
 // EvalOptions holds the flags of `spikebridge eval`.
 type EvalOptions struct {
-	IO       *IOStreams
-	Model    string
-	Env      string
-	Episodes int
-	Seed     uint64
-	// InitStates, if set, gives one episode per row: FILE.npz[:array]
-	// (array defaults to init_states) or FILE.npy.
-	InitStates string
+	workflow.EvalOptions
+	IO *IOStreams
 	// EpisodesSet records that --episodes was given (it conflicts with
 	// --init-states).
 	EpisodesSet bool
 	JSON        bool
-	// Timesteps is T per decision for SNN model files (0: the file's default).
-	Timesteps int
 }
 
 // NewCmdEval parses flags into EvalOptions; runF replaces runEval in tests.
@@ -68,15 +60,13 @@ func runEval(opts *EvalOptions) error {
 	if opts.Timesteps < 0 {
 		return usageErrorf("--timesteps %d: want T > 0 (0: the model file's default)", opts.Timesteps)
 	}
-	job := workflow.EvalOptions{Model: opts.Model, Env: opts.Env, Episodes: opts.Episodes, Seed: opts.Seed,
-		InitStates: opts.InitStates, Timesteps: opts.Timesteps}
 	if kind, err := formats.ModelKind(opts.Model); err == nil && kind == formats.ModelKindRecurrent {
-		return runEvalRecurrent(opts, job)
+		return runEvalRecurrent(opts)
 	}
 	if _, err := env.Make(opts.Env); err != nil {
 		return usageErrorf("--env: %v", err)
 	}
-	out, err := workflow.Eval(job)
+	out, err := workflow.Eval(opts.EvalOptions)
 	if err != nil {
 		return err
 	}
@@ -94,11 +84,11 @@ func runEval(opts *EvalOptions) error {
 
 // runEvalRecurrent scores a recurrent (e-prop) model on --episodes fresh
 // trials of its task, drawn from --seed.
-func runEvalRecurrent(opts *EvalOptions, job workflow.EvalOptions) error {
+func runEvalRecurrent(opts *EvalOptions) error {
 	if opts.InitStates != "" {
 		return usageErrorf("--init-states: %s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes", opts.Model)
 	}
-	out, err := workflow.EvalRecurrent(job)
+	out, err := workflow.EvalRecurrent(opts.EvalOptions)
 	if err != nil {
 		return err
 	}

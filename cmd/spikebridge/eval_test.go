@@ -49,7 +49,7 @@ func runEvalJSON(t *testing.T, opts EvalOptions) workflow.EvalResult {
 func TestEvalReproducesTorchReturns(t *testing.T) {
 	for _, seed := range []string{"1", "2"} {
 		modelPath, expected := torchPolicyModel(t, seed)
-		res := runEvalJSON(t, EvalOptions{Model: modelPath, Env: "cartpole-v1", InitStates: expected})
+		res := runEvalJSON(t, EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", InitStates: expected}})
 		want, err := formats.ReadNPZ(expected)
 		if err != nil {
 			t.Fatal(err)
@@ -79,17 +79,17 @@ func TestEvalReproducesTorchReturns(t *testing.T) {
 func TestEvalSeededEpisodes(t *testing.T) {
 	modelPath, _ := torchPolicyModel(t, "1")
 	// The seed-1 policy balances for the full 500 steps in every episode.
-	res := runEvalJSON(t, EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 5, Seed: 3})
+	res := runEvalJSON(t, EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 5, Seed: 3}})
 	if res.Episodes != 5 || res.Mean != 500 || res.Std != 0 || res.Min != 500 || res.Max != 500 || res.Seed == nil || *res.Seed != 3 {
 		t.Fatalf("got %+v, want 5 episodes of 500", res)
 	}
 	// CartPole-v0 truncates at 200.
-	res = runEvalJSON(t, EvalOptions{Model: modelPath, Env: "CartPole-v0", Episodes: 3, Seed: 3})
+	res = runEvalJSON(t, EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "CartPole-v0", Episodes: 3, Seed: 3}})
 	if res.Mean != 200 || res.Max != 200 {
 		t.Fatalf("v0: got %+v, want returns of 200", res)
 	}
 	var out bytes.Buffer
-	if err := runEval(&EvalOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, Model: modelPath, Env: "cartpole-v1", Episodes: 2, Seed: 1}); err != nil {
+	if err := runEval(&EvalOptions{IO: &IOStreams{Out: &out, ErrOut: &out}, EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 2, Seed: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "2 greedy episodes: return 500.00 ± 0.00") || !strings.Contains(out.String(), "returns: 500 500") {
@@ -105,12 +105,12 @@ func TestEvalBadInputs(t *testing.T) {
 		want  string
 		usage bool
 	}{
-		{"both episode sources", EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 3, EpisodesSet: true, InitStates: expected}, "exclude each other", true},
-		{"no episodes", EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 0}, "--episodes 0", true},
-		{"unknown env", EvalOptions{Model: modelPath, Env: "mountaincar-v0", Episodes: 1}, `unknown environment "mountaincar-v0"`, true},
-		{"init states of wrong width", EvalOptions{Model: modelPath, Env: "cartpole-v1", InitStates: expected + ":q"}, `array "q" has shape [2500 2], want (episodes, 4) initial states`, false},
-		{"missing model", EvalOptions{Model: "no-such.safetensors", Env: "cartpole-v1", Episodes: 1}, "no-such.safetensors", false},
-		{"negative T", EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 1, Timesteps: -1}, "--timesteps -1: want T > 0", true},
+		{"both episode sources", EvalOptions{EpisodesSet: true, EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 3, InitStates: expected}}, "exclude each other", true},
+		{"no episodes", EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 0}}, "--episodes 0", true},
+		{"unknown env", EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "mountaincar-v0", Episodes: 1}}, `unknown environment "mountaincar-v0"`, true},
+		{"init states of wrong width", EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", InitStates: expected + ":q"}}, `array "q" has shape [2500 2], want (episodes, 4) initial states`, false},
+		{"missing model", EvalOptions{EvalOptions: workflow.EvalOptions{Model: "no-such.safetensors", Env: "cartpole-v1", Episodes: 1}}, "no-such.safetensors", false},
+		{"negative T", EvalOptions{EvalOptions: workflow.EvalOptions{Model: modelPath, Env: "cartpole-v1", Episodes: 1, Timesteps: -1}}, "--timesteps -1: want T > 0", true},
 	} {
 		tc.opts.IO = &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 		err := runEval(&tc.opts)

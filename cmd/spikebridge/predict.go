@@ -10,11 +10,8 @@ import (
 
 // PredictOptions holds the flags of `spikebridge predict`.
 type PredictOptions struct {
-	IO        *IOStreams
-	Model     string
-	Input     string // FILE.npz[:array] or FILE.npy
-	Output    string
-	BatchSize int
+	workflow.PredictOptions
+	IO *IOStreams
 }
 
 // NewCmdPredict parses flags into PredictOptions; runF replaces runPredict in tests.
@@ -47,7 +44,7 @@ func runPredict(opts *PredictOptions) error {
 	if opts.BatchSize < 1 || opts.BatchSize > maxPredictBatch {
 		return usageErrorf("--batch-size %d: want 1 to %d", opts.BatchSize, maxPredictBatch)
 	}
-	rows, outputs, err := workflow.Predict(workflow.PredictOptions{Model: opts.Model, Input: opts.Input, Output: opts.Output, BatchSize: opts.BatchSize})
+	rows, outputs, err := workflow.Predict(opts.PredictOptions)
 	if err != nil {
 		return err
 	}

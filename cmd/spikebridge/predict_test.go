@@ -12,6 +12,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/model"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // filesFixturesRoot returns $SPIKEBRIDGE_FIXTURES or ../shared/fixtures
@@ -59,7 +60,7 @@ func TestPredictMatchesTorch(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "q.npz")
 		var stderr bytes.Buffer
 		// A batch size that does not divide 2500 exercises the last chunk.
-		opts := &PredictOptions{IO: &IOStreams{Out: &stderr, ErrOut: &stderr}, Model: modelPath, Input: expected, Output: out, BatchSize: 300}
+		opts := &PredictOptions{IO: &IOStreams{Out: &stderr, ErrOut: &stderr}, PredictOptions: workflow.PredictOptions{Model: modelPath, Input: expected, Output: out, BatchSize: 300}}
 		if err := runPredict(opts); err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func TestPredictBadInputs(t *testing.T) {
 		{"NaN input", nanFile, modelPath, `array "states": row 1, column 1 is NaN`},
 		{"model is not a model", expected, expected, "not a safetensors file"},
 	} {
-		opts := &PredictOptions{IO: &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, Model: tc.model, Input: tc.input, Output: out, BatchSize: 64}
+		opts := &PredictOptions{IO: &IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, PredictOptions: workflow.PredictOptions{Model: tc.model, Input: tc.input, Output: out, BatchSize: 64}}
 		err := runPredict(opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
