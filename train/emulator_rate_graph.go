@@ -36,14 +36,7 @@ func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error
 	eg := &emulatorGraph{batch: batch, in: in, out: out, params: params, levels: levels}
 	g := G.NewGraph()
 	one := G.NewConstant(float32(1), G.WithName("emu_one"))
-	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
-	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
-	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
-	eg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
-	xT := G.NewMatrix(g, tensor.Float32, G.WithShape(in, batch), G.WithName("emu_xT"), G.WithValue(eg.xTV))
-	yT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_yT"), G.WithValue(eg.yTV))
-	mT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("emu_maskT"), G.WithValue(eg.mTV))
-	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("emu_inv_count"), G.WithValue(eg.scaleV))
+	xT, yT, mT, scale := eg.batchNodes(g, "emu_")
 	h, learnables, resTV, err := clipFloorMLP(g, params, xT, one, batch, levels, "emu_", "emulator")
 	if err != nil {
 		return nil, err
@@ -63,6 +56,22 @@ func newEmulatorGraph(params *qParams, batch, levels int) (*emulatorGraph, error
 		return nil, fmt.Errorf("train: emulator graph gradients: %w", err)
 	}
 	return eg, nil
+}
+
+// batchNodes adds the graph's inputs, named with prefix: the transposed
+// batch x (in, batch), its targets y and mask (out, batch), and the scalar
+// 1/count, backed by eg's tensors that setBatch fills.
+func (eg *emulatorGraph) batchNodes(g *G.ExprGraph, prefix string) (xT, yT, mT, scale *G.Node) {
+	in, out, batch := eg.in, eg.out, eg.batch
+	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
+	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
+	eg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
+	xT = G.NewMatrix(g, tensor.Float32, G.WithShape(in, batch), G.WithName(prefix+"xT"), G.WithValue(eg.xTV))
+	yT = G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName(prefix+"yT"), G.WithValue(eg.yTV))
+	mT = G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName(prefix+"maskT"), G.WithValue(eg.mTV))
+	scale = G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName(prefix+"inv_count"), G.WithValue(eg.scaleV))
+	return xT, yT, mT, scale
 }
 
 // maskedSquaredError builds sum(mask ⊙ (pred - y)²) * scale as a scalar.

@@ -46,14 +46,7 @@ func newSpikingForwardGraph(params *qParams, batch, T int, slope float32) (*spik
 	sg := &spikingForwardGraph{emulatorGraph{batch: batch, in: in, out: out, params: params}}
 	eg := &sg.emulatorGraph
 	g := G.NewGraph()
-	eg.xTV = tensor.New(tensor.WithShape(in, batch), tensor.WithBacking(make([]float32, in*batch)))
-	eg.yTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
-	eg.mTV = tensor.New(tensor.WithShape(out, batch), tensor.WithBacking(make([]float32, out*batch)))
-	eg.scaleV = tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{0}))
-	xT := G.NewMatrix(g, tensor.Float32, G.WithShape(in, batch), G.WithName("sff_xT"), G.WithValue(eg.xTV))
-	yT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("sff_yT"), G.WithValue(eg.yTV))
-	mT := G.NewMatrix(g, tensor.Float32, G.WithShape(out, batch), G.WithName("sff_maskT"), G.WithValue(eg.mTV))
-	scale := G.NewVector(g, tensor.Float32, G.WithShape(1), G.WithName("sff_inv_count"), G.WithValue(eg.scaleV))
+	xT, yT, mT, scale := eg.batchNodes(g, "sff_")
 	v0 := G.NewConstant(float32(spikingForwardInitialMembrane), G.WithName("sff_v0"))
 	invT := G.NewConstant(1/float32(T), G.WithName("sff_inv_T"))
 	spike := spikeOp{threshold: 1, slope: slope}
