@@ -29,9 +29,14 @@
 // approximate (a NIR tool that ignores our metadata simulates something
 // else, named in the note), unsupported (not representable).
 //
-// Import reads chains Input -> [Scale] -> (Affine|Linear -> [Flatten] ->
-// IF|LIF)+ -> [Affine|Linear -> I] -> Output. Recurrent edges, CubaLIF,
-// CubaLI, LI, Threshold, Conv2d, SumPool2d and AvgPool2d nodes are read and
-// reported as unsupported (snn has no recurrent populations, synaptic
-// currents or convolutions yet).
+// Export: FromSNN writes a layered network with the table above
+// (export.go); FromRecurrent writes a recurrent population (snn.Recurrent,
+// the e-prop networks) as LIF and LI nodes with a recurrent Linear edge
+// (recurrent.go). Import (ToSNN, import.go and chain.go) reads chains
+// Input -> [Scale] -> (Affine|Linear -> [Flatten] -> IF|LIF)+ ->
+// [Affine|Linear -> I] -> Output into a layered network. Recurrent edges,
+// CubaLIF, CubaLI, LI, Threshold, Conv2d, SumPool2d and AvgPool2d nodes are
+// read and reported as unsupported (the layered networks have no recurrent
+// edges, synaptic currents or convolutions, and recurrent files are not
+// imported yet).
 package nir
