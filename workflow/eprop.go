@@ -99,12 +99,21 @@ type EpropJob struct {
 // Iterations is the number of iterations the run ends at.
 func (j *EpropJob) Iterations() int { return j.run.Config.Iterations }
 
-// StartEprop prepares the run of opts: a fresh run refuses a directory
-// holding one unless Force (RunExistsError); a resumed one reads the
-// directory (errors are ResumeErrors, or an EpropIterationsError).
+// StartEprop prepares the run of opts: a fresh run checks its settings
+// and refuses a directory holding one unless Force (RunExistsError); a
+// resumed one reads the directory (ResumeErrors) and refuses fewer
+// iterations than it has done.
 func StartEprop(opts EpropOptions) (*EpropJob, error) {
 	cfg := opts.Config
 	cfg.Eprop.LossWindow = cfg.Task.RecallSteps
+	switch {
+	case opts.Task != "evidence-accumulation":
+		return nil, invalidf("{Task} %q: the only task is evidence-accumulation", opts.Task)
+	case opts.EvalTrials < 1 || opts.EvalTrials > 1<<16:
+		return nil, invalidf("{EvalTrials} %d: want 1 to %d", opts.EvalTrials, 1<<16)
+	case opts.CheckpointEvery < 1:
+		return nil, invalidf("{CheckpointEvery} %d: want at least 1", opts.CheckpointEvery)
+	}
 	if opts.Resume {
 		run, evals, saved, err := resumeEpropRun(opts.Out, cfg.Iterations, cfg.Eprop.Workers)
 		if err != nil {
@@ -113,6 +122,9 @@ func StartEprop(opts EpropOptions) (*EpropJob, error) {
 		opts.EvalTrials, opts.CheckpointEvery = saved.EvalTrials, saved.CheckpointEvery
 		opts.Config = run.Config
 		return &EpropJob{opts: opts, run: run, evals: evals, ResumedAt: run.Iteration}, nil
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, &OptionError{Invalid: true, Err: err}
 	}
 	if _, err := os.Stat(filepath.Join(opts.Out, EpropConfigFile)); err == nil && !opts.Force {
 		return nil, &RunExistsError{opts.Out, EpropConfigFile}

@@ -81,17 +81,6 @@ func writeEpropMetrics(path string, hist []learn.IterationRecord, evals []EpropE
 	})
 }
 
-// EpropIterationsError refuses to resume a run that is already past the
-// iterations asked for.
-type EpropIterationsError struct {
-	Checkpoint      string
-	Done, Requested int
-}
-
-func (e *EpropIterationsError) Error() string {
-	return fmt.Sprintf("%s is at iteration %d, past the %d iterations asked for", e.Checkpoint, e.Done, e.Requested)
-}
-
 // resumeEpropRun rebuilds a run from config.json and checkpoint.npz; only
 // the iteration count (and the worker count, which changes no result) may
 // differ from the saved run.
@@ -170,7 +159,7 @@ func epropCheckpointArrays(ckPath string, arrays map[string]*formats.Array, cfg 
 		return
 	}
 	if done < 0 || done > cfg.Iterations {
-		return 0, 0, nil, &ResumeError{&EpropIterationsError{ckPath, done, cfg.Iterations}}
+		return 0, 0, nil, &OptionError{Msg: fmt.Sprintf("{Resume}: %s is at iteration %d; {Iterations} %d must be at least that", ckPath, done, cfg.Iterations)}
 	}
 	shapes := map[string]int{"w_in": N * In, "w_rec": N * N, "w_out": K * N, "b_feedback": N * K,
 		"m_in": N * In, "m_rec": N * N, "m_out": K * N, "v_in": N * In, "v_rec": N * N, "v_out": K * N,

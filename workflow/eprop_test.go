@@ -103,12 +103,17 @@ func TestEpropRunDirectoryErrors(t *testing.T) {
 	}
 	opts := smallEprop(dir, 1)
 	opts.Resume = true
-	var past *EpropIterationsError
+	var past *OptionError
 	var resume *ResumeError
 	_, err = StartEprop(opts)
-	if !errors.As(err, &past) || !errors.As(err, &resume) || past.Done != 2 || past.Requested != 1 || past.Checkpoint != filepath.Join(dir, EpropCheckpointFile) {
+	if !errors.As(err, &past) || past.Invalid || err.Error() != "Resume: "+filepath.Join(dir, EpropCheckpointFile)+" is at iteration 2; Iterations 1 must be at least that" {
 		t.Errorf("resume to 1 of 2 iterations: %v", err)
 	}
+	opts.EvalTrials = 0
+	if _, err := StartEprop(opts); !errors.As(err, &past) || !past.Invalid || err.Error() != "EvalTrials 0: want 1 to 65536" {
+		t.Errorf("no evaluation trials: %v", err)
+	}
+	opts.EvalTrials = 4
 	opts.Out = filepath.Join(dir, "none")
 	if _, err := StartEprop(opts); !errors.As(err, &resume) || !strings.Contains(err.Error(), EpropConfigFile) {
 		t.Errorf("resume without a run: %v, want a ResumeError naming config.json", err)

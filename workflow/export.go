@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,10 +15,10 @@ import (
 	"github.com/spikebridge/spikebridge/formats/nir"
 )
 
-// ExportOptions exports the spiking model file Model to Target ("nir",
-// "brian2" or "pynn"), whose choice and settings the caller has checked.
+// ExportOptions exports the spiking model file Model to To ("nir",
+// "brian2" or "pynn").
 type ExportOptions struct {
-	Model, Target string
+	Model, To string
 	// Output is the file to write; "" is Model's name with the target's
 	// extension (.nir, _brian2.py, _pynn.py).
 	Output string
@@ -35,18 +36,6 @@ type ExportResult struct {
 	Weights  string          `json:"weights,omitempty"`
 	Fidelity string          `json:"fidelity"`
 	Grades   []nir.NodeGrade `json:"grades"`
-}
-
-// ExportKindError refuses a model file of a kind the target does not take.
-type ExportKindError struct {
-	Model, Kind, Target string
-}
-
-func (e *ExportKindError) Error() string {
-	if e.Kind == formats.ModelKindRecurrent {
-		return fmt.Sprintf("%s: recurrent networks are exported to NIR only, not yet as %s scripts", e.Model, e.Target)
-	}
-	return fmt.Sprintf("%s: a %q model; export takes spiking models", e.Model, e.Kind)
 }
 
 // SameFileError refuses an output that is the input file.
@@ -73,16 +62,27 @@ func RefuseOverInput(out, in string) error {
 // Export writes a NIR graph or a simulator script (and its weights .npz)
 // of a spiking model file and grades every node or layer.
 func Export(o ExportOptions) (ExportResult, error) {
+	switch {
+	case o.To != "nir" && o.To != "brian2" && o.To != "pynn":
+		return ExportResult{}, invalidf("{To} %q: want nir, brian2 or pynn", o.To)
+	case !(o.DT > 0) || math.IsInf(o.DT, 0):
+		return ExportResult{}, invalidf("{DT} %v: want a step length in seconds > 0", o.DT)
+	case o.Batch < 0:
+		return ExportResult{}, invalidf("{Batch} %d: want 0 (the target's default) or more", o.Batch)
+	}
 	kind, err := formats.ModelKind(o.Model)
 	if err != nil {
 		return ExportResult{}, err
 	}
-	if kind == formats.ModelKindRecurrent && o.Target != "nir" || kind != formats.ModelKindSNN && kind != formats.ModelKindRecurrent {
-		return ExportResult{}, &ExportKindError{o.Model, kind, o.Target}
+	if kind == formats.ModelKindRecurrent && o.To != "nir" {
+		return ExportResult{}, &OptionError{Msg: fmt.Sprintf("%s: recurrent networks are exported to NIR only ({To} nir), not yet as %s scripts", o.Model, o.To)}
+	}
+	if kind != formats.ModelKindSNN && kind != formats.ModelKindRecurrent {
+		return ExportResult{}, fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", o.Model, kind)
 	}
 	ext := ".nir"
-	if o.Target != "nir" {
-		ext = "_" + o.Target + ".py"
+	if o.To != "nir" {
+		ext = "_" + o.To + ".py"
 	}
 	out := o.Output
 	if out == "" {
@@ -91,7 +91,7 @@ func Export(o ExportOptions) (ExportResult, error) {
 	if err := RefuseOverInput(out, o.Model); err != nil {
 		return ExportResult{}, err
 	}
-	res := ExportResult{Target: o.Target, Model: o.Model, Output: out}
+	res := ExportResult{Target: o.To, Model: o.Model, Output: out}
 	nirOpts := nir.ExportOptions{DT: o.DT, Source: filepath.Base(o.Model), Tool: "spikebridge " + o.Version}
 	if kind == formats.ModelKindRecurrent {
 		rnet, _, _, err := formats.LoadRecurrent(o.Model)
@@ -105,13 +105,13 @@ func Export(o ExportOptions) (ExportResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if o.Target == "nir" {
+	if o.To == "nir" {
 		g, grades, err := nir.FromSNN(net, nirOpts)
 		return res, writeGraph(&res, g, grades, err)
 	}
 	eo := export.Options{Source: filepath.Base(o.Model), Version: o.Version, Batch: o.Batch}
 	var s *export.Script
-	if o.Target == "brian2" {
+	if o.To == "brian2" {
 		s, err = export.Brian2Script(net, eo)
 	} else {
 		s, err = export.PyNNScript(net, eo)

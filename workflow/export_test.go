@@ -20,9 +20,12 @@ func TestExportRefusals(t *testing.T) {
 	if err := formats.SaveModel(ann, net, formats.ModelMeta{}); err != nil {
 		t.Fatal(err)
 	}
-	var kind *ExportKindError
-	if _, err := Export(ExportOptions{Model: ann, Target: "nir", DT: 1e-3}); !errors.As(err, &kind) || kind.Kind != formats.ModelKindANN || kind.Model != ann {
-		t.Errorf("export of an ANN: %v, want an ExportKindError", err)
+	if _, err := Export(ExportOptions{Model: ann, To: "nir", DT: 1e-3}); err == nil || err.Error() != ann+`: a "ann" model; export takes spiking models (convert it first: spikebridge convert)` {
+		t.Errorf("export of an ANN: %v", err)
+	}
+	var oe *OptionError
+	if _, err := Export(ExportOptions{Model: ann, To: "nest", DT: 1e-3}); !errors.As(err, &oe) || !oe.Invalid {
+		t.Errorf("export to an unknown target: %v", err)
 	}
 	var same *SameFileError
 	if err := RefuseOverInput(ann, ann); !errors.As(err, &same) || same.Output != ann {

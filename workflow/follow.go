@@ -47,6 +47,9 @@ type FollowResult struct {
 // LearnFollow trains (reporting every trial to progress), tests and writes
 // the files o asks for.
 func LearnFollow(o FollowOptions, progress func(learn.FollowTrial)) (FollowResult, error) {
+	if err := o.Check(); err != nil {
+		return FollowResult{}, err
+	}
 	net, err := learn.NewFollow(o.Config)
 	if err != nil {
 		return FollowResult{}, err
@@ -79,6 +82,22 @@ func LearnFollow(o FollowOptions, progress func(learn.FollowTrial)) (FollowResul
 		res.CurveFile = o.Curve
 	}
 	return res, writeFollowPlots(o, curve, ev)
+}
+
+// Check refuses trial counts, durations and settings that cannot run.
+func (o FollowOptions) Check() error {
+	switch {
+	case o.Trials < 1 || o.Trials > 100000:
+		return invalidf("{Trials} %d: want 1 to 100000", o.Trials)
+	case o.EvalTrials < 1 || o.EvalTrials > 10000:
+		return invalidf("{EvalTrials} %d: want 1 to 10000", o.EvalTrials)
+	case !(o.Warmup >= 0 && o.Warmup <= 60) || !(o.FreeSeconds >= 1 && o.FreeSeconds <= 3600):
+		return invalidf("{Warmup} %v (0 to 60 s), {FreeSeconds} %v (1 to 3600 s)", o.Warmup, o.FreeSeconds)
+	}
+	if err := o.Config.Check(); err != nil {
+		return &OptionError{Invalid: true, Err: err}
+	}
+	return nil
 }
 
 // WriteText writes the result for people.

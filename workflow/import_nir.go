@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/spikebridge/spikebridge/formats"
@@ -9,8 +10,7 @@ import (
 )
 
 // ImportNIROptions imports the NIR file Input as the spiking model file
-// Output; DT and Timesteps (0: the file's metadata) are checked by the
-// caller.
+// Output with step DT and Timesteps per decision (0: the file's metadata).
 type ImportNIROptions struct {
 	Input, Output string
 	DT            float64
@@ -30,6 +30,12 @@ type ImportNIRResult struct {
 // (wrapping nir.ToSNN's) and the grades read so far.
 func ImportNIR(o ImportNIROptions) (ImportNIRResult, error) {
 	res := ImportNIRResult{Input: o.Input, Output: o.Output}
+	if o.DT < 0 || math.IsNaN(o.DT) || math.IsInf(o.DT, 0) {
+		return res, invalidf("{DT} %v: want a step length in seconds > 0", o.DT)
+	}
+	if o.Timesteps < 0 {
+		return res, invalidf("{Timesteps} %d: want >= 0", o.Timesteps)
+	}
 	if err := RefuseOverInput(o.Output, o.Input); err != nil {
 		return res, err
 	}

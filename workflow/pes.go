@@ -15,13 +15,13 @@ import (
 // PESOptions is a run of Nengo's PES learning example: learn for Duration
 // seconds (and Save the network), or Load a saved network; then test with
 // learning off for TestDuration seconds, leaving Settle seconds out of the
-// RMSE. The input is sin(2π FreqHz t) in every dimension.
+// RMSE. The input is sin(2π Freq t) in every dimension.
 type PESOptions struct {
 	Config       learn.ChannelConfig
 	Duration     float64 // s of learning
 	TestDuration float64 // s of the static test run after learning
 	Settle       float64 // s left out of the test RMSE
-	FreqHz       float64
+	Freq         float64 // Hz of the input
 	Save, Load   string
 }
 
@@ -45,6 +45,9 @@ type PESResult struct {
 // LearnPES runs o: learning (or loading), then the test.
 func LearnPES(o PESOptions) (PESResult, error) {
 	res := PESResult{Settle: o.Settle}
+	if err := o.check(); err != nil {
+		return res, err
+	}
 	var net *learn.Channel
 	var err error
 	if o.Load != "" {
@@ -64,7 +67,7 @@ func LearnPES(o PESOptions) (PESResult, error) {
 	}
 	testSteps := int(math.Round(o.TestDuration / cfg.Dt))
 	if testSteps > 0 {
-		input := learn.SineInput(testSteps, cfg.Dimensions, o.FreqHz, cfg.Dt)
+		input := learn.SineInput(testSteps, cfg.Dimensions, o.Freq, cfg.Dt)
 		net.Learning = false
 		net.Reset()
 		r, err := net.Run(input, o.Settle)
@@ -81,13 +84,37 @@ func LearnPES(o PESOptions) (PESResult, error) {
 	return res, nil
 }
 
+// check refuses durations, frequencies and settings that cannot run.
+func (o PESOptions) check() error {
+	for _, v := range []struct {
+		field      string
+		value, max float64
+	}{{"Duration", o.Duration, 3600}, {"TestDuration", o.TestDuration, 3600}} {
+		if !(v.value >= 0) || v.value > v.max {
+			return invalidf("{%s} %v: want 0 to %v seconds", v.field, v.value, v.max)
+		}
+	}
+	switch {
+	case !(o.Settle >= 0) || math.IsInf(o.Settle, 0):
+		return invalidf("{Settle} %v: want >= 0 seconds", o.Settle)
+	case math.IsNaN(o.Freq) || math.IsInf(o.Freq, 0):
+		return invalidf("{Freq} %v: want a finite frequency in Hz", o.Freq)
+	case o.Load != "" && o.Save != "":
+		return invalidf("{Load} and {Save}: a loaded network does not learn; save when learning")
+	}
+	if err := o.Config.Check(); err != nil {
+		return &OptionError{Invalid: true, Err: err}
+	}
+	return nil
+}
+
 // learnChannel learns for o.Duration and saves the network to o.Save.
 func learnChannel(o PESOptions, net *learn.Channel, res *PESResult) error {
 	cfg := net.Config
 	steps := int(math.Round(o.Duration / cfg.Dt))
 	if steps > 0 {
 		start := time.Now()
-		r, err := net.Run(learn.SineInput(steps, cfg.Dimensions, o.FreqHz, cfg.Dt), 0)
+		r, err := net.Run(learn.SineInput(steps, cfg.Dimensions, o.Freq, cfg.Dt), 0)
 		if err != nil {
 			return err
 		}

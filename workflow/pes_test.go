@@ -16,7 +16,7 @@ func TestLearnPESSaveLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pes.safetensors")
 	cfg := learn.DefaultChannelConfig()
 	cfg.Seed = 3
-	learned, err := LearnPES(PESOptions{Config: cfg, Duration: 2, TestDuration: 0.5, Settle: 0.1, FreqHz: 1, Save: path})
+	learned, err := LearnPES(PESOptions{Config: cfg, Duration: 2, TestDuration: 0.5, Settle: 0.1, Freq: 1, Save: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestLearnPESSaveLoad(t *testing.T) {
 	if !(learned.TestRMSE < learned.UntrainedRMSE) {
 		t.Errorf("test RMSE %v after learning, untrained %v", learned.TestRMSE, learned.UntrainedRMSE)
 	}
-	loaded, err := LearnPES(PESOptions{Config: learn.DefaultChannelConfig(), TestDuration: 0.5, Settle: 0.1, FreqHz: 1, Load: path})
+	loaded, err := LearnPES(PESOptions{Config: learn.DefaultChannelConfig(), TestDuration: 0.5, Settle: 0.1, Freq: 1, Load: path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/formats/nir"
 	"github.com/spikebridge/spikebridge/workflow"
 )
@@ -77,25 +75,9 @@ type exportResult struct {
 }
 
 func runExport(opts *ExportOptions) error {
-	switch opts.To {
-	case "nir", "brian2", "pynn":
-	default:
-		return usageErrorf("--to %q: want nir, brian2 or pynn", opts.To)
-	}
-	if !(opts.DT > 0) || math.IsInf(opts.DT, 0) {
-		return usageErrorf("--dt %v: want a step length in seconds > 0", opts.DT)
-	}
-	if opts.Batch < 0 {
-		return usageErrorf("--batch %d: want 0 (the target's default) or more", opts.Batch)
-	}
-	res, err := workflow.Export(workflow.ExportOptions{Model: opts.Model, Target: opts.To, Output: opts.Output, DT: opts.DT, Batch: opts.Batch, Version: Version})
-	var kind *workflow.ExportKindError
-	if errors.As(err, &kind) && kind.Kind == formats.ModelKindRecurrent {
-		return fmt.Errorf("%s: recurrent networks are exported to NIR only (--to nir), not yet as %s scripts", kind.Model, kind.Target)
-	} else if errors.As(err, &kind) {
-		return fmt.Errorf("%s: a %q model; export takes spiking models (convert it first: spikebridge convert)", kind.Model, kind.Kind)
-	} else if err != nil {
-		return outputFlagError(err)
+	res, err := workflow.Export(workflow.ExportOptions{Model: opts.Model, To: opts.To, Output: opts.Output, DT: opts.DT, Batch: opts.Batch, Version: Version})
+	if err != nil {
+		return flagErr(outputFlagError(err))
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
@@ -156,12 +138,6 @@ reported as unsupported, node by node.`,
 }
 
 func runImportNIR(opts *ImportNIROptions) error {
-	if opts.DT < 0 || math.IsNaN(opts.DT) || math.IsInf(opts.DT, 0) {
-		return usageErrorf("--dt %v: want a step length in seconds > 0", opts.DT)
-	}
-	if opts.Timesteps < 0 {
-		return usageErrorf("--timesteps %d: want >= 0", opts.Timesteps)
-	}
 	res, err := workflow.ImportNIR(workflow.ImportNIROptions{Input: opts.Input, Output: opts.Output, DT: opts.DT, Timesteps: opts.Timesteps})
 	if err != nil {
 		if !opts.JSON && len(res.Grades) > 0 {
@@ -170,7 +146,7 @@ func runImportNIR(opts *ImportNIROptions) error {
 		if strings.Contains(err.Error(), "does not state its time step") {
 			return usageErrorf("%v (--dt)", err)
 		}
-		return outputFlagError(err)
+		return flagErr(outputFlagError(err))
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(map[string]any{"input": res.Input, "output": res.Output,

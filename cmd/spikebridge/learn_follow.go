@@ -41,18 +41,6 @@ amplitude from upward zero crossings of x after a third, as eval-emulator does).
 		Example: "  spikebridge learn follow --neurons 500 --trials 200 --seed 1 --curve follow_curve.csv",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Trials < 1 || opts.Trials > 100000 {
-				return usageErrorf("--trials %d: want 1 to 100000", opts.Trials)
-			}
-			if opts.EvalTrials < 1 || opts.EvalTrials > 10000 {
-				return usageErrorf("--eval-trials %d: want 1 to 10000", opts.EvalTrials)
-			}
-			if !(opts.Warmup >= 0 && opts.Warmup <= 60) || !(opts.FreeSeconds >= 1 && opts.FreeSeconds <= 3600) {
-				return usageErrorf("--warmup %v (0 to 60 s), --free-seconds %v (1 to 3600 s)", opts.Warmup, opts.FreeSeconds)
-			}
-			if err := c.Check(); err != nil {
-				return usageErrorf("%v", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -79,6 +67,9 @@ amplitude from upward zero crossings of x after a third, as eval-emulator does).
 }
 
 func runLearnFollow(opts *LearnFollowOptions) error {
+	if err := opts.Check(); err != nil {
+		return flagErr(err)
+	}
 	prog := newProgress(opts.IO.ErrOut, "learn follow", int64(opts.Trials), 0, 10*time.Second, "trials")
 	res, err := workflow.LearnFollow(opts.FollowOptions, func(r learn.FollowTrial) {
 		if prog.due(int64(r.Trial+1), fmt.Sprintf("learn follow  error RMS %.4f", r.ErrorRMS), r.Trial == opts.Trials-1) {

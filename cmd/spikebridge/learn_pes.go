@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,7 +24,7 @@ type LearnPESResult = workflow.PESResult
 // NewCmdLearnPES parses flags into LearnPESOptions; runF replaces
 // runLearnPES in tests.
 func NewCmdLearnPES(ios *IOStreams, runF func(*LearnPESOptions) error) *cobra.Command {
-	opts := &LearnPESOptions{IO: ios, PESOptions: workflow.PESOptions{Config: learn.DefaultChannelConfig(), Duration: 10, TestDuration: 2, Settle: 0.5, FreqHz: 1}}
+	opts := &LearnPESOptions{IO: ios, PESOptions: workflow.PESOptions{Config: learn.DefaultChannelConfig(), Duration: 10, TestDuration: 2, Settle: 0.5, Freq: 1}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "pes",
@@ -53,27 +52,6 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 					return err
 				}
 			}
-			for _, v := range []struct {
-				flag  string
-				value float64
-				max   float64
-			}{{"duration", opts.Duration, 3600}, {"test-duration", opts.TestDuration, 3600}} {
-				if !(v.value >= 0) || v.value > v.max {
-					return usageErrorf("--%s %v: want 0 to %v seconds", v.flag, v.value, v.max)
-				}
-			}
-			if !(opts.Settle >= 0) || math.IsInf(opts.Settle, 0) {
-				return usageErrorf("--settle %v: want >= 0 seconds", opts.Settle)
-			}
-			if math.IsNaN(opts.FreqHz) || math.IsInf(opts.FreqHz, 0) {
-				return usageErrorf("--freq %v: want a finite frequency in Hz", opts.FreqHz)
-			}
-			if opts.Load != "" && opts.Save != "" {
-				return usageErrorf("--load and --save: a loaded network does not learn; save when learning")
-			}
-			if err := c.Check(); err != nil {
-				return usageErrorf("%v", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -93,7 +71,7 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 	f.Float64Var(&opts.Duration, "duration", opts.Duration, "seconds of learning")
 	f.Float64Var(&opts.TestDuration, "test-duration", opts.TestDuration, "seconds of the test run with learning off")
 	f.Float64Var(&opts.Settle, "settle", opts.Settle, "seconds at the start of the test run left out of its RMSE")
-	f.Float64Var(&opts.FreqHz, "freq", opts.FreqHz, "input frequency (Hz)")
+	f.Float64Var(&opts.Freq, "freq", opts.Freq, "input frequency (Hz)")
 	f.StringVar(&opts.Save, "save", "", "write the learned weights and ensembles here (.safetensors)")
 	f.StringVar(&opts.Load, "load", "", "run this saved network with learning off instead of learning")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
@@ -103,7 +81,7 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 func runLearnPES(opts *LearnPESOptions) error {
 	res, err := workflow.LearnPES(opts.PESOptions)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)

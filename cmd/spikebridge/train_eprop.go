@@ -47,15 +47,6 @@ fresh trial), config.json and checkpoint.npz (for --resume).`,
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			if opts.Task != "evidence-accumulation" {
-				return usageErrorf("--task %q: the only task is evidence-accumulation", opts.Task)
-			}
-			if opts.EvalTrials < 1 || opts.EvalTrials > 1<<16 {
-				return usageErrorf("--eval-trials %d: want 1 to %d", opts.EvalTrials, 1<<16)
-			}
-			if opts.CheckpointEvery < 1 {
-				return usageErrorf("--checkpoint-every %d: want at least 1", opts.CheckpointEvery)
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -85,16 +76,12 @@ fresh trial), config.json and checkpoint.npz (for --resume).`,
 }
 
 func runTrainEprop(opts *TrainEpropOptions) error {
-	if !opts.Resume {
-		cfg := opts.Config
-		cfg.Eprop.LossWindow = cfg.Task.RecallSteps
-		if err := cfg.Validate(); err != nil {
-			return usageError{err}
-		}
-	}
 	job, err := workflow.StartEprop(opts.EpropOptions)
-	if err != nil {
-		return epropFlagError(opts.Out, err)
+	var exists *workflow.RunExistsError
+	if errors.As(err, &exists) {
+		return fmt.Errorf("%s: pass --resume to continue it or --force to overwrite it", err)
+	} else if err != nil {
+		return flagErr(err)
 	}
 	prog := newProgress(opts.IO.ErrOut, "train eprop", int64(job.Iterations()), int64(job.ResumedAt), opts.progressEvery, "iterations")
 	res, err := job.Train(func(s workflow.EpropStatus) {
@@ -116,20 +103,4 @@ func runTrainEprop(opts *TrainEpropOptions) error {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
 	return res.WriteText(opts.IO.Out)
-}
-
-// epropFlagError names the flags in the errors of starting a run.
-func epropFlagError(out string, err error) error {
-	var exists *workflow.RunExistsError
-	var past *workflow.EpropIterationsError
-	var resume *workflow.ResumeError
-	switch {
-	case errors.As(err, &exists):
-		return fmt.Errorf("%s: pass --resume to continue it or --force to overwrite it", err)
-	case errors.As(err, &past):
-		return fmt.Errorf("--resume: %s is at iteration %d; --iterations %d must be at least that", past.Checkpoint, past.Done, past.Requested)
-	case errors.As(err, &resume):
-		return fmt.Errorf("--resume: %w", resume.Err)
-	}
-	return err
 }
