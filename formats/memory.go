@@ -60,7 +60,7 @@ func ParseBytes(s string) (int64, error) {
 	t = strings.TrimSuffix(t, "B")
 parsed:
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(v > 0) || v*mult > math.MaxInt64/2 {
+	if err != nil || !(v*mult >= 1) || v*mult > math.MaxInt64/2 { // "0.1" would be 0 bytes
 		return 0, fmt.Errorf("%q: want a size such as 4GiB, 512MiB or a number of bytes", s)
 	}
 	return int64(v * mult), nil

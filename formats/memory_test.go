@@ -20,7 +20,7 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "lots", "-1", "0", "NaN", "1e400"} {
+	for _, s := range []string{"", "lots", "-1", "0", "0.1", "NaN", "1e400"} {
 		if _, err := ParseBytes(s); err == nil {
 			t.Errorf("ParseBytes(%q) accepted", s)
 		}
