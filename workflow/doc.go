@@ -1,7 +1,8 @@
 // Package workflow holds the file-to-file jobs behind the CLI's verbs:
 // train a DQN into a run directory, record states, convert a model file,
 // compare an ANN and an SNN file, import a PyTorch file, and the pipeline
-// that chains them with typed calls and writes the report. Each job takes a
+// that chains them with typed calls and writes the report; likewise eval,
+// predict, probe generate, env cartpole and the other verbs. Each job takes a
 // typed options value and returns a typed result; it reads and writes files
 // through formats (the output rule, run-directory locks, checkpoints) and
 // calls the domain packages for the work. It prints nothing: progress and
