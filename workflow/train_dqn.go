@@ -108,8 +108,7 @@ func TrainDQN(ctx context.Context, opts TrainDQNOptions) (train.Result, train.Co
 func startDQN(opts TrainDQNOptions, cfg train.Config, ckptPath string) (*train.Trainer, train.Config, error) {
 	if opts.Resume {
 		if _, err := os.Stat(ckptPath); err != nil {
-			return nil, cfg, &OptionError{Invalid: true, Msg: "{Resume}: " + opts.Out +
-				" holds no checkpoint (the run stopped before its first one, or never ran): start it again without {Resume}"}
+			return nil, cfg, noCheckpoint(opts.Out)
 		}
 		cfg, err := ResumeConfig(opts.Out, cfg, opts.Set)
 		if err != nil {

@@ -16,28 +16,13 @@ import (
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
-// Files of a DQN run directory.
-const (
-	dqnCheckpointFile = workflow.DQNCheckpointFile
-	dqnConfigFile     = workflow.DQNConfigFile
-	dqnModelFile      = workflow.DQNModelFile
-	dqnFinalFile      = workflow.DQNFinalFile
-	dqnMetricsFile    = workflow.DQNMetricsFile
-	dqnCurveFile      = workflow.DQNCurveFile
-)
-
 // TrainDQNOptions holds the flags of `spikebridge train dqn`.
 type TrainDQNOptions struct {
-	IO      *IOStreams
-	Config  train.Config
-	Version string // dqn_torch.py's --version: overrides the env's version when set
-	Threads int
-	Out     string
-	Resume  bool
-	Force   bool
-	JSON    bool
-	// changed lists the flags set on the command line (config names), so
-	// --resume can take the rest from the run's config.json.
+	IO *IOStreams
+	workflow.TrainDQNOptions
+	JSON bool
+	// changed lists the flags set on the command line, so --resume can
+	// take the other settings from the run's config.json.
 	changed map[string]bool
 	// progressEvery overrides how often plain progress lines appear (tests).
 	progressEvery time.Duration
@@ -45,7 +30,7 @@ type TrainDQNOptions struct {
 
 // NewCmdTrainDQN parses flags into TrainDQNOptions; runF replaces runTrainDQN in tests.
 func NewCmdTrainDQN(ios *IOStreams, runF func(*TrainDQNOptions) error) *cobra.Command {
-	opts := &TrainDQNOptions{IO: ios, Config: train.DefaultConfig()}
+	opts := &TrainDQNOptions{IO: ios, TrainDQNOptions: workflow.TrainDQNOptions{Config: train.DefaultConfig()}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "dqn",
@@ -83,9 +68,9 @@ last), metrics.csv, learning_curve.png, config.json and checkpoint.bin (for --re
 func runTrainDQN(opts *TrainDQNOptions) error {
 	ctx, stop := interruptContext()
 	defer stop()
-	res, cfg, err := workflow.TrainDQN(ctx, workflow.TrainDQNOptions{Config: opts.Config, Version: opts.Version, Threads: opts.Threads,
-		Out: opts.Out, Resume: opts.Resume, Force: opts.Force, Set: configNames(opts.changed),
-		Progress: &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}})
+	o := opts.TrainDQNOptions
+	o.Set, o.Progress = configNames(opts.changed), &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}
+	res, cfg, err := workflow.TrainDQN(ctx, o)
 	if err != nil {
 		return flagErr(err)
 	}
@@ -117,24 +102,6 @@ func configNames(changed map[string]bool) map[string]bool {
 	return set
 }
 
-// resumeConfig is workflow.ResumeConfig for the flags of opts.
-func resumeConfig(opts *TrainDQNOptions, flags train.Config) (train.Config, error) {
-	cfg, err := workflow.ResumeConfig(opts.Out, flags, configNames(opts.changed))
-	return cfg, flagErr(err)
-}
-
-// refuseExistingRun is workflow.RefuseExistingRun with the flags named.
-func refuseExistingRun(dir string, force bool, modelFile string) error {
-	return flagErr(workflow.RefuseExistingRun(dir, force, modelFile))
-}
-
-// The run-directory helpers of every trainer.
-var (
-	startRunDir    = workflow.StartRunDir
-	writeJSONFile  = workflow.WriteJSONFile
-	configSettings = workflow.ConfigSettings
-)
-
 // trainLines shows a training loop with the verbs' progress.
 type trainLines struct {
 	w     io.Writer
@@ -160,16 +127,6 @@ func (t *trainLines) Step(pr train.Progress) {
 	}
 	fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
 		p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, p.rate(pr.Step))
-}
-
-// driveTrainer runs tr to its last step with progress on w (every: how
-// often plain lines appear); Ctrl-C stops it with a checkpoint and an error
-// that says how to continue.
-func driveTrainer(w io.Writer, label, ckptPath string, total int64, tr workflow.StepTrainer, threads int, every time.Duration) (time.Duration, error) {
-	ctx, stop := interruptContext()
-	defer stop()
-	wall, err := workflow.DriveTrainer(ctx, label, ckptPath, total, tr, threads, &trainLines{w: w, every: every})
-	return wall, flagErr(err)
 }
 
 // addDQNFlags registers the DQN settings shared by `train dqn` and `train

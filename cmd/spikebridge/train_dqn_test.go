@@ -13,6 +13,18 @@ import (
 
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/train"
+	"github.com/spikebridge/spikebridge/workflow"
+)
+
+// Files of a DQN run directory (the tests of train dqn, train sqn and the
+// signals name them).
+const (
+	dqnCheckpointFile = workflow.DQNCheckpointFile
+	dqnConfigFile     = workflow.DQNConfigFile
+	dqnModelFile      = workflow.DQNModelFile
+	dqnFinalFile      = workflow.DQNFinalFile
+	dqnMetricsFile    = workflow.DQNMetricsFile
+	dqnCurveFile      = workflow.DQNCurveFile
 )
 
 // smallDQN are flags for a run of a few seconds at most: small network,
