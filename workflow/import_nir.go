@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 
@@ -17,12 +18,24 @@ type ImportNIROptions struct {
 	Timesteps     int
 }
 
-// ImportNIRResult describes the written model and grades every node.
+// ImportNIRResult describes the written model and grades every node
+// (`import nir --json`; fields in alphabetical order, as the document has
+// always had them).
 type ImportNIRResult struct {
-	Input, Output, NIRVersion string
-	Layers, Inputs, Outputs   int
-	Timesteps                 int
-	Grades                    []nir.NodeGrade
+	Grades     []nir.NodeGrade `json:"grades"`
+	Input      string          `json:"input"`
+	Inputs     int             `json:"inputs"`
+	Layers     int             `json:"layers"`
+	NIRVersion string          `json:"nir_version"`
+	Output     string          `json:"output"`
+	Outputs    int             `json:"outputs"`
+	Timesteps  int             `json:"timesteps"`
+}
+
+// WriteText writes the result for people: the model and the grades.
+func (r ImportNIRResult) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "wrote %s: %d -> %d, %d layers, T = %d (NIR %s)\n", r.Output, r.Inputs, r.Outputs, r.Layers, r.Timesteps, r.NIRVersion)
+	return WriteGrades(w, r.Grades)
 }
 
 // ImportNIR reads a NIR graph, maps it onto a layered spiking network and

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -149,11 +148,7 @@ func runImportNIR(opts *ImportNIROptions) error {
 		return flagErr(outputFlagError(err))
 	}
 	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(map[string]any{"input": res.Input, "output": res.Output,
-			"nir_version": res.NIRVersion, "layers": res.Layers, "inputs": res.Inputs, "outputs": res.Outputs,
-			"timesteps": res.Timesteps, "grades": res.Grades})
+		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	fmt.Fprintf(opts.IO.Out, "wrote %s: %d -> %d, %d layers, T = %d (NIR %s)\n", res.Output, res.Inputs, res.Outputs,
-		res.Layers, res.Timesteps, res.NIRVersion)
-	return workflow.WriteGrades(opts.IO.Out, res.Grades)
+	return res.WriteText(opts.IO.Out)
 }
