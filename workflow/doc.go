@@ -2,12 +2,16 @@
 // train a DQN into a run directory, record states, convert a model file,
 // compare an ANN and an SNN file, import a PyTorch file, and the pipeline
 // that chains them with typed calls and writes the report; likewise eval,
-// predict, probe generate, env cartpole and the other verbs. Each job takes a
+// predict, probe generate, env cartpole and the other verbs (the SQN,
+// emulator, e-prop and classifier trainers, learn pes and follow, export
+// and import nir, eval-emulator). Each job takes a
 // typed options value and returns a typed result; it reads and writes files
 // through formats (the output rule, run-directory locks, checkpoints) and
 // calls the domain packages for the work. It prints nothing: progress and
 // results go back to the caller (cmd/spikebridge), which owns flags,
-// progress bars and printing. Errors name files and values, never flags.
+// progress bars and printing (a result may write its text for people,
+// WriteText, into a writer the caller gives). Errors name files and values,
+// never flags.
 //
 // workflow sits one tier above train, learn, convert, export, emulator and
 // report, and below cmd. DESIGN.md's package table does not list it: it is
