@@ -131,3 +131,62 @@ func TestJobOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// The pipeline as a Go program runs it: an imported policy through every
+// stage, each announced with its command; a failing stage is a StageError
+// naming the stage and the file, and a spiking model file is refused.
+func TestPipelineTyped(t *testing.T) {
+	policy := testfixtures.Dir(t, "policies", "torch_dqn_cartpole_seed2.pt")
+	distill := DefaultConvertOptions()
+	distill.Classifier.Epochs, distill.Classifier.Hidden = 2, []int{8}
+	distill.DaggerRounds, distill.DaggerEpisodes, distill.DaggerEpochs, distill.TeacherEpisodes = 0, 1, 1, 0
+	opts := DefaultPipelineOptions()
+	opts.Out, opts.FromPyTorch, opts.Episodes, opts.Timesteps, opts.Distill = filepath.Join(t.TempDir(), "run"), policy, 2, []int{8}, &distill
+	var announced []string
+	opts.OnStage = func(n, stages int, name, command string) {
+		if stages != PipelineStages || n != len(announced)+1 {
+			t.Errorf("stage %q announced as %d of %d", name, n, stages)
+		}
+		announced = append(announced, command)
+	}
+	res, err := Pipeline(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Stages) != PipelineStages || len(announced) != PipelineStages || res.Train != nil || res.Imported != policy || res.BestMethod != MethodDistill {
+		t.Fatalf("result %+v, announced %q", res, announced)
+	}
+	for i, st := range res.Stages {
+		if st.Command != announced[i] {
+			t.Errorf("stage %s: command %q, announced %q", st.Name, st.Command, announced[i])
+		}
+	}
+	if want := "spikebridge import pytorch " + policy + " -o " + res.ModelFile + " --json"; res.Stages[0].Command != want {
+		t.Errorf("import command %q, want %q", res.Stages[0].Command, want)
+	}
+	for _, f := range []string{DQNModelFile, PipelineStatesFile, "snn-baseline.safetensors", "snn-distill.safetensors", PipelineStudentFile,
+		CompareJSONFile, CompareCSVFile, PipelineReportFile, "compare-distill/" + CompareJSONFile} {
+		if _, err := os.Stat(filepath.Join(opts.Out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if res.Compare.Comparison != res.Compare.Methods[1].comparison || len(res.Compare.Results) != 1 {
+		t.Errorf("compare.json's top level is not distill's comparison")
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.pt")
+	if err := os.WriteFile(bad, []byte("not a pickle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.Out, opts.FromPyTorch, opts.OnStage = filepath.Join(t.TempDir(), "bad"), bad, nil
+	_, err = Pipeline(opts)
+	var stage *StageError
+	if !errors.As(err, &stage) || stage.Stage != "import" || stage.Out != opts.Out || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad import: %v, want a StageError of stage import naming %s", err, bad)
+	}
+	opts.FromPyTorch = filepath.Join(filepath.Dir(res.ModelFile), "snn-distill.safetensors")
+	var oe *OptionError
+	if _, err := Pipeline(opts); !errors.As(err, &oe) || !oe.Invalid || !strings.HasPrefix(err.Error(), "FromPyTorch "+opts.FromPyTorch) {
+		t.Errorf("spiking model file: %v, want an OptionError naming FromPyTorch", err)
+	}
+}

@@ -11,10 +11,6 @@ import (
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
-// pipelineStages is the number of stages the help lists and the progress
-// lines count ([n/7]).
-const pipelineStages = workflow.PipelineStages
-
 // PipelineOptions holds the flags of `spikebridge pipeline`.
 type PipelineOptions struct {
 	IO *IOStreams

@@ -23,6 +23,10 @@ import (
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
+// pipelineStages is the number of stages the help lists and the progress
+// lines count ([n/7]).
+const pipelineStages = workflow.PipelineStages
+
 // tinyStages makes the pipeline's stages tiny: the test checks the
 // plumbing and the figures' ranges, not learning (the acceptance run is the
 // default one, minutes long).
