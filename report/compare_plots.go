@@ -42,6 +42,19 @@ func seriesLine(pts plotter.XYs, i int) (*plotter.Line, *plotter.Scatter, color.
 	return line, points, c, nil
 }
 
+// errorBars draws errs around pts in colour c.
+func errorBars(pts plotter.XYs, errs plotter.YErrors, c color.Color) (*plotter.YErrorBars, error) {
+	eb, err := plotter.NewYErrorBars(struct {
+		plotter.XYer
+		plotter.YErrorer
+	}{pts, errs})
+	if err != nil {
+		return nil, err
+	}
+	eb.Color = c
+	return eb, nil
+}
+
 func writePNG(w io.Writer, p *plot.Plot, what string) error {
 	canvas := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(18*vg.Centimeter, 11*vg.Centimeter), vgimg.UseDPI(150))}
 	p.Draw(draw.New(canvas))
@@ -150,14 +163,10 @@ func WriteReturnPlot(w io.Writer, title string, ts []int, mean, std []float64, a
 		return fmt.Errorf("report: return plot: %w", err)
 	}
 	line.Color, points.Color = comparePalette[0], comparePalette[0]
-	eb, err := plotter.NewYErrorBars(struct {
-		plotter.XYer
-		plotter.YErrorer
-	}{pts, errs})
+	eb, err := errorBars(pts, errs, comparePalette[0])
 	if err != nil {
 		return fmt.Errorf("report: return plot: %w", err)
 	}
-	eb.Color = comparePalette[0]
 	ann, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: annMean}, {X: p.X.Max, Y: annMean}})
 	if err != nil {
 		return fmt.Errorf("report: return plot: %w", err)

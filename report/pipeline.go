@@ -309,14 +309,10 @@ func WriteReturnsPlot(w io.Writer, title string, ts []int, series []ReturnSeries
 		if err != nil {
 			return fmt.Errorf("report: returns plot: %w", err)
 		}
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYer
-			plotter.YErrorer
-		}{pts, errs})
+		eb, err := errorBars(pts, errs, c)
 		if err != nil {
 			return fmt.Errorf("report: returns plot: %w", err)
 		}
-		eb.Color = c
 		p.Add(line, points, eb)
 		p.Legend.Add("SNN, "+s.Name, line, points)
 	}
