@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +190,27 @@ func TestPipelineTyped(t *testing.T) {
 	var oe *OptionError
 	if _, err := Pipeline(opts); !errors.As(err, &oe) || !oe.Invalid || !strings.HasPrefix(err.Error(), "FromPyTorch "+opts.FromPyTorch) {
 		t.Errorf("spiking model file: %v, want an OptionError naming FromPyTorch", err)
+	}
+}
+
+// A Go program runs the CLI's jobs with typed options; this is `spikebridge
+// record` then `convert --method baseline --timesteps 64` then `compare`.
+func ExampleConvert() {
+	rec, err := Record(RecordOptions{Model: "policy.pt", Env: "cartpole-v1", Episodes: 60, Seed: 1, Epsilon: 0.2, Out: "states.npz"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := DefaultConvertOptions()
+	c.Model, c.Calib, c.Method, c.Timesteps, c.Out = "policy.pt", rec.Out, MethodBaseline, 64, "snn.safetensors"
+	if _, err := Convert(c); err != nil {
+		log.Fatal(err) // an *OptionError names the option: Method, Timesteps, ...
+	}
+	doc, err := Compare(CompareOptions{ANN: "policy.pt", SNN: c.Out, Env: "cartpole-v1", Episodes: 100,
+		Timesteps: []int{8, 16, 32, 64}, DecisiveMargin: DefaultDecisiveMargin, Out: "cmp"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range doc.Results {
+		fmt.Printf("T=%d: return %.1f, own-trajectory agreement %.3f\n", r.Timesteps, r.SNNReturnsMean, r.AgreementOwn)
 	}
 }
