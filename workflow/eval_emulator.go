@@ -3,10 +3,12 @@ package workflow
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/emulator"
 	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
@@ -23,11 +25,9 @@ type EvalEmulatorOptions struct {
 	Rollout float64
 	// Timesteps are the T of a rate emulator's converted SNN (none = no conversion).
 	Timesteps []int
-	// SystemName names the true system, run free for reference beside the
-	// forward models' free runs (Rollout > 0); System returns it, and is
-	// only called when a forward model needs it.
-	SystemName string
-	System     func() (env.DrivenSystem, error)
+	// System names the built-in true system (env.ProbeSystem) run free for
+	// reference beside the forward models' free runs (Rollout > 0).
+	System string
 	// Plot, when set, is the PNG of every result's NRMSE per target.
 	Plot string
 	// Conversion settings of the rate emulator's SNN.
@@ -46,22 +46,26 @@ type EvalEmulatorResult struct {
 	Results     []emulator.Eval `json:"results"`
 }
 
-// SystemMismatchError refuses a reference system whose sizes are not the
-// data's.
-type SystemMismatchError struct {
-	System                 string
-	Inputs, States         int // the system's
-	DataInputs, DataStates int
-}
-
-func (e *SystemMismatchError) Error() string {
-	return fmt.Sprintf("system %s has %d inputs and %d states, the data %d and %d", e.System, e.Inputs, e.States, e.DataInputs, e.DataStates)
+// Check refuses a rollout that is not a number of seconds and invalid T.
+func (o EvalEmulatorOptions) Check() error {
+	if o.Rollout < 0 || math.IsNaN(o.Rollout) || math.IsInf(o.Rollout, 0) {
+		return invalidf("{Rollout} %v: want a number of seconds >= 0", o.Rollout)
+	}
+	if len(o.Timesteps) > 0 {
+		if err := convert.CheckTimesteps(o.Timesteps); err != nil {
+			return &OptionError{Invalid: true, Err: err}
+		}
+	}
+	return nil
 }
 
 // EvalEmulator evaluates every model of o (emulator.Evaluate) and the
 // reference system, and writes the plot.
 func EvalEmulator(o EvalEmulatorOptions) (EvalEmulatorResult, error) {
 	res := EvalEmulatorResult{Data: o.Data, RolloutS: o.Rollout}
+	if err := o.Check(); err != nil {
+		return res, err
+	}
 	for _, path := range o.Models {
 		m, err := emulator.Load(path)
 		if err != nil {
@@ -79,7 +83,7 @@ func EvalEmulator(o EvalEmulatorOptions) (EvalEmulatorResult, error) {
 			return res, err
 		}
 		res.Results = append(res.Results, evals...)
-		if o.Rollout > 0 && o.SystemName != "" && task.Kind == probe.ForwardTask && res.Reference == nil {
+		if o.Rollout > 0 && o.System != "" && task.Kind == probe.ForwardTask && res.Reference == nil {
 			if res.Reference, err = referenceFree(o, task, data); err != nil {
 				return res, err
 			}
@@ -95,14 +99,14 @@ func EvalEmulator(o EvalEmulatorOptions) (EvalEmulatorResult, error) {
 
 // referenceFree runs the reference system free as the forward models are.
 func referenceFree(o EvalEmulatorOptions, task *probe.Task, data *emulator.Data) (*probe.Cycle, error) {
-	sys, err := o.System()
-	if err != nil {
-		return nil, err
+	sys, _, ok := env.ProbeSystem(o.System)
+	if !ok {
+		return nil, invalidf("{System} %q: want vanderpol or arm", o.System)
 	}
 	if sys.StateSize() != task.TargetSize || sys.InputSize() != task.InputSize {
-		return nil, &SystemMismatchError{o.SystemName, sys.InputSize(), sys.StateSize(), task.InputSize, task.TargetSize}
+		return nil, invalidf("{System} %s has %d inputs and %d states, the data %d and %d", o.System, sys.InputSize(), sys.StateSize(), task.InputSize, task.TargetSize)
 	}
-	return emulator.ReferenceFree(sys, o.SystemName, task, data, o.Rollout)
+	return emulator.ReferenceFree(sys, o.System, task, data, o.Rollout)
 }
 
 // writeEmulatorPlot draws every result's NRMSE per target into opts.Plot.

@@ -2,13 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"math"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/convert"
-	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/probe"
 	"github.com/spikebridge/spikebridge/workflow"
 )
@@ -61,7 +57,7 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set the emulators were trained on")
 	f.Float64Var(&opts.Rollout, "rollout", 0, "seconds of free-running rollout (forward tasks; 0 = none)")
 	f.IntSliceVar(&opts.Timesteps, "timesteps", []int{8, 16, 32, 64, 128}, "T of the converted SNN (empty = no conversion)")
-	f.StringVar(&opts.SystemName, "system", "", "built-in system for reference free runs: vanderpol or arm")
+	f.StringVar(&opts.System, "system", "", "built-in system for reference free runs: vanderpol or arm")
 	f.StringVar(&opts.Plot, "plot", "", "write the NRMSE plot to this PNG")
 	f.StringVar(&opts.Norm, "norm", "auto", "SNN conversion: layer, neuron or unit normalisation; auto = unit for a --clip-floor emulator, layer otherwise")
 	f.Float64Var(&opts.Percentile, "percentile", 99.9, "SNN conversion: activation percentile mapped to the threshold")
@@ -74,13 +70,8 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 type EvalEmulatorResult = workflow.EvalEmulatorResult
 
 func runEvalEmulator(opts *EvalEmulatorOptions) error {
-	if opts.Rollout < 0 || math.IsNaN(opts.Rollout) || math.IsInf(opts.Rollout, 0) {
-		return usageErrorf("--rollout %v: want a number of seconds >= 0", opts.Rollout)
-	}
-	if len(opts.Timesteps) > 0 {
-		if err := convert.CheckTimesteps(opts.Timesteps); err != nil {
-			return usageError{err}
-		}
+	if err := opts.Check(); err != nil {
+		return flagErr(err)
 	}
 	if opts.Rollout > 0 {
 		// The free run allocates per step of --rollout: check before any work.
@@ -92,17 +83,9 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 			return err
 		}
 	}
-	o := opts.EvalEmulatorOptions
-	o.System = func() (env.DrivenSystem, error) {
-		sys, _, err := probeSystem(o.SystemName)
-		return sys, err
-	}
-	res, err := workflow.EvalEmulator(o)
-	var mismatch *workflow.SystemMismatchError
-	if errors.As(err, &mismatch) {
-		return usageErrorf("--system %s has %d inputs and %d states, the data %d and %d", mismatch.System, mismatch.Inputs, mismatch.States, mismatch.DataInputs, mismatch.DataStates)
-	} else if err != nil {
-		return err
+	res, err := workflow.EvalEmulator(opts.EvalEmulatorOptions)
+	if err != nil {
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
