@@ -26,7 +26,7 @@ type Float32Tensor struct {
 // SaveFloat32Tensors writes tensors and the metadata map as a safetensors
 // file, atomically. The same inputs always give the same bytes.
 func SaveFloat32Tensors(path string, tensors []Float32Tensor, metadata map[string]string) error {
-	views := make(map[string]float32View, len(tensors))
+	views := make(map[string]tensorView, len(tensors))
 	for _, t := range tensors {
 		n := 1
 		shape := make([]uint64, len(t.Shape))

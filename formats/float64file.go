@@ -22,7 +22,7 @@ type Float64Tensor struct {
 // EncodeFloat64Tensors returns the bytes of a safetensors file holding
 // tensors as F64 and the metadata map. The same inputs give the same bytes.
 func EncodeFloat64Tensors(tensors []Float64Tensor, metadata map[string]string) ([]byte, error) {
-	views := make(map[string]float64View, len(tensors))
+	views := make(map[string]tensorView, len(tensors))
 	for _, t := range tensors {
 		n := 1
 		shape := make([]uint64, len(t.Shape))

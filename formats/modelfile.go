@@ -110,23 +110,32 @@ func CartPoleQMeta() ModelMeta {
 	}
 }
 
-// float32View is a little-endian float32 tensor for the safetensors writer.
-type float32View struct {
+// tensorView is a little-endian tensor for the safetensors writer.
+type tensorView struct {
+	dtype safetensors.DType
 	shape []uint64
 	data  []byte
 }
 
-func (v float32View) DType() safetensors.DType { return safetensors.F32 }
-func (v float32View) Shape() []uint64          { return v.shape }
-func (v float32View) Data() []byte             { return v.data }
-func (v float32View) DataLen() uint64          { return uint64(len(v.data)) }
+func (v tensorView) DType() safetensors.DType { return v.dtype }
+func (v tensorView) Shape() []uint64          { return v.shape }
+func (v tensorView) Data() []byte             { return v.data }
+func (v tensorView) DataLen() uint64          { return uint64(len(v.data)) }
 
-func newFloat32View(values []float32, shape ...uint64) float32View {
+func newFloat32View(values []float32, shape ...uint64) tensorView {
 	data := make([]byte, 4*len(values))
 	for i, x := range values {
 		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(x))
 	}
-	return float32View{shape: shape, data: data}
+	return tensorView{dtype: safetensors.F32, shape: shape, data: data}
+}
+
+func newFloat64View(values []float64, shape ...uint64) tensorView {
+	data := make([]byte, 8*len(values))
+	for i, x := range values {
+		binary.LittleEndian.PutUint64(data[8*i:], math.Float64bits(x))
+	}
+	return tensorView{dtype: safetensors.F64, shape: shape, data: data}
 }
 
 // SaveModel writes net and its description to path, atomically. meta gives
@@ -160,9 +169,9 @@ func EncodeModel(net *model.Network, meta ModelMeta) ([]byte, error) {
 			return nil, fmt.Errorf("%s names %v: %d names for %d values", side.what, side.spec.Names, len(side.spec.Names), side.spec.Size)
 		}
 	}
-	tensors := make(map[string]float32View)
+	tensors := make(map[string]tensorView)
 	owner := make(map[string]string) // tensor name -> layer, to refuse collisions
-	addTensor := func(layer, name string, view float32View) error {
+	addTensor := func(layer, name string, view tensorView) error {
 		if other, dup := owner[name]; dup {
 			return fmt.Errorf("layers %q and %q both store tensor %q", other, layer, name)
 		}
@@ -194,10 +203,10 @@ func EncodeModel(net *model.Network, meta ModelMeta) ([]byte, error) {
 }
 
 // encodeDescribed writes tensors with meta as the JSON document under
-// ModelMetadataKey (model and SNN files alike). The library sorts tensors by
+// ModelMetadataKey (model, SNN and recurrent files alike). The library sorts tensors by
 // dtype then name and writes the header from a map (sorted keys by
 // encoding/json): the output is deterministic.
-func encodeDescribed(tensors map[string]float32View, meta any) ([]byte, error) {
+func encodeDescribed(tensors map[string]tensorView, meta any) ([]byte, error) {
 	doc, err := json.Marshal(meta)
 	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)

@@ -1,7 +1,6 @@
 package formats
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -52,25 +51,6 @@ type RecurrentSettings struct {
 	Output          string  `json:"output"`
 }
 
-// float64View is a little-endian float64 tensor for the safetensors writer.
-type float64View struct {
-	shape []uint64
-	data  []byte
-}
-
-func (v float64View) DType() safetensors.DType { return safetensors.F64 }
-func (v float64View) Shape() []uint64          { return v.shape }
-func (v float64View) Data() []byte             { return v.data }
-func (v float64View) DataLen() uint64          { return uint64(len(v.data)) }
-
-func newFloat64View(values []float64, shape ...uint64) float64View {
-	data := make([]byte, 8*len(values))
-	for i, x := range values {
-		binary.LittleEndian.PutUint64(data[8*i:], math.Float64bits(x))
-	}
-	return float64View{shape: shape, data: data}
-}
-
 // SaveRecurrent writes net (and feedback, when non-nil) with meta's input,
 // output, provenance and task to path, atomically; the rest of meta is
 // filled from net. The same arguments always give the same bytes.
@@ -96,7 +76,7 @@ func EncodeRecurrent(net *snn.Recurrent, feedback []float64, meta RecurrentMeta)
 		Leak: net.Leak, Threshold: net.Threshold, RefractorySteps: net.RefractorySteps,
 		AdaptationDecay: net.AdaptationDecay, ReadoutLeak: net.ReadoutLeak, Output: string(net.Output),
 	}
-	tensors := map[string]float64View{
+	tensors := map[string]tensorView{
 		RecurrentInputWeights:     newFloat64View(net.InputWeights, N, In),
 		RecurrentRecurrentWeights: newFloat64View(net.RecurrentWeights, N, N),
 		RecurrentOutputWeights:    newFloat64View(net.OutputWeights, K, N),
@@ -105,15 +85,7 @@ func EncodeRecurrent(net *snn.Recurrent, feedback []float64, meta RecurrentMeta)
 	if feedback != nil {
 		tensors[RecurrentFeedback] = newFloat64View(feedback, N, K)
 	}
-	doc, err := json.Marshal(meta)
-	if err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := safetensors.SerializeToWriter(tensors, map[string]string{ModelMetadataKey: string(doc)}, &buf); err != nil {
-		return nil, fmt.Errorf("encode safetensors: %w", err)
-	}
-	return buf.Bytes(), nil
+	return encodeDescribed(tensors, meta)
 }
 
 // LoadRecurrent reads a recurrent model file and checks every tensor and

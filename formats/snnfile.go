@@ -83,7 +83,7 @@ func EncodeSNN(net *snn.Network, meta SNNMeta) ([]byte, error) {
 		Readout: string(net.Readout), OutputScale: float64(net.OutputScale),
 		Encoding: string(net.Input.Encoding), Gain: float64(net.Input.Gain),
 		InputThreshold: float64(net.Input.Threshold), InputInitialMembrane: float64(net.Input.InitialMembrane)}
-	tensors := make(map[string]float32View)
+	tensors := make(map[string]tensorView)
 	add := func(layer, name string, values []float32, shape ...uint64) error {
 		if _, dup := tensors[name]; dup {
 			return fmt.Errorf("layer %q: tensor %q stored twice (layer names must be unique)", layer, name)
