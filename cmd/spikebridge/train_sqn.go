@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,15 +80,5 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
 	}
-	solved := "never"
-	if res.SolvedStep != nil {
-		solved = strconv.FormatInt(*res.SolvedStep, 10)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out,
-		"seed %d: %.0f steps/s, %.2f ms/update, train wall %.1f s, episodes %d, solved_step(mean%d>=%g) = %s, "+
-			"greedy eval of the kept network in snn/ at T=%d over %d eps: mean %.1f min %.0f max %.0f "+
-			"(%.1f spikes, %.0f SynOps per decision)\noutputs in %s\n",
-		res.Seed, res.StepsPerS, res.MsPerUpdate, res.TrainWallS, res.Episodes, cfg.Window, res.SolveThreshold, solved,
-		res.Timesteps, res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, res.SpikesPerDecide, res.SynOpsPerDecide, opts.Out)
-	return err
+	return workflow.WriteSQNText(opts.IO.Out, res, cfg, opts.Out)
 }
