@@ -352,17 +352,9 @@ func checkEpisodesMemory(what string, episodes int) error {
 }
 
 func probeMemory(f *pflag.FlagSet) error {
-	_, cfg, err := probeSystem(f.Lookup("system").Value.String())
+	cfg, err := probeSettings(f)
 	if err != nil {
 		return err
-	}
-	if f.Changed("trials") {
-		cfg.Trials = flagInt(f, "trials")
-	}
-	for name, dst := range map[string]*float64{"duration": &cfg.Duration, "dt": &cfg.Dt} {
-		if f.Changed(name) {
-			*dst, _ = strconv.ParseFloat(f.Lookup(name).Value.String(), 64)
-		}
 	}
 	if !(cfg.Dt > 0) || math.IsInf(cfg.Dt, 0) {
 		return usageErrorf("--dt %v: want a positive number of seconds", cfg.Dt)

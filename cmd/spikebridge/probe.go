@@ -21,8 +21,6 @@ type ProbeGenerateOptions struct {
 	Config env.ProbeConfig
 	Out    string
 	JSON   bool
-	// changed lists the flags given, so the others take the system's defaults.
-	changed map[string]bool
 }
 
 // NewCmdProbe is the parent of the probe data verbs.
@@ -42,7 +40,7 @@ func NewCmdProbe(ios *IOStreams) *cobra.Command {
 // NewCmdProbeGenerate parses flags; runF replaces runProbeGenerate in tests.
 func NewCmdProbeGenerate(ios *IOStreams, runF func(*ProbeGenerateOptions) error) *cobra.Command {
 	opts := &ProbeGenerateOptions{IO: ios}
-	var c env.ProbeConfig
+	var c env.ProbeConfig // the flags; probeSettings puts the given ones over the system's defaults
 	cmd := &cobra.Command{
 		Use:   "generate --system vanderpol|arm [--trials N --duration S --dt D --seed S] -o probe.npz",
 		Short: "Simulate a built-in system (driven van der Pol oscillator, two-link arm) into a probe data set",
@@ -61,12 +59,13 @@ trial column and named columns instead.
 		Example: "  spikebridge probe generate --system vanderpol --trials 60 --duration 20 --dt 0.05 -o vdp.npz",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.changed = map[string]bool{}
-			cmd.Flags().Visit(func(f *pflag.Flag) { opts.changed[f.Name] = true })
 			if opts.Out == "" {
 				return usageErrorf("-o FILE (.npz or .csv) is required")
 			}
-			opts.Config = c
+			var err error
+			if opts.Config, err = probeSettings(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -95,22 +94,31 @@ func probeSystem(name string) (env.DrivenSystem, env.ProbeConfig, error) {
 	return nil, env.ProbeConfig{}, usageErrorf("--system %q: want vanderpol or arm", name)
 }
 
-func runProbeGenerate(opts *ProbeGenerateOptions) error {
-	_, cfg, err := probeSystem(opts.System)
+// probeSettings is --system's default probe settings with the flags given
+// on top.
+func probeSettings(f *pflag.FlagSet) (env.ProbeConfig, error) {
+	system, _ := f.GetString("system")
+	_, cfg, err := probeSystem(system)
 	if err != nil {
-		return err
+		return cfg, err
 	}
-	given := opts.Config
-	for name, set := range map[string]func(){
-		"trials": func() { cfg.Trials = given.Trials }, "duration": func() { cfg.Duration = given.Duration },
-		"dt": func() { cfg.Dt = given.Dt }, "substeps": func() { cfg.Substeps = given.Substeps },
-		"input-std": func() { cfg.InputStd = given.InputStd }, "input-tau": func() { cfg.InputTau = given.InputTau },
-	} {
-		if opts.changed[name] {
-			set()
+	for name, dst := range map[string]*int{"trials": &cfg.Trials, "substeps": &cfg.Substeps} {
+		if f.Changed(name) {
+			*dst, _ = f.GetInt(name)
 		}
 	}
-	cfg.Seed = given.Seed
+	for name, dst := range map[string]*float64{"duration": &cfg.Duration, "dt": &cfg.Dt, "input-std": &cfg.InputStd, "input-tau": &cfg.InputTau} {
+		if f.Changed(name) {
+			*dst, _ = f.GetFloat64(name)
+		}
+	}
+	cfg.Seed, _ = f.GetUint64("seed")
+	return cfg, nil
+}
+
+// runProbeGenerate simulates opts.Config (the settings, complete).
+func runProbeGenerate(opts *ProbeGenerateOptions) error {
+	cfg := opts.Config
 	if err := cfg.Check(); err != nil {
 		return usageError{err}
 	}
