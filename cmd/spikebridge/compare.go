@@ -87,17 +87,6 @@ func runCompare(opts *CompareOptions) error {
 	return writeCompareText(opts.IO.Out, opts, doc.Comparison)
 }
 
-// stepLines shows a workflow job's steps with the verbs' progress.
-type stepLines struct {
-	w io.Writer
-	p *progress
-}
-
-func (s *stepLines) Begin(label string, steps int) { s.p = newStepProgress(s.w, label, steps) }
-func (s *stepLines) At(done int, what string)      { s.p.at(done, what) }
-func (s *stepLines) Note(result string)            { s.p.note(result) }
-func (s *stepLines) End()                          { s.p.finish() }
-
 func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) error {
 	fmt.Fprintf(w, "ANN %s: return %.2f ± %.2f over %d episodes, %d MACs per decision; %d fixed states, mean margin %.4f\n",
 		opts.ANN, c.ANN.ReturnsMean, c.ANN.ReturnsStd, c.Episodes, c.ANN.MACs, c.FixedStates, c.ANN.MarginMean)

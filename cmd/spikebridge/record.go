@@ -2,14 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/train"
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
@@ -68,50 +64,4 @@ func runRecord(opts *RecordOptions) error {
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: %d states from %d episodes of %s (epsilon %g), return %.2f ± %.2f\n",
 		opts.Out, res.States, res.Episodes, opts.Model, opts.Epsilon, res.ReturnsMean, res.ReturnsStd)
 	return err
-}
-
-// flagNames are the flags of workflow options whose flag is not the
-// option's name in kebab case.
-var flagNames = map[string]string{"Output": "-o/--output", "FromPyTorch": "--from-pytorch", "CompareSNN": "`compare --snn`"}
-
-var wordStart = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-
-// flagErr maps a workflow error that names options to the flags that set
-// them (a usage error where the value is wrong); other errors pass.
-func flagErr(err error) error {
-	var stage *workflow.StageError
-	if errors.As(err, &stage) {
-		if inner := flagErr(stage.Err); inner != stage.Err {
-			return fmt.Errorf("%s: %w", stage.Prefix(), inner)
-		}
-		return err
-	}
-	var exists *workflow.RunExistsError
-	var resume *workflow.ResumeError
-	var stopped *workflow.InterruptedError
-	var oe *workflow.OptionError
-	switch {
-	case errors.As(err, &exists):
-		return fmt.Errorf("%s: use --resume to continue it or --force to start afresh", exists)
-	case errors.As(err, &resume):
-		return fmt.Errorf("--resume: %w", resume.Err)
-	case errors.As(err, &stopped):
-		return fmt.Errorf("%s, continue with --resume", stopped)
-	case !errors.As(err, &oe):
-		return err
-	}
-	var setting *train.SettingError
-	if oe.Msg == "" && errors.As(oe.Err, &setting) {
-		return flagError(setting)
-	}
-	msg := errors.New(oe.Text(func(field string) string {
-		if name, ok := flagNames[field]; ok {
-			return name
-		}
-		return "--" + strings.ToLower(wordStart.ReplaceAllString(field, "$1-$2"))
-	}))
-	if oe.Invalid {
-		return usageError{msg}
-	}
-	return msg
 }

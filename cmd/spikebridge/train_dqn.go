@@ -3,10 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,46 +84,6 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 		res.Seed, res.StepsPerS, res.TrainWallS, 100*res.LearnShare, res.Episodes, cfg.Window, res.SolveThreshold, solved,
 		res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, opts.Out)
 	return err
-}
-
-// configNames are the config settings (JSON names) of the flags set on a
-// command line: --resume takes them from the flags, the rest from config.json.
-func configNames(changed map[string]bool) map[string]bool {
-	set := map[string]bool{}
-	for name := range changed {
-		if name == "version" {
-			name = "env"
-		}
-		set[strings.ReplaceAll(name, "-", "_")] = true
-	}
-	return set
-}
-
-// trainLines shows a training loop with the verbs' progress.
-type trainLines struct {
-	w     io.Writer
-	every time.Duration
-	p     *progress
-}
-
-func (t *trainLines) Begin(label string, total, done int64) {
-	t.p = newProgress(t.w, label, total, done, t.every, "steps")
-}
-func (t *trainLines) End() { t.p.finish() }
-
-// Step shows the Q-learning trainers' steps: a bar, or a line now and then.
-func (t *trainLines) Step(pr train.Progress) {
-	p := t.p
-	desc := fmt.Sprintf("%s  ep %d  mean %.0f  eps %.2f", p.label, pr.Episodes, pr.MeanReturn, pr.Epsilon)
-	if !p.due(pr.Step, desc, pr.Step == pr.Total) {
-		return
-	}
-	best := ""
-	if !math.IsNaN(pr.BestEval) {
-		best = fmt.Sprintf("  best eval %.1f", pr.BestEval)
-	}
-	fmt.Fprintf(p.w, "%s: step %d/%d  episodes %d  mean return %.1f  eps %.3f%s  %.0f steps/s\n",
-		p.label, pr.Step, pr.Total, pr.Episodes, pr.MeanReturn, pr.Epsilon, best, p.rate(pr.Step))
 }
 
 // addDQNFlags registers the DQN settings shared by `train dqn` and `train
