@@ -28,14 +28,6 @@ type TrainClassifierResult struct {
 	Network string `json:"-"`
 }
 
-// NoLabelsError refuses a states file without labels when no teacher is
-// given.
-type NoLabelsError struct{ Data string }
-
-func (e *NoLabelsError) Error() string {
-	return e.Data + ` has no "actions" labels and no teacher is given`
-}
-
 // TrainClassifier trains and saves the classifier of o.
 func TrainClassifier(o TrainClassifierOptions) (TrainClassifierResult, error) {
 	var teacher *model.Network
@@ -63,7 +55,7 @@ func TrainClassifier(o TrainClassifierOptions) (TrainClassifierResult, error) {
 		labels = convert.LabelStates(teacher, states)
 		classes = teacher.OutputSize()
 	} else if labels == nil {
-		return TrainClassifierResult{}, &NoLabelsError{o.Data}
+		return TrainClassifierResult{}, invalidf("%s has no \"actions\" labels: give {Teacher}", o.Data)
 	} else if classes, err = labelClasses(o.Data, labels, arrays["q"]); err != nil {
 		return TrainClassifierResult{}, err
 	}
@@ -123,8 +115,8 @@ func labelClasses(path string, labels []int, q *formats.Array) (int, error) {
 		}
 	}
 	if len(empty) > 0 {
-		return 0, fmt.Errorf("%s: array \"actions\": label %d at row %d would make %d classes, but class(es) %v have no sample (a stray label?); fix the labels or relabel with --teacher",
-			path, top, topRow, top+1, empty)
+		return 0, &OptionError{Msg: fmt.Sprintf("%s: array \"actions\": label %d at row %d would make %d classes, but class(es) %v have no sample (a stray label?); fix the labels or relabel with {Teacher}",
+			path, top, topRow, top+1, empty)}
 	}
 	return max(top+1, 2), nil
 }

@@ -77,8 +77,8 @@ func TestTrainClassifierLabels(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "states.npz")
 	statesFile(t, data, 10, false)
-	var nolabels *NoLabelsError
-	if _, err := TrainClassifier(TrainClassifierOptions{Data: data, Config: train.DefaultClassifierConfig(), Out: filepath.Join(dir, "s.safetensors")}); !errors.As(err, &nolabels) || nolabels.Data != data {
+	var oe *OptionError
+	if _, err := TrainClassifier(TrainClassifierOptions{Data: data, Config: train.DefaultClassifierConfig(), Out: filepath.Join(dir, "s.safetensors")}); !errors.As(err, &oe) || !oe.Invalid || err.Error() != data+` has no "actions" labels: give Teacher` {
 		t.Errorf("no labels: %v", err)
 	}
 	if _, err := labelClasses("f.npz", []int{0, 1, 7, 1}, nil); err == nil || !strings.Contains(err.Error(), "label 7 at row 2") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -57,11 +56,8 @@ gradient); the saved network keeps plain ReLUs.`,
 
 func runTrainClassifier(opts *TrainClassifierOptions) error {
 	res, err := workflow.TrainClassifier(opts.TrainClassifierOptions)
-	var nolabels *workflow.NoLabelsError
-	if errors.As(err, &nolabels) {
-		return usageErrorf("%s has no \"actions\" labels: give --teacher", nolabels.Data)
-	} else if err != nil {
-		return err
+	if err != nil {
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(res)
