@@ -15,6 +15,7 @@ import (
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/probe"
 	"github.com/spikebridge/spikebridge/train"
 	"github.com/spikebridge/spikebridge/workflow"
 )
@@ -369,34 +370,7 @@ func probeMemory(f *pflag.FlagSet) error {
 // checkEmulatorFlags validates train emulator's settings before its run
 // directory records them, naming the flags.
 func checkEmulatorFlags(c train.EmulatorConfig, valFraction float64, window, stride int) error {
-	switch {
-	case !(valFraction > 0 && valFraction < 1):
-		return usageErrorf("--val %v: want a fraction of the trials strictly between 0 and 1 (the best epoch is chosen on the validation trials)", valFraction)
-	case c.Epochs <= 0:
-		return usageErrorf("--epochs %d: want at least 1", c.Epochs)
-	case c.Batch <= 0:
-		return usageErrorf("--batch %d: want at least 1", c.Batch)
-	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return usageErrorf("--lr %v: want a positive number", c.LR)
-	case !(c.LRFinal >= 0) || math.IsInf(c.LRFinal, 0):
-		return usageErrorf("--lr-final %v: want a number >= 0", c.LRFinal)
-	case !(c.GradClip >= 0) || math.IsInf(c.GradClip, 0):
-		return usageErrorf("--grad-clip %v: want a norm >= 0 (0 = off)", c.GradClip)
-	case c.Patience < 0:
-		return usageErrorf("--patience %d: want >= 0 (0 = never stop early)", c.Patience)
-	case c.ClipFloor < 0:
-		return usageErrorf("--clip-floor %d: want >= 0 (0 = plain ReLU)", c.ClipFloor)
-	case window < 2:
-		return usageErrorf("--window %d: want at least 2 steps", window)
-	case stride < 0:
-		return usageErrorf("--stride %d: want >= 0 (0 = the window length)", stride)
-	}
-	for i, h := range c.Hidden {
-		if h <= 0 {
-			return usageErrorf("--hidden: layer %d width %d, want >= 1", i+1, h)
-		}
-	}
-	return nil
+	return flagErr(workflow.CheckEmulatorSettings(c, probe.WindowOptions{Length: window, Stride: stride, ValFraction: valFraction}))
 }
 
 // checkRolloutMemory: a free run of seconds at dt keeps its zero inputs,

@@ -20,7 +20,8 @@ import (
 
 // flagNames are the flags of workflow options whose flag is not the
 // option's name in kebab case.
-var flagNames = map[string]string{"Output": "-o/--output", "FromPyTorch": "--from-pytorch", "CompareSNN": "`compare --snn`"}
+var flagNames = map[string]string{"Output": "-o/--output", "FromPyTorch": "--from-pytorch", "CompareSNN": "`compare --snn`",
+	"ValFraction": "--val", "LRFinal": "--lr-final", "Length": "--window"}
 
 var wordStart = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 
