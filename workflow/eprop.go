@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -136,7 +135,7 @@ func StartEprop(opts EpropOptions) (*EpropJob, error) {
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeJSONAtomic(filepath.Join(opts.Out, EpropConfigFile), EpropRunConfig{cfg, opts.EvalTrials, opts.CheckpointEvery}); err != nil {
+	if err := WriteJSONFile(filepath.Join(opts.Out, EpropConfigFile), EpropRunConfig{cfg, opts.EvalTrials, opts.CheckpointEvery}); err != nil {
 		return nil, err
 	}
 	opts.Config = cfg
@@ -206,15 +205,6 @@ func (res EpropResult) WriteText(w io.Writer) error {
 		res.Seed, res.Iterations, res.Batch, res.MsPerIteration, res.TrainWallS, res.EvalTrials, res.EvalAccuracy, res.EvalLoss,
 		res.SpikesPerTrial, res.SynOpsPerTrial, res.Out)
 	return err
-}
-
-// writeJSONAtomic writes v indented, with a final newline, atomically.
-func writeJSONAtomic(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeBytesAtomic(path, append(data, '\n'))
 }
 
 // writeBytesAtomic writes b to path by the output rule (formats.WriteFileAtomic).

@@ -211,7 +211,7 @@ func PrepareEmulator(doc emulator.Doc, o TrainEmulatorOptions) (*EmulatorJob, er
 		if err := os.Remove(filepath.Join(o.Out, EmulatorCkptFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("train emulator: %w", err)
 		}
-		if err := writeRunJSON(filepath.Join(o.Out, EmulatorConfigFile), doc); err != nil {
+		if err := WriteJSONFile(filepath.Join(o.Out, EmulatorConfigFile), doc); err != nil {
 			return nil, err
 		}
 	}
@@ -285,7 +285,7 @@ func (j *EmulatorJob) Train(ctx context.Context, progress train.EmulatorProgress
 // writeEmulatorRun writes a finished run's config.json, model, metrics.csv
 // and predictions.png into dir.
 func writeEmulatorRun(dir string, m *emulator.Model, res train.EmulatorResult, data *emulator.Data) error {
-	if err := writeRunJSON(filepath.Join(dir, EmulatorConfigFile), m.Doc); err != nil {
+	if err := WriteJSONFile(filepath.Join(dir, EmulatorConfigFile), m.Doc); err != nil {
 		return err
 	}
 	if err := emulator.Save(filepath.Join(dir, EmulatorModelFile), m); err != nil {
@@ -297,14 +297,4 @@ func writeEmulatorRun(dir string, m *emulator.Model, res train.EmulatorResult, d
 		return err
 	}
 	return writeEmulatorTraces(filepath.Join(dir, EmulatorTracesFile), m, data)
-}
-
-// writeRunJSON writes v indented, with a final newline, atomically;
-// errors name the file.
-func writeRunJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return writeBytesAtomic(path, append(data, '\n'))
 }
