@@ -15,7 +15,7 @@ import (
 type EvalOptions struct {
 	Model    string // ANN or SNN .safetensors, or PyTorch .pt
 	Env      string // cartpole-v1 or cartpole-v0
-	Episodes int    // episodes from Seed's initial states
+	Episodes int    // episodes from Seed's initial states, 1 to MaxEpisodes
 	Seed     uint64
 	// InitStates, if set, gives one episode per row instead:
 	// FILE.npz[:array] (array defaults to init_states) or FILE.npy.
@@ -44,9 +44,12 @@ type EvalResult struct {
 // Eval plays opts' episodes greedily with the model (an SNN at its T per
 // decision) and gives the returns.
 func Eval(opts EvalOptions) (EvalResult, error) {
+	if err := opts.check(); err != nil {
+		return EvalResult{}, err
+	}
 	e, err := env.Make(opts.Env)
 	if err != nil {
-		return EvalResult{}, err
+		return EvalResult{}, &OptionError{Msg: "{Env}", Invalid: true, Err: err}
 	}
 	policy, err := LoadPolicy(opts.Model, opts.Timesteps)
 	if err != nil {
@@ -84,6 +87,17 @@ func Eval(opts EvalOptions) (EvalResult, error) {
 	out.Episodes, out.Returns = len(res.Returns), res.Returns
 	out.Mean, out.Std, out.Min, out.Max = env.ReturnStats(res.Returns)
 	return out, nil
+}
+
+// check applies the checks Eval and EvalRecurrent share.
+func (o EvalOptions) check() error {
+	switch {
+	case o.InitStates == "" && (o.Episodes < 1 || o.Episodes > MaxEpisodes):
+		return invalidf("{Episodes} %d: want 1 to %d", o.Episodes, MaxEpisodes)
+	case o.Timesteps < 0:
+		return invalidf("{Timesteps} %d: want T > 0 (0: the model file's default)", o.Timesteps)
+	}
+	return nil
 }
 
 // Policy is a model file opened as a policy: it acts (env.Policy) and says
@@ -143,8 +157,11 @@ type EvalRecurrentResult struct {
 // from opts.Seed as `train eprop` draws its evaluation trials. It plays no
 // CartPole episodes: InitStates must be empty.
 func EvalRecurrent(opts EvalOptions) (EvalRecurrentResult, error) {
+	if err := opts.check(); err != nil {
+		return EvalRecurrentResult{}, err
+	}
 	if opts.InitStates != "" {
-		return EvalRecurrentResult{}, fmt.Errorf("%s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes from %s", opts.Model, opts.InitStates)
+		return EvalRecurrentResult{}, invalidf("{InitStates}: %s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes", opts.Model)
 	}
 	net, feedback, meta, err := formats.LoadRecurrent(opts.Model)
 	if err != nil {

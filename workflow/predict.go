@@ -14,13 +14,20 @@ type PredictOptions struct {
 	Model     string // .safetensors written by spikebridge, ANN or SNN
 	Input     string // FILE.npz[:array] (array defaults to states) or FILE.npy
 	Output    string // .npz: q (rows, outputs) float32 and actions (rows) int64
-	BatchSize int    // rows per forward pass, >= 1
+	BatchSize int    // rows per forward pass, 1 to MaxPredictBatch
 }
+
+// MaxPredictBatch bounds PredictOptions.BatchSize: the workspace is batch
+// x widest layer.
+const MaxPredictBatch = 1 << 16
 
 // Predict runs the model on every row of the input and writes its outputs
 // and their argmax (ties to the lowest index); an SNN runs in snn/ at its
 // own T per decision. It returns the rows and outputs written.
 func Predict(opts PredictOptions) (rows, outputs int, err error) {
+	if opts.BatchSize < 1 || opts.BatchSize > MaxPredictBatch {
+		return 0, 0, invalidf("{BatchSize} %d: want 1 to %d", opts.BatchSize, MaxPredictBatch)
+	}
 	kind, err := formats.ModelKind(opts.Model)
 	if err != nil {
 		return 0, 0, err

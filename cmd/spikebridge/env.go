@@ -19,9 +19,6 @@ type EnvCartPoleOptions struct {
 	JSON     bool
 }
 
-// maxCLIEpisodes bounds --episodes so a typo cannot run for hours.
-const maxCLIEpisodes = workflow.MaxEpisodes
-
 // NewCmdEnv builds `spikebridge env`, the parent of the built-in environments' verbs.
 func NewCmdEnv(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{

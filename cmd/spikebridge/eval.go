@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/env"
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/workflow"
 )
@@ -54,21 +53,12 @@ func runEval(opts *EvalOptions) error {
 	if opts.InitStates != "" && opts.EpisodesSet {
 		return usageErrorf("--episodes and --init-states exclude each other: --init-states plays one episode per row")
 	}
-	if opts.InitStates == "" && (opts.Episodes < 1 || opts.Episodes > maxCLIEpisodes) {
-		return usageErrorf("--episodes %d: want 1 to %d", opts.Episodes, maxCLIEpisodes)
-	}
-	if opts.Timesteps < 0 {
-		return usageErrorf("--timesteps %d: want T > 0 (0: the model file's default)", opts.Timesteps)
-	}
 	if kind, err := formats.ModelKind(opts.Model); err == nil && kind == formats.ModelKindRecurrent {
 		return runEvalRecurrent(opts)
 	}
-	if _, err := env.Make(opts.Env); err != nil {
-		return usageErrorf("--env: %v", err)
-	}
 	out, err := workflow.Eval(opts.EvalOptions)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)
@@ -85,12 +75,9 @@ func runEval(opts *EvalOptions) error {
 // runEvalRecurrent scores a recurrent (e-prop) model on --episodes fresh
 // trials of its task, drawn from --seed.
 func runEvalRecurrent(opts *EvalOptions) error {
-	if opts.InitStates != "" {
-		return usageErrorf("--init-states: %s is a recurrent evidence-accumulation model; it plays trials, not CartPole episodes", opts.Model)
-	}
 	out, err := workflow.EvalRecurrent(opts.EvalOptions)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if opts.JSON {
 		return json.NewEncoder(opts.IO.Out).Encode(out)

@@ -38,8 +38,8 @@ import (
 // Documented maxima of size flags, by flag name (every verb).
 var flagMaxima = map[string]int{
 	"timesteps": maxTimesteps, "train-timesteps": maxTimesteps,
-	"episodes": maxCLIEpisodes, "dagger-episodes": maxCLIEpisodes, "eval-episodes": maxCLIEpisodes,
-	"keep-best-episodes": maxCLIEpisodes, "teacher-episodes": maxCLIEpisodes,
+	"episodes": maxEpisodes, "dagger-episodes": maxEpisodes, "eval-episodes": maxEpisodes,
+	"keep-best-episodes": maxEpisodes, "teacher-episodes": maxEpisodes,
 	"hidden": maxHiddenWidth, "observations": maxHiddenWidth, "actions": maxHiddenWidth, "lif": maxHiddenWidth,
 	"alif": maxHiddenWidth, "pre-neurons": maxHiddenWidth, "post-neurons": maxHiddenWidth, "neurons": maxHiddenWidth,
 	"input-neurons": maxHiddenWidth,
@@ -79,6 +79,8 @@ const (
 	// conversions use 8 to 2048; 65536 keeps one CartPole episode under
 	// about a minute.
 	maxTimesteps = 1 << 16
+	// maxEpisodes bounds episode counts so a typo cannot run for hours.
+	maxEpisodes = workflow.MaxEpisodes
 	// maxHiddenWidth bounds one layer's width.
 	maxHiddenWidth = 1 << 16
 	// maxBatch bounds mini-batches and forward batches.

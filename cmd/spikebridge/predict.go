@@ -37,16 +37,10 @@ func NewCmdPredict(ios *IOStreams, runF func(*PredictOptions) error) *cobra.Comm
 	return cmd
 }
 
-// maxPredictBatch bounds --batch-size: the workspace is batch x widest layer.
-const maxPredictBatch = 1 << 16
-
 func runPredict(opts *PredictOptions) error {
-	if opts.BatchSize < 1 || opts.BatchSize > maxPredictBatch {
-		return usageErrorf("--batch-size %d: want 1 to %d", opts.BatchSize, maxPredictBatch)
-	}
 	rows, outputs, err := workflow.Predict(opts.PredictOptions)
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	_, err = fmt.Fprintf(opts.IO.ErrOut, "wrote q (%d x %d) and actions to %s\n", rows, outputs, opts.Output)
 	return err
