@@ -114,13 +114,7 @@ func writeEmulatorPlot(opts EvalEmulatorOptions, res *EvalEmulatorResult) error 
 	var series []report.NRMSESeries
 	rolled := false
 	for _, r := range res.Results {
-		label := r.Network
-		if r.Timesteps > 0 {
-			label += " T=" + strconv.Itoa(r.Timesteps)
-		}
-		if r.Levels > 0 {
-			label += " L=" + strconv.Itoa(r.Levels)
-		}
+		label := networkName(r)
 		if len(opts.Models) > 1 {
 			label = filepath.Base(filepath.Dir(r.Model)) + " " + label
 		}
@@ -166,13 +160,7 @@ func (res *EvalEmulatorResult) WriteTable(w io.Writer) error {
 		width = max(width, len(label(r.Model)))
 	}
 	for _, r := range res.Results {
-		name := r.Network
-		if r.Timesteps > 0 {
-			name += " T=" + strconv.Itoa(r.Timesteps)
-		}
-		if r.Levels > 0 {
-			name += " L=" + strconv.Itoa(r.Levels)
-		}
+		name := networkName(r)
 		what := "sequence"
 		if r.Task == string(probe.ForwardTask) {
 			what = "one-step (change)"
@@ -196,6 +184,18 @@ func (res *EvalEmulatorResult) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "reference system, free: period %.4f s amplitude %.4f\n", res.Reference.Period, res.Reference.Amplitude)
 	}
 	return nil
+}
+
+// networkName names an evaluated network: ann, snn T=8, ann L=8, ...
+func networkName(r emulator.Eval) string {
+	name := r.Network
+	if r.Timesteps > 0 {
+		name += " T=" + strconv.Itoa(r.Timesteps)
+	}
+	if r.Levels > 0 {
+		name += " L=" + strconv.Itoa(r.Levels)
+	}
+	return name
 }
 
 // fmtVec formats a vector with 4 decimals.

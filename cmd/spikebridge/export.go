@@ -7,24 +7,19 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spikebridge/spikebridge/formats/nir"
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // ExportOptions holds the flags of `spikebridge export`.
 type ExportOptions struct {
-	IO     *IOStreams
-	Model  string
-	To     string
-	Output string
-	DT     float64
-	Batch  int
-	JSON   bool
+	workflow.ExportOptions
+	IO   *IOStreams
+	JSON bool
 }
 
 // NewCmdExport parses flags into ExportOptions; runF replaces runExport in tests.
 func NewCmdExport(ios *IOStreams, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: ios}
+	opts := &ExportOptions{IO: ios, ExportOptions: workflow.ExportOptions{Version: Version}}
 	cmd := &cobra.Command{
 		Use:   "export --to nir|brian2|pynn SNN.safetensors -o OUT",
 		Short: "Write a spiking model as a NIR graph or as a Brian2 or PyNN script, graded node by node",
@@ -63,18 +58,8 @@ are printed (--json: one document) and written into the file.`,
 	return cmd
 }
 
-// exportResult is the --json document of `export`.
-type exportResult struct {
-	Target   string          `json:"target"`
-	Model    string          `json:"model"`
-	Output   string          `json:"output"`
-	Weights  string          `json:"weights,omitempty"`
-	Fidelity string          `json:"fidelity"`
-	Grades   []nir.NodeGrade `json:"grades"`
-}
-
 func runExport(opts *ExportOptions) error {
-	res, err := workflow.Export(workflow.ExportOptions{Model: opts.Model, To: opts.To, Output: opts.Output, DT: opts.DT, Batch: opts.Batch, Version: Version})
+	res, err := workflow.Export(opts.ExportOptions)
 	if err != nil {
 		return flagErr(outputFlagError(err))
 	}
@@ -95,12 +80,9 @@ func outputFlagError(err error) error {
 
 // ImportNIROptions holds the flags of `spikebridge import nir`.
 type ImportNIROptions struct {
-	IO        *IOStreams
-	Input     string
-	Output    string
-	DT        float64
-	Timesteps int
-	JSON      bool
+	workflow.ImportNIROptions
+	IO   *IOStreams
+	JSON bool
 }
 
 // NewCmdImportNIR parses flags into ImportNIROptions; runF replaces
@@ -137,7 +119,7 @@ reported as unsupported, node by node.`,
 }
 
 func runImportNIR(opts *ImportNIROptions) error {
-	res, err := workflow.ImportNIR(workflow.ImportNIROptions{Input: opts.Input, Output: opts.Output, DT: opts.DT, Timesteps: opts.Timesteps})
+	res, err := workflow.ImportNIR(opts.ImportNIROptions)
 	if err != nil {
 		if !opts.JSON && len(res.Grades) > 0 {
 			workflow.WriteGrades(opts.IO.ErrOut, res.Grades)
