@@ -74,7 +74,7 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("eval-emulator: exit %d: %s", code, errOut)
 			}
-			ev := decodeJSON[EvalEmulatorResult](t, stdout)
+			ev := decodeJSON[workflow.EvalEmulatorResult](t, stdout)
 			if !slices.Equal(ev.Results[0].OneStep, trained.ValNRMSE) {
 				t.Errorf("reloaded NRMSE %v, at training %v", ev.Results[0].OneStep, trained.ValNRMSE)
 			}
@@ -110,7 +110,7 @@ func TestEvalEmulatorRollout(t *testing.T) {
 	if code != 0 {
 		t.Fatal(errOut)
 	}
-	ev := decodeJSON[EvalEmulatorResult](t, stdout)
+	ev := decodeJSON[workflow.EvalEmulatorResult](t, stdout)
 	// The true system's free run from the validation states has the
 	// limit cycle's period (±2 % with 15 s runs analysed after 5 s).
 	if ev.Reference == nil || math.Abs(ev.Reference.Period-6.6633)/6.6633 > 0.02 {

@@ -66,9 +66,6 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 	return cmd
 }
 
-// EvalEmulatorResult is the --json document of eval-emulator.
-type EvalEmulatorResult = workflow.EvalEmulatorResult
-
 func runEvalEmulator(opts *EvalEmulatorOptions) error {
 	if err := opts.Check(); err != nil {
 		return flagErr(err)

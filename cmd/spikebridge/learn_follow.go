@@ -18,9 +18,6 @@ type LearnFollowOptions struct {
 	JSON bool
 }
 
-// LearnFollowResult is the --json document of `learn follow`.
-type LearnFollowResult = workflow.FollowResult
-
 // NewCmdLearnFollow parses flags into LearnFollowOptions; runF replaces
 // runLearnFollow in tests.
 func NewCmdLearnFollow(ios *IOStreams, runF func(*LearnFollowOptions) error) *cobra.Command {

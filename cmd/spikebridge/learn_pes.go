@@ -18,9 +18,6 @@ type LearnPESOptions struct {
 	JSON       bool
 }
 
-// LearnPESResult is the --json document of `learn pes`.
-type LearnPESResult = workflow.PESResult
-
 // NewCmdLearnPES parses flags into LearnPESOptions; runF replaces
 // runLearnPES in tests.
 func NewCmdLearnPES(ios *IOStreams, runF func(*LearnPESOptions) error) *cobra.Command {

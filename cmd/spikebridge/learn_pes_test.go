@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // learn pes --save then --load: the reloaded network's test RMSE is the
@@ -15,7 +17,7 @@ func TestLearnPESSaveLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var learned LearnPESResult
+	var learned workflow.PESResult
 	if err := json.Unmarshal([]byte(out), &learned); err != nil {
 		t.Fatalf("%v: %q", err, out)
 	}
@@ -23,7 +25,7 @@ func TestLearnPESSaveLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var loaded LearnPESResult
+	var loaded workflow.PESResult
 	if err := json.Unmarshal([]byte(out), &loaded); err != nil {
 		t.Fatal(err)
 	}
