@@ -52,7 +52,9 @@ type ImportResult struct {
 	// into a bias; SimulatedSteps: snn's steps for DSQN's Timesteps).
 	Kind string `json:"kind"`
 	// Structure is what the file held ("chain", "dueling", "actor-critic",
-	// "weight list", "chain (arch)"), Notes what was chosen and why.
+	// "weight list", "chain (arch)"), Notes what was chosen and why. Notes
+	// and BiasInputReason name options in braces ("{BiasInput} yes"):
+	// OptionText writes them out.
 	Structure string     `json:"structure,omitempty"`
 	Notes     []string   `json:"notes,omitempty"`
 	SB3       *ImportSB3 `json:"sb3,omitempty"`
@@ -116,7 +118,7 @@ func ImportPyTorch(opts ImportPyTorchOptions) (ImportResult, error) {
 		if err != nil {
 			return ImportResult{}, invalidf("{Activation}: %v", err)
 		}
-		iopts.Activation, iopts.ActivationAlpha, iopts.ActivationWhy = kind, alpha, "as given with --activation"
+		iopts.Activation, iopts.ActivationAlpha, iopts.ActivationWhy = kind, alpha, "as given with {Activation}"
 	}
 	imp, err := formats.TorchToNetwork(tf, iopts)
 	if err != nil {
@@ -274,13 +276,13 @@ func dsqnBiasInput(opts ImportPyTorchOptions, net *model.Network) (bool, string,
 	biasInput, why := !hasBias, "the file holds no biases: DSQN appends a constant 1 to the observation instead"
 	switch {
 	case opts.BiasInput == "yes":
-		biasInput, why = true, "--bias-input yes"
+		biasInput, why = true, "{BiasInput} yes"
 	case opts.BiasInput == "no":
-		biasInput, why = false, "--bias-input no"
+		biasInput, why = false, "{BiasInput} no"
 	case hasBias:
 		why = "the file holds biases, so no constant-1 input"
 	case opts.Observations > 0 && net.InputSize() == opts.Observations:
-		biasInput, why = false, fmt.Sprintf("the file's %d inputs are the %d observations (--observations)", net.InputSize(), opts.Observations)
+		biasInput, why = false, fmt.Sprintf("the file's %d inputs are the %d observations ({Observations})", net.InputSize(), opts.Observations)
 	case opts.Observations > 0 && net.InputSize() != opts.Observations+1:
 		return false, "", invalidf("%s: a bias-free network with %d inputs for %d observations ({Observations}): is its last input DSQN's constant 1? say so with {BiasInput} yes or no",
 			opts.Input, net.InputSize(), opts.Observations)

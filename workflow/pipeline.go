@@ -31,7 +31,7 @@ var optionName = regexp.MustCompile(`\{[A-Z][A-Za-z0-9]*\}`)
 
 // Text is the message with every option named by name(field).
 func (e *OptionError) Text(name func(field string) string) string {
-	s := optionName.ReplaceAllStringFunc(e.Msg, func(m string) string { return name(m[1 : len(m)-1]) })
+	s := OptionText(e.Msg, name)
 	if e.Err != nil {
 		if s == "" {
 			return e.Err.Error()
@@ -42,6 +42,13 @@ func (e *OptionError) Text(name func(field string) string) string {
 }
 
 func (e *OptionError) Error() string { return e.Text(func(field string) string { return field }) }
+
+// OptionText writes the options named in braces in s ("{BiasInput} yes")
+// as name(field) names them; the jobs' errors and the texts of their
+// results that mention options are written this way.
+func OptionText(s string, name func(field string) string) string {
+	return optionName.ReplaceAllStringFunc(s, func(m string) string { return name(m[1 : len(m)-1]) })
+}
 func (e *OptionError) Unwrap() error { return e.Err }
 
 func invalidf(format string, args ...any) error {

@@ -96,6 +96,10 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	if err != nil {
 		return importHints(flagErr(err), opts.Input)
 	}
+	res.BiasInputReason = workflow.OptionText(res.BiasInputReason, flagName)
+	for i, note := range res.Notes {
+		res.Notes[i] = workflow.OptionText(note, flagName)
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")

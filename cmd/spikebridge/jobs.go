@@ -53,16 +53,19 @@ func flagErr(err error) error {
 	if oe.Msg == "" && errors.As(oe.Err, &setting) {
 		return flagError(setting)
 	}
-	msg := errors.New(oe.Text(func(field string) string {
-		if name, ok := flagNames[field]; ok {
-			return name
-		}
-		return "--" + strings.ToLower(wordStart.ReplaceAllString(field, "$1-$2"))
-	}))
+	msg := errors.New(oe.Text(flagName))
 	if oe.Invalid {
 		return usageError{msg}
 	}
 	return msg
+}
+
+// flagName is the flag that sets a workflow option (a Go field name).
+func flagName(field string) string {
+	if name, ok := flagNames[field]; ok {
+		return name
+	}
+	return "--" + strings.ToLower(wordStart.ReplaceAllString(field, "$1-$2"))
 }
 
 // configNames are the config settings (JSON names) of the flags set on a
