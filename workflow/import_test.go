@@ -62,3 +62,19 @@ func TestImportPyTorchOptionErrors(t *testing.T) {
 		t.Errorf("bad semantics: %v", err)
 	}
 }
+
+// The result says why DSQN's constant-1 input was chosen, naming the
+// option, which a front end writes its own way.
+func TestImportDSQNBiasReason(t *testing.T) {
+	opts := DefaultImportPyTorchOptions()
+	opts.Input, opts.Output = testfixtures.Dir(t, "spiking", "torch_sqn_dsqn_seed3.pt"), filepath.Join(t.TempDir(), "snn.safetensors")
+	opts.Semantics, opts.BiasInput = formats.SemanticsDSQN, "yes"
+	res, err := ImportPyTorch(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag := func(field string) string { return "--" + strings.ToLower(field) }
+	if res.BiasInput == nil || !*res.BiasInput || res.BiasInputReason != "{BiasInput} yes" || OptionText(res.BiasInputReason, flag) != "--biasinput yes" {
+		t.Errorf("bias input %v, reason %q", res.BiasInput, res.BiasInputReason)
+	}
+}
