@@ -375,11 +375,7 @@ func checkEmulatorFlags(c train.EmulatorConfig, valFraction float64, window, str
 	return flagErr(workflow.CheckEmulatorSettings(c, probe.WindowOptions{Length: window, Stride: stride, ValFraction: valFraction}))
 }
 
-// checkRolloutMemory: a free run of seconds at dt keeps its zero inputs,
-// its states and the traced target per step (float64, twice over while the
-// rollout copies).
+// checkRolloutMemory checks eval-emulator's free runs of seconds at dt.
 func checkRolloutMemory(seconds, dt float64, inputs, targets int) error {
-	steps := seconds / dt
-	return checkMemory(fmt.Sprintf("--rollout %g (%.3g steps of %g s)", seconds, steps, dt),
-		(steps+1)*float64(inputs+2*targets+1)*8*2)
+	return checkMemory(fmt.Sprintf("--rollout %g (%.3g steps of %g s)", seconds, seconds/dt, dt), probe.RolloutBytes(seconds, dt, inputs, targets))
 }
