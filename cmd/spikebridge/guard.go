@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,25 +107,11 @@ func checkMemory(what string, bytes float64) error {
 // Flag names of outputs: one file each.
 var outputFlags = []string{"output", "plot", "student-out", "save"}
 
-// guardState is what guardCommand set up for the running verb; execute
-// releases it when the verb returns.
-type guardState struct {
-	lock       *formats.RunDirLock
-	createdDir string // a run directory this run created (removed again if the verb left it empty)
-}
+// guardState is what guardCommand set up for the running verb (the run
+// directory it holds); execute releases it when the verb returns.
+type guardState struct{ runDir *workflow.RunDirHold }
 
-func (g *guardState) release() {
-	if g == nil {
-		return
-	}
-	g.lock.Unlock()
-	if g.createdDir == "" {
-		return
-	}
-	// A run that failed before writing anything leaves no directory behind
-	// (Remove fails on a directory that is not empty).
-	_ = os.Remove(g.createdDir)
-}
+func (g *guardState) release() { g.runDir.Release() }
 
 // guardCommand applies the checks above to cmd and its parsed flags.
 func guardCommand(ios *IOStreams, cmd *cobra.Command, args []string, g *guardState) error {
@@ -203,11 +189,8 @@ func lockRunDir(cmd *cobra.Command, flags *pflag.FlagSet, inputs []formats.Named
 	if dir == "" {
 		return nil // the verb says that --out is required
 	}
-	lock, created, err := formats.OpenRunDir(formats.NamedPath{Label: "--out", Path: dir}, inputs, workflow.RunDirWrites)
-	if created {
-		g.createdDir = dir
-	}
-	g.lock = lock
+	hold, err := workflow.HoldRunDir(formats.NamedPath{Label: "--out", Path: dir}, inputs)
+	g.runDir = hold
 	var refused *formats.RunDirError
 	var unsafe *formats.OutputError
 	var busy *formats.RunDirBusyError
@@ -262,27 +245,25 @@ func checkFlagMaxima(flags *pflag.FlagSet) error {
 
 // flagInt reads an int flag of flags (0 when missing).
 func flagInt(flags *pflag.FlagSet, name string) int {
-	f := flags.Lookup(name)
-	if f == nil {
-		return 0
-	}
-	v, _ := strconv.Atoi(f.Value.String())
+	v, _ := flags.GetInt(name)
 	return v
 }
 
 // flagInts reads an int-slice flag.
 func flagInts(flags *pflag.FlagSet, name string) []int {
-	var out []int
-	for _, s := range flags.Lookup(name).Value.(pflag.SliceValue).GetSlice() {
-		v, _ := strconv.Atoi(s)
-		out = append(out, v)
-	}
-	return out
+	values, _ := flags.GetIntSlice(name)
+	return values
 }
 
-// flagText is a flag's value as typed (a list without brackets).
-func flagText(f *pflag.FlagSet, name string) string {
-	return strings.Trim(f.Lookup(name).Value.String(), "[]")
+var flagRef = regexp.MustCompile(`\{[a-z-]+\}`)
+
+// flagsText writes each {name} in s as that flag and its value as typed,
+// a list without brackets ("{hidden}": "--hidden 64,64").
+func flagsText(f *pflag.FlagSet, s string) string {
+	return flagRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := ref[1 : len(ref)-1]
+		return "--" + name + " " + strings.Trim(f.Lookup(name).Value.String(), "[]")
+	})
 }
 
 // memoryEstimates: per verb, a memory estimate from its flags, checked
@@ -291,7 +272,7 @@ func flagText(f *pflag.FlagSet, name string) string {
 // those are read (eval-emulator --rollout, train classifier).
 var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 	"spikebridge record": func(f *pflag.FlagSet) error {
-		return checkMemory("--episodes "+flagText(f, "episodes"), convert.RecordingBytes(flagInt(f, "episodes")))
+		return checkMemory(flagsText(f, "{episodes}"), convert.RecordingBytes(flagInt(f, "episodes")))
 	},
 	"spikebridge train dqn":        dqnMemory,
 	"spikebridge train sqn":        dqnMemory,
@@ -305,14 +286,13 @@ var memoryEstimates = map[string]func(*pflag.FlagSet) error{
 
 func dqnMemory(f *pflag.FlagSet) error {
 	cfg := train.Config{Batch: flagInt(f, "batch"), Buffer: flagInt(f, "buffer"), Hidden: flagInts(f, "hidden")}
-	batchText, bufferText := flagText(f, "batch"), flagText(f, "buffer")
 	if cfg.Batch > cfg.Buffer && cfg.Buffer > 0 {
-		return usageErrorf("--batch %s: at most --buffer %s (a mini-batch is drawn from the stored transitions)", batchText, bufferText)
+		return usageError{errors.New(flagsText(f, "{batch}: at most {buffer} (a mini-batch is drawn from the stored transitions)"))}
 	}
+	what := flagsText(f, "{buffer}, {batch} and {hidden}")
 	steps := flagInt(f, "timesteps") // train sqn: BPTT keeps every step
-	what := fmt.Sprintf("--buffer %s, --batch %s and --hidden %s", bufferText, batchText, flagText(f, "hidden"))
 	if steps > 1 {
-		what += " at --timesteps " + flagText(f, "timesteps")
+		what += flagsText(f, " at {timesteps}")
 	}
 	return checkMemory(what, cfg.MemoryBytes(steps))
 }
@@ -325,8 +305,7 @@ func mlpTrainingMemory(f *pflag.FlagSet) error {
 	if f.Lookup("kind") != nil && f.Lookup("kind").Value.String() == "spiking" {
 		steps = max(flagInt(f, "timesteps"), flagInt(f, "window")) // BPTT through T steps or the window
 	}
-	return checkMemory(fmt.Sprintf("--hidden %s with --batch %s", flagText(f, "hidden"), flagText(f, "batch")),
-		train.MLPTrainingBytes(flagInts(f, "hidden"), flagInt(f, "batch"), steps))
+	return checkMemory(flagsText(f, "{hidden} with {batch}"), train.MLPTrainingBytes(flagInts(f, "hidden"), flagInt(f, "batch"), steps))
 }
 
 // convertMemory: the student's training, and the states recorded from
@@ -339,15 +318,14 @@ func convertMemory(f *pflag.FlagSet) error {
 		return nil
 	}
 	episodes := flagInt(f, "teacher-episodes") + flagInt(f, "dagger-episodes")*flagInt(f, "dagger-rounds")
-	return checkMemory(fmt.Sprintf("--teacher-episodes %s and --dagger-episodes %s x --dagger-rounds %s", flagText(f, "teacher-episodes"),
-		flagText(f, "dagger-episodes"), flagText(f, "dagger-rounds")), convert.RecordingBytes(episodes))
+	return checkMemory(flagsText(f, "{teacher-episodes} and {dagger-episodes} x {dagger-rounds}"), convert.RecordingBytes(episodes))
 }
 
 func episodesMemory(f *pflag.FlagSet) error {
 	if f.Lookup("init-states") != nil && f.Lookup("init-states").Value.String() != "" {
 		return nil
 	}
-	return checkEpisodesMemory("--episodes "+flagText(f, "episodes"), flagInt(f, "episodes"))
+	return checkEpisodesMemory(flagsText(f, "{episodes}"), flagInt(f, "episodes"))
 }
 
 func checkEpisodesMemory(what string, episodes int) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,21 +53,11 @@ func newCmdRoot(ios *IOStreams, guard *guardState) *cobra.Command {
 		return guardCommand(ios, cmd, args, guard)
 	}
 
-	root.AddCommand(NewCmdVersion(ios, nil))
-	root.AddCommand(NewCmdEnv(ios))
-	root.AddCommand(NewCmdInspect(ios, nil))
-	root.AddCommand(NewCmdPredict(ios, nil))
-	root.AddCommand(NewCmdEval(ios, nil))
-	root.AddCommand(NewCmdTrain(ios))
-	root.AddCommand(NewCmdRecord(ios, nil))
-	root.AddCommand(NewCmdConvert(ios, nil))
-	root.AddCommand(NewCmdCompare(ios, nil))
-	root.AddCommand(NewCmdImport(ios))
-	root.AddCommand(NewCmdExport(ios, nil))
-	root.AddCommand(NewCmdProbe(ios))
-	root.AddCommand(NewCmdEvalEmulator(ios, nil))
-	root.AddCommand(NewCmdPipeline(ios, nil))
-	root.AddCommand(NewCmdLearn(ios))
+	root.AddCommand(
+		NewCmdVersion(ios, nil), NewCmdEnv(ios), NewCmdInspect(ios, nil), NewCmdPredict(ios, nil), NewCmdEval(ios, nil),
+		NewCmdTrain(ios), NewCmdRecord(ios, nil), NewCmdConvert(ios, nil), NewCmdCompare(ios, nil), NewCmdImport(ios),
+		NewCmdExport(ios, nil), NewCmdProbe(ios), NewCmdEvalEmulator(ios, nil), NewCmdPipeline(ios, nil), NewCmdLearn(ios),
+	)
 	documentMaxima(root)
 	return root
 }
@@ -93,9 +84,8 @@ func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 
 // isCobraUsageError recognises cobra's own argument errors, which are plain.
 func isCobraUsageError(err error) bool {
-	msg := err.Error()
 	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
-		if len(msg) >= len(prefix) && msg[:len(prefix)] == prefix {
+		if strings.HasPrefix(err.Error(), prefix) {
 			return true
 		}
 	}

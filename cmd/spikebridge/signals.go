@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
 	"github.com/spikebridge/spikebridge/formats"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // Signals: SIGINT and SIGTERM are handled alike. A verb that can stop
@@ -18,28 +17,9 @@ import (
 // and on a second signal, the temporary files being written are removed
 // and the process exits with 128 + the signal's number.
 
-var interrupts = struct {
-	sync.Mutex
-	cancels map[int]context.CancelFunc
-	next    int
-}{cancels: map[int]context.CancelFunc{}}
-
 // interruptContext returns a context that SIGINT or SIGTERM cancels (once
 // handleSignals runs); stop releases it.
-func interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	interrupts.Lock()
-	id := interrupts.next
-	interrupts.next++
-	interrupts.cancels[id] = cancel
-	interrupts.Unlock()
-	return ctx, func() {
-		interrupts.Lock()
-		delete(interrupts.cancels, id)
-		interrupts.Unlock()
-		cancel()
-	}
-}
+var interruptContext = workflow.InterruptContext
 
 // handleSignals installs the process's SIGINT/SIGTERM handler; the
 // returned function uninstalls it.
@@ -54,24 +34,14 @@ func handleSignals(errOut io.Writer) func() {
 			case <-done:
 				return
 			case sig := <-ch:
-				interrupts.Lock()
-				n := len(interrupts.cancels)
-				for _, cancel := range interrupts.cancels {
-					cancel()
-				}
-				interrupts.Unlock()
-				if n > 0 && !graceful {
+				if workflow.CancelInterrupts() > 0 && !graceful {
 					graceful = true
 					fmt.Fprintf(errOut, "spikebridge: %v: stopping at the next checkpoint (again to stop at once)\n", sig)
 					continue
 				}
 				removed := formats.RemoveTempFiles()
 				fmt.Fprintf(errOut, "spikebridge: %v: stopped (%d temporary files removed)\n", sig, removed)
-				code := 130
-				if sig == syscall.SIGTERM {
-					code = 143
-				}
-				os.Exit(code)
+				os.Exit(128 + int(sig.(syscall.Signal)))
 			}
 		}
 	}()
