@@ -1,6 +1,11 @@
 package workflow
 
-import "github.com/spikebridge/spikebridge/env"
+import (
+	"fmt"
+	"io"
+
+	"github.com/spikebridge/spikebridge/env"
+)
 
 // CartPoleOptions says which baseline policy plays which CartPole episodes
 // (`spikebridge env cartpole`).
@@ -22,6 +27,13 @@ type CartPoleResult struct {
 	Std      float64   `json:"std"` // population std, as numpy's default
 	Min      float64   `json:"min"`
 	Max      float64   `json:"max"`
+}
+
+// WriteText writes the result for people: one line.
+func (r CartPoleResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s, %s policy, %d episodes (seed %d): return %.1f ± %.1f (min %g, max %g)\n",
+		r.Env, r.Policy, r.Episodes, r.Seed, r.Mean, r.Std, r.Min, r.Max)
+	return err
 }
 
 // PlayCartPole plays opts' episodes with a baseline policy.

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spikebridge/spikebridge/convert"
@@ -39,6 +40,18 @@ type EvalResult struct {
 	// SNN models only.
 	Timesteps         *int     `json:"timesteps,omitempty"`
 	SpikesPerDecision *float64 `json:"spikes_per_decision,omitempty"`
+}
+
+// WriteText writes the result for people: the mean and spread, then every
+// return.
+func (r EvalResult) WriteText(w io.Writer) error {
+	returns := make([]string, len(r.Returns))
+	for i, ret := range r.Returns {
+		returns[i] = fmt.Sprint(ret)
+	}
+	_, err := fmt.Fprintf(w, "%s on %s, %d greedy episodes: return %.2f ± %.2f (min %g, max %g)\nreturns: %s\n",
+		r.Model, r.Env, r.Episodes, r.Mean, r.Std, r.Min, r.Max, strings.Join(returns, " "))
+	return err
 }
 
 // Eval plays opts' episodes greedily with the model (an SNN at its T per
@@ -150,6 +163,13 @@ type EvalRecurrentResult struct {
 	Loss           float64 `json:"loss"`
 	SpikesPerTrial float64 `json:"spikes_per_trial"`
 	SynOpsPerTrial float64 `json:"synops_per_trial"`
+}
+
+// WriteText writes the result for people: one line.
+func (r EvalRecurrentResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s on evidence accumulation, %d fresh trials (seed %d): recall accuracy %.3f (loss %.4f), %.0f spikes and %.0f SynOps per trial\n",
+		r.Model, r.Trials, r.Seed, r.Accuracy, r.Loss, r.SpikesPerTrial, r.SynOpsPerTrial)
+	return err
 }
 
 // EvalRecurrent scores a recurrent (e-prop) model on opts.Episodes fresh

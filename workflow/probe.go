@@ -24,6 +24,13 @@ type ProbeResult struct {
 	Targets  []string `json:"targets"`
 }
 
+// WriteText writes the result for people: one line.
+func (r ProbeResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "wrote %s: %s, %d trials of %d steps (dt %g s), inputs %v, targets %v, seed %d\n",
+		r.Path, r.System, r.Trials, r.Steps, r.Dt, r.Inputs, r.Targets, r.Seed)
+	return err
+}
+
 // GenerateProbe simulates cfg's trials of the built-in system (see
 // env.ProbeSystem) into a probe data set at out: .npz, or CSV for any
 // other name and for standard output (formats.StdoutPath). The state is
