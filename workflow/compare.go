@@ -60,6 +60,7 @@ type CompareDoc struct {
 	ANNFile string `json:"ann_file"`
 	SNNFile string `json:"snn_file"`
 	Env     string `json:"env"`
+	Out     string `json:"-"` // the directory written (in the text only)
 	*convert.Comparison
 }
 
@@ -67,6 +68,31 @@ type CompareDoc struct {
 func (d CompareDoc) JSON() ([]byte, error) {
 	data, err := json.MarshalIndent(d, "", "  ")
 	return append(data, '\n'), err
+}
+
+// WriteText writes the comparison for people: the ANN, one row per T and
+// where the files are.
+func (d CompareDoc) WriteText(w io.Writer) error {
+	c := d.Comparison
+	fmt.Fprintf(w, "ANN %s: return %.2f ± %.2f over %d episodes, %d MACs per decision; %d fixed states, mean margin %.4f\n",
+		d.ANNFile, c.ANN.ReturnsMean, c.ANN.ReturnsStd, c.Episodes, c.ANN.MACs, c.FixedStates, c.ANN.MarginMean)
+	fmt.Fprintf(w, "%6s %8s %8s %8s %8s %16s %7s %6s %9s %9s %10s %10s\n", "T", "own%", "dec%", "fixed%", "source%", "SNN return",
+		"x ANN", "len≠%", "Q err", "err/marg", "spikes", "SynOps")
+	for _, r := range c.Results {
+		source := "-"
+		if r.AgreementSource != nil {
+			source = fmt.Sprintf("%.2f", 100**r.AgreementSource)
+		}
+		ratio := "-"
+		if r.ReturnRatio != nil {
+			ratio = fmt.Sprintf("%.3f", *r.ReturnRatio)
+		}
+		fmt.Fprintf(w, "%6d %8.2f %8.2f %8.2f %8s %7.1f ± %6.1f %7s %6.1f %9.4f %9.3f %10.1f %10.1f\n", r.Timesteps, 100*r.AgreementOwn,
+			100*r.AgreementDecisive, 100*r.AgreementFixed, source, r.SNNReturnsMean, r.SNNReturnsStd, ratio, 100*r.LengthDiffers,
+			r.QAbsError, r.QErrorMarginRatio, r.SpikesPerDecision, r.SynOpsPerDecision)
+	}
+	_, err := fmt.Fprintf(w, "wrote %s, %s and plots into %s\n", CompareJSONFile, CompareCSVFile, d.Out)
+	return err
 }
 
 // Compare plays the same episodes with the ANN and, for every T, the SNN,
@@ -109,7 +135,7 @@ func Compare(opts CompareOptions) (CompareDoc, error) {
 	if err != nil {
 		return CompareDoc{}, err
 	}
-	doc := CompareDoc{ANNFile: opts.ANN, SNNFile: opts.SNN, Env: opts.Env, Comparison: cmp}
+	doc := CompareDoc{ANNFile: opts.ANN, SNNFile: opts.SNN, Env: opts.Env, Out: opts.Out, Comparison: cmp}
 	return doc, writeComparison(opts, doc, ann)
 }
 

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
@@ -59,6 +60,7 @@ func DefaultConvertOptions() ConvertOptions {
 // ConvertResult is what Convert wrote and measured (convert --json).
 type ConvertResult struct {
 	Out       string `json:"out"`
+	Model     string `json:"-"` // the converted network (in the text only)
 	Method    string `json:"method"`
 	Timesteps int    `json:"timesteps"`
 	Sizes     string `json:"sizes"`
@@ -80,6 +82,13 @@ type ConvertResult struct {
 	FinalCheck    *convert.DistillRound `json:"final_check,omitempty"`
 }
 
+// WriteText writes the result for people: one line.
+func (r ConvertResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s: %s SNN (%s) from %s; on %d states at T=%d it agrees with its source on %.2f%% (T=64: %.2f%%), with %s on %.2f%%\n",
+		r.Out, r.Sizes, r.Method, r.Model, r.States, r.Timesteps, 100*r.AgreementSource, 100*r.AgreementSourceT64, r.Model, 100*r.AgreementModel)
+	return err
+}
+
 // Convert converts opts.Model and writes the SNN file (and the student).
 func Convert(opts ConvertOptions) (ConvertResult, error) {
 	cOpts, err := checkConvertOptions(opts)
@@ -94,7 +103,7 @@ func Convert(opts ConvertOptions) (ConvertResult, error) {
 	if err != nil {
 		return ConvertResult{}, err
 	}
-	res := ConvertResult{Out: opts.Out, Method: opts.Method, Timesteps: opts.Timesteps}
+	res := ConvertResult{Out: opts.Out, Model: opts.Model, Method: opts.Method, Timesteps: opts.Timesteps}
 	source, distilled := teacher, convert.Method(opts.Method) == convert.MethodDistill
 	var s *snn.Network
 	var final convert.States

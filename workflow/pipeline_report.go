@@ -231,3 +231,39 @@ func intList(v []int) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// WriteText writes the run for people: the ANN, the report's table of
+// every method at every T, and where the report is.
+func (r PipelineResult) WriteText(w io.Writer) error {
+	cmp := r.Compare.Comparison
+	if tr := r.Train; tr != nil {
+		fmt.Fprintf(w, "DQN trained %d steps (seed %d) in %.1f s: greedy eval %.1f over %d episodes\n",
+			tr.Steps, r.Seed, tr.TrainWallS, tr.EvalMean, tr.EvalEpisodes)
+	} else {
+		fmt.Fprintf(w, "ANN imported from %s\n", r.Imported)
+	}
+	fmt.Fprintf(w, "ANN return %.1f ± %.1f over %d episodes, %d MACs per decision\n",
+		cmp.ANN.ReturnsMean, cmp.ANN.ReturnsStd, cmp.Episodes, cmp.ANN.MACs)
+	fmt.Fprintf(w, "%-9s %5s %16s %7s %8s %8s %8s %9s %10s\n", "method", "T", "SNN return", "x ANN", "own%", "dec%", "source%", "spikes", "SynOps")
+	for _, m := range r.Compare.Methods {
+		for _, t := range m.Results {
+			source := "-"
+			if t.AgreementSource != nil {
+				source = fmt.Sprintf("%.2f", 100**t.AgreementSource)
+			}
+			x := 0.0
+			if cmp.ANN.ReturnsMean > 0 {
+				x = t.SNNReturnsMean / cmp.ANN.ReturnsMean
+			}
+			fmt.Fprintf(w, "%-9s %5d %7.1f ± %6.1f %7.3f %8.2f %8.2f %8s %9.0f %10.0f\n", m.Method, t.Timesteps,
+				t.SNNReturnsMean, t.SNNReturnsStd, x, 100*t.AgreementOwn, 100*t.AgreementDecisive, source,
+				t.SpikesPerDecision, t.SynOpsPerDecision)
+		}
+	}
+	total := 0.0
+	for _, st := range r.Stages {
+		total += st.WallS
+	}
+	_, err := fmt.Fprintf(w, "report: %s (all outputs in %s, %.0f s)\n", r.Report, r.Out, total)
+	return err
+}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spikebridge/spikebridge/convert"
 	"github.com/spikebridge/spikebridge/env"
@@ -25,6 +26,7 @@ type RecordOptions struct {
 // RecordResult is what Record wrote (record --json).
 type RecordResult struct {
 	Out         string  `json:"out"`
+	Model       string  `json:"-"` // the network played (in the text only)
 	Episodes    int     `json:"episodes"`
 	States      int     `json:"states"`
 	Epsilon     float64 `json:"epsilon"`
@@ -56,7 +58,7 @@ func Record(opts RecordOptions) (RecordResult, error) {
 	if err := saveRecording(opts.Out, rec); err != nil {
 		return RecordResult{}, err
 	}
-	res := RecordResult{Out: opts.Out, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
+	res := RecordResult{Out: opts.Out, Model: opts.Model, Episodes: len(rec.Returns), States: rec.Rows(), Epsilon: opts.Epsilon}
 	res.ReturnsMean, res.ReturnsStd = convert.MeanStd(rec.Returns)
 	return res, nil
 }
@@ -86,4 +88,11 @@ func saveRecording(path string, r *convert.Recording) error {
 		formats.NewFloat64Array("returns", []int{len(r.Returns)}, r.Returns),
 		formats.NewInt64Array("episode_starts", []int{len(r.EpisodeStarts)}, r.EpisodeStarts),
 	})
+}
+
+// WriteText writes the result for people: one line.
+func (r RecordResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s: %d states from %d episodes of %s (epsilon %g), return %.2f ± %.2f\n",
+		r.Out, r.States, r.Episodes, r.Model, r.Epsilon, r.ReturnsMean, r.ReturnsStd)
+	return err
 }

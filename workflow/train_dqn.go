@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/spikebridge/spikebridge/formats"
@@ -102,6 +103,24 @@ func TrainDQN(ctx context.Context, opts TrainDQNOptions) (train.Result, train.Co
 	// The finished run keeps its checkpoint: its final state, so a later
 	// resumption with the same settings finishes at once with the same files.
 	return res, cfg, tr.SaveCheckpoint(ckptPath)
+}
+
+// WriteDQNText writes the result of the run in dir for people.
+func WriteDQNText(w io.Writer, res train.Result, cfg train.Config, dir string) error {
+	_, err := fmt.Fprintf(w,
+		"seed %d: %.0f steps/s, train wall %.1f s (learning %.0f%% of it), episodes %d, solved_step(mean%d>=%g) = %s, "+
+			"greedy eval of the kept network over %d eps: mean %.1f min %.0f max %.0f\noutputs in %s\n",
+		res.Seed, res.StepsPerS, res.TrainWallS, 100*res.LearnShare, res.Episodes, cfg.Window, res.SolveThreshold, solvedText(res.SolvedStep),
+		res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, dir)
+	return err
+}
+
+// solvedText is a run's solved_step for people: the step, or never.
+func solvedText(step *int64) string {
+	if step == nil {
+		return "never"
+	}
+	return strconv.FormatInt(*step, 10)
 }
 
 // startDQN resumes the run in opts.Out or starts a fresh one there.

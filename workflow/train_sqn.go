@@ -123,15 +123,11 @@ func resumeSQNConfig(dir string, given train.SQNConfig, set map[string]bool) (tr
 
 // WriteSQNText writes the result of the run in dir for people.
 func WriteSQNText(w io.Writer, res train.SQNResult, cfg train.SQNConfig, dir string) error {
-	solved := "never"
-	if res.SolvedStep != nil {
-		solved = strconv.FormatInt(*res.SolvedStep, 10)
-	}
 	_, err := fmt.Fprintf(w,
 		"seed %d: %.0f steps/s, %.2f ms/update, train wall %.1f s, episodes %d, solved_step(mean%d>=%g) = %s, "+
 			"greedy eval of the kept network in snn/ at T=%d over %d eps: mean %.1f min %.0f max %.0f "+
 			"(%.1f spikes, %.0f SynOps per decision)\noutputs in %s\n",
-		res.Seed, res.StepsPerS, res.MsPerUpdate, res.TrainWallS, res.Episodes, cfg.Window, res.SolveThreshold, solved,
+		res.Seed, res.StepsPerS, res.MsPerUpdate, res.TrainWallS, res.Episodes, cfg.Window, res.SolveThreshold, solvedText(res.SolvedStep),
 		res.Timesteps, res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, res.SpikesPerDecide, res.SynOpsPerDecide, dir)
 	return err
 }

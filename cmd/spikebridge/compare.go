@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/convert"
@@ -46,10 +43,7 @@ Writes compare.json (the --json document), compare.csv (one row per T) and PNG p
 					opts.Episodes = -1 // given: refused beside --init-states
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runCompare(opts)
+			return runVerb(runF, runCompare, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -77,34 +71,5 @@ func runCompare(opts *CompareOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		data, err := doc.JSON()
-		if err == nil {
-			_, err = opts.IO.Out.Write(data)
-		}
-		return err
-	}
-	return writeCompareText(opts.IO.Out, opts, doc.Comparison)
-}
-
-func writeCompareText(w io.Writer, opts *CompareOptions, c *convert.Comparison) error {
-	fmt.Fprintf(w, "ANN %s: return %.2f ± %.2f over %d episodes, %d MACs per decision; %d fixed states, mean margin %.4f\n",
-		opts.ANN, c.ANN.ReturnsMean, c.ANN.ReturnsStd, c.Episodes, c.ANN.MACs, c.FixedStates, c.ANN.MarginMean)
-	fmt.Fprintf(w, "%6s %8s %8s %8s %8s %16s %7s %6s %9s %9s %10s %10s\n", "T", "own%", "dec%", "fixed%", "source%", "SNN return",
-		"x ANN", "len≠%", "Q err", "err/marg", "spikes", "SynOps")
-	for _, r := range c.Results {
-		source := "-"
-		if r.AgreementSource != nil {
-			source = fmt.Sprintf("%.2f", 100**r.AgreementSource)
-		}
-		ratio := "-"
-		if r.ReturnRatio != nil {
-			ratio = fmt.Sprintf("%.3f", *r.ReturnRatio)
-		}
-		fmt.Fprintf(w, "%6d %8.2f %8.2f %8.2f %8s %7.1f ± %6.1f %7s %6.1f %9.4f %9.3f %10.1f %10.1f\n", r.Timesteps, 100*r.AgreementOwn,
-			100*r.AgreementDecisive, 100*r.AgreementFixed, source, r.SNNReturnsMean, r.SNNReturnsStd, ratio, 100*r.LengthDiffers,
-			r.QAbsError, r.QErrorMarginRatio, r.SpikesPerDecision, r.SynOpsPerDecision)
-	}
-	_, err := fmt.Fprintf(w, "wrote %s, %s and plots into %s\n", workflow.CompareJSONFile, workflow.CompareCSVFile, opts.Out)
-	return err
+	return printResult(opts.IO, opts.JSON, doc, doc.WriteText)
 }

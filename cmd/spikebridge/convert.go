@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/workflow"
@@ -51,10 +48,7 @@ Methods:
 			if cmd.Flags().Changed("percentile") {
 				opts.Percentile = &opts.percentile
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runConvert(opts)
+			return runVerb(runF, runConvert, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -96,13 +90,7 @@ func runConvert(opts *ConvertOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s: %s SNN (%s) from %s; on %d states at T=%d it agrees with its source on %.2f%% (T=64: %.2f%%), with %s on %.2f%%\n",
-		opts.Out, res.Sizes, opts.Method, opts.Model, res.States, opts.Timesteps, 100*res.AgreementSource,
-		100*res.AgreementSourceT64, opts.Model, 100*res.AgreementModel)
-	return err
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }
 
 // convertResult is convert's --json document (the hostile-input tests read it).

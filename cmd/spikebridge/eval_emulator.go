@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/probe"
@@ -46,10 +44,7 @@ levels (row ann L=…, the network it was trained as), and converted with unit s
 			if len(opts.Models) == 0 {
 				return usageErrorf("--model FILE is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runEvalEmulator(opts)
+			return runVerb(runF, runEvalEmulator, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -84,8 +79,5 @@ func runEvalEmulator(opts *EvalEmulatorOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteTable(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteTable)
 }

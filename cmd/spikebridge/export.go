@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -44,10 +43,7 @@ are printed (--json: one document) and written into the file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Model = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runExport(opts)
+			return runVerb(runF, runExport, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.To, "to", "nir", "target: nir, brian2 or pynn")
@@ -63,10 +59,7 @@ func runExport(opts *ExportOptions) error {
 	if err != nil {
 		return flagErr(outputFlagError(err))
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }
 
 // outputFlagError names -o in an output that is the input file.
@@ -105,10 +98,7 @@ reported as unsupported, node by node.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runImportNIR(opts)
+			return runVerb(runF, runImportNIR, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "model.safetensors", "spiking model file to write (.safetensors)")
@@ -129,8 +119,5 @@ func runImportNIR(opts *ImportNIROptions) error {
 		}
 		return flagErr(outputFlagError(err))
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

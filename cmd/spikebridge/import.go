@@ -1,10 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -70,10 +69,7 @@ latency per layer, Q = the output membrane after --timesteps steps).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runImportPyTorch(opts)
+			return runVerb(runF, runImportPyTorch, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", opts.Output, "model file to write (.safetensors)")
@@ -100,15 +96,7 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	for i, note := range res.Notes {
 		res.Notes[i] = workflow.OptionText(note, flagName)
 	}
-	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	if res.Semantics == formats.SemanticsDSQN {
-		return printDSQNImport(opts.IO, res)
-	}
-	return printImport(opts.IO, res)
+	return printResult(opts.IO, opts.JSON, res, func(w io.Writer) error { return res.WriteText(w, flagName) })
 }
 
 // importHints adds to an import error the flags that resolve it.
@@ -122,62 +110,5 @@ func importHints(err error, input string) error {
 		return fmt.Errorf("%w\n  as DSQN's spiking network: spikebridge import pytorch %s --semantics dsqn [--timesteps 20] -o snn.safetensors"+
 			"\n  as an ANN anyway:           spikebridge import pytorch %s --semantics ann -o model.safetensors", err, input, input)
 	}
-	return err
-}
-
-func printImport(ios *IOStreams, res workflow.ImportResult) error {
-	fmt.Fprintf(ios.Out, "imported %s (%s format, %d tensors) as %s, weights %s\n", res.Input, res.Format, res.Tensors, res.Arch, res.Layout)
-	tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  layer\tkind\tin\tout\tfrom")
-	for _, l := range res.Layers {
-		src := l.Weight
-		if l.Bias != "" {
-			src += ", " + l.Bias
-		} else if l.Kind == "dense" {
-			src += " (no bias)"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\n", l.Name, l.Kind, l.In, l.Out, src)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if res.SB3 != nil {
-		fmt.Fprintf(ios.Out, "Stable-Baselines3 %s policy (%s), %d actions\n", res.SB3.Algorithm, res.SB3.Policy, res.SB3.Actions)
-	}
-	if len(res.Notes) > 0 {
-		fmt.Fprintf(ios.Out, "%s; chosen:\n", res.Structure)
-		for _, n := range res.Notes {
-			fmt.Fprintf(ios.Out, "  %s\n", n)
-		}
-	}
-	if res.ActivationAssumed {
-		fmt.Fprintln(ios.Out, "note: the file does not store the hidden activation; if the network was trained with another than ReLU, "+
-			"import it with --activation tanh|sigmoid|leaky_relu[=slope]|elu[=alpha]")
-	}
-	return printUnmapped(ios, res)
-}
-
-func printDSQNImport(ios *IOStreams, res workflow.ImportResult) error {
-	fmt.Fprintf(ios.Out, "imported %s (%s format, %d tensors, %s weights %s) as a DSQN spiking Q-network %s:\n",
-		res.Input, res.Format, res.Tensors, res.FileArch, res.Layout, res.Arch)
-	if *res.BiasInput {
-		fmt.Fprintf(ios.Out, "  the last of the %d inputs is DSQN's constant 1 (%s); its weights became the first layer's constant current\n",
-			res.FileInputs, res.BiasInputReason)
-	} else {
-		fmt.Fprintf(ios.Out, "  no constant-1 input (%s)\n", res.BiasInputReason)
-	}
-	fmt.Fprintf(ios.Out, "  IF neurons, threshold 1, spike when v > 1, reset by subtraction, one step of latency per layer, "+
-		"Q = output membrane after T = %d steps (snn next-step schedule over %d steps)\n", res.Timesteps, res.SimulatedSteps)
-	return printUnmapped(ios, res)
-}
-
-func printUnmapped(ios *IOStreams, res workflow.ImportResult) error {
-	if len(res.Unmapped) > 0 {
-		fmt.Fprintf(ios.Out, "unmapped tensors (%d):\n", len(res.Unmapped))
-		for _, u := range res.Unmapped {
-			fmt.Fprintf(ios.Out, "  %s: %s\n", u.Name, u.Reason)
-		}
-	}
-	_, err := fmt.Fprintf(ios.Out, "wrote %s\n", res.Output)
 	return err
 }

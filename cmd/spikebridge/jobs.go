@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +14,37 @@ import (
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
-// How the verbs run workflow's jobs: the jobs' errors named by the flags
-// that set the options (flagErr), the flags given turned into settings to
-// keep on --resume (configNames), and the jobs' progress shown with the
-// verbs' progress type (stepLines, trainLines).
+// How the verbs run workflow's jobs: the job run (runVerb) and its result
+// printed (printResult), the jobs' errors named by the flags that set the
+// options (flagErr), the flags given turned into settings to keep on
+// --resume (configNames), and the jobs' progress shown with the verbs'
+// progress type (stepLines, trainLines).
+
+// runVerb runs a verb's work: runF where a test gave one, else run.
+func runVerb[O any](runF, run func(O) error, opts O) error {
+	if runF != nil {
+		return runF(opts)
+	}
+	return run(opts)
+}
+
+// printResult prints a job's result on stdout: with --json (asJSON) as one
+// JSON document (the result's own JSON bytes where it has them, as
+// compare.json), else as writeText writes it for people.
+func printResult(ios *IOStreams, asJSON bool, res any, writeText func(io.Writer) error) error {
+	if !asJSON {
+		return writeText(ios.Out)
+	}
+	doc, ok := res.(interface{ JSON() ([]byte, error) })
+	if !ok {
+		return json.NewEncoder(ios.Out).Encode(res)
+	}
+	data, err := doc.JSON()
+	if err == nil {
+		_, err = ios.Out.Write(data)
+	}
+	return err
+}
 
 // flagNames are the flags of workflow options whose flag is not the
 // option's name in kebab case.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -38,10 +37,7 @@ amplitude from upward zero crossings of x after a third, as eval-emulator does).
 		Example: "  spikebridge learn follow --neurons 500 --trials 200 --seed 1 --curve follow_curve.csv",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runLearnFollow(opts)
+			return runVerb(runF, runLearnFollow, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -77,8 +73,5 @@ func runLearnFollow(opts *LearnFollowOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

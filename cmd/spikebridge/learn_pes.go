@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,10 +48,7 @@ learning_rate, pre_tau, synapse_tau, reg, seed); flags given explicitly override
 					return err
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runLearnPES(opts)
+			return runVerb(runF, runLearnPES, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -80,9 +76,5 @@ func runLearnPES(opts *LearnPESOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		return enc.Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

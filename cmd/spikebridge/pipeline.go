@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -56,10 +55,7 @@ stage is named and the outputs of the stages before it stay.`,
 			}
 			opts.Command = "spikebridge pipeline"
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.Command += " --" + f.Name + "=" + f.Value.String() })
-			if runF != nil {
-				return runF(opts)
-			}
-			return runPipeline(opts)
+			return runVerb(runF, runPipeline, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -94,44 +90,5 @@ func runPipeline(opts *PipelineOptions) error {
 	if err != nil {
 		return importHints(flagErr(err), opts.FromPyTorch)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return printSummary(opts, res)
-}
-
-// printSummary prints the report's table and where the report is.
-func printSummary(opts *PipelineOptions, res workflow.PipelineResult) error {
-	w := opts.IO.Out
-	cmp := res.Compare.Comparison
-	if tr := res.Train; tr != nil {
-		fmt.Fprintf(w, "DQN trained %d steps (seed %d) in %.1f s: greedy eval %.1f over %d episodes\n",
-			tr.Steps, opts.Seed, tr.TrainWallS, tr.EvalMean, tr.EvalEpisodes)
-	} else {
-		fmt.Fprintf(w, "ANN imported from %s\n", opts.FromPyTorch)
-	}
-	fmt.Fprintf(w, "ANN return %.1f ± %.1f over %d episodes, %d MACs per decision\n",
-		cmp.ANN.ReturnsMean, cmp.ANN.ReturnsStd, cmp.Episodes, cmp.ANN.MACs)
-	fmt.Fprintf(w, "%-9s %5s %16s %7s %8s %8s %8s %9s %10s\n", "method", "T", "SNN return", "x ANN", "own%", "dec%", "source%", "spikes", "SynOps")
-	for _, m := range res.Compare.Methods {
-		for _, t := range m.Results {
-			source := "-"
-			if t.AgreementSource != nil {
-				source = fmt.Sprintf("%.2f", 100**t.AgreementSource)
-			}
-			x := 0.0
-			if cmp.ANN.ReturnsMean > 0 {
-				x = t.SNNReturnsMean / cmp.ANN.ReturnsMean
-			}
-			fmt.Fprintf(w, "%-9s %5d %7.1f ± %6.1f %7.3f %8.2f %8.2f %8s %9.0f %10.0f\n", m.Method, t.Timesteps,
-				t.SNNReturnsMean, t.SNNReturnsStd, x, 100*t.AgreementOwn, 100*t.AgreementDecisive, source,
-				t.SpikesPerDecision, t.SynOpsPerDecision)
-		}
-	}
-	total := 0.0
-	for _, st := range res.Stages {
-		total += st.WallS
-	}
-	_, err := fmt.Fprintf(w, "report: %s (all outputs in %s, %.0f s)\n", res.Report, opts.Out, total)
-	return err
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

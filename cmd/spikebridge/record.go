@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/workflow"
@@ -36,10 +33,7 @@ returns and episode_starts.`,
 			if opts.Out == "" {
 				return usageErrorf("-o FILE.npz is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runRecord(opts)
+			return runVerb(runF, runRecord, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -58,10 +52,5 @@ func runRecord(opts *RecordOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s: %d states from %d episodes of %s (epsilon %g), return %.2f ± %.2f\n",
-		opts.Out, res.States, res.Episodes, opts.Model, opts.Epsilon, res.ReturnsMean, res.ReturnsStd)
-	return err
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

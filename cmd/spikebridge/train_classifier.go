@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/train"
@@ -34,10 +32,7 @@ gradient); the saved network keeps plain ReLUs.`,
 			if opts.Out == "" {
 				return usageErrorf("-o FILE.safetensors is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTrainClassifier(opts)
+			return runVerb(runF, runTrainClassifier, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -59,8 +54,5 @@ func runTrainClassifier(opts *TrainClassifierOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

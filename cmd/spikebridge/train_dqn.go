@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"strconv"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,10 +47,7 @@ last), metrics.csv, learning_curve.png, config.json and checkpoint.bin (for --re
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTrainDQN(opts)
+			return runVerb(runF, runTrainDQN, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -71,19 +66,7 @@ func runTrainDQN(opts *TrainDQNOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	solved := "never"
-	if res.SolvedStep != nil {
-		solved = strconv.FormatInt(*res.SolvedStep, 10)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out,
-		"seed %d: %.0f steps/s, train wall %.1f s (learning %.0f%% of it), episodes %d, solved_step(mean%d>=%g) = %s, "+
-			"greedy eval of the kept network over %d eps: mean %.1f min %.0f max %.0f\noutputs in %s\n",
-		res.Seed, res.StepsPerS, res.TrainWallS, 100*res.LearnShare, res.Episodes, cfg.Window, res.SolveThreshold, solved,
-		res.EvalEpisodes, res.EvalMean, res.EvalMin, res.EvalMax, opts.Out)
-	return err
+	return printResult(opts.IO, opts.JSON, res, func(w io.Writer) error { return workflow.WriteDQNText(w, res, cfg, opts.Out) })
 }
 
 // addDQNFlags registers the DQN settings shared by `train dqn` and `train

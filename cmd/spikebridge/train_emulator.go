@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -75,10 +74,7 @@ on a terminal and a line every few seconds otherwise.`,
 			if freeze != "" {
 				c.Freeze = strings.Split(freeze, ",")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTrainEmulator(opts)
+			return runVerb(runF, runTrainEmulator, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -152,10 +148,7 @@ func runTrainEmulator(opts *TrainEmulatorOptions) error {
 		}
 		return err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(out)
-	}
-	return out.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, out, out.WriteText)
 }
 
 // emulatorProgress reports the batches of an emulator run.

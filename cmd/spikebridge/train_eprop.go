@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -47,10 +46,7 @@ fresh trial), config.json and checkpoint.npz (for --resume).`,
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTrainEprop(opts)
+			return runVerb(runF, runTrainEprop, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -99,8 +95,5 @@ func runTrainEprop(opts *TrainEpropOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return res.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

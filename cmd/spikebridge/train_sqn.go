@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,10 +50,7 @@ learning_curve.png, config.json and checkpoint.bin (for --resume).`,
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runTrainSQN(opts)
+			return runVerb(runF, runTrainSQN, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -77,8 +74,5 @@ func runTrainSQN(opts *TrainSQNOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	return workflow.WriteSQNText(opts.IO.Out, res, cfg, opts.Out)
+	return printResult(opts.IO, opts.JSON, res, func(w io.Writer) error { return workflow.WriteSQNText(w, res, cfg, opts.Out) })
 }
