@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/workflow"
@@ -40,10 +37,7 @@ func NewCmdEnvCartPole(ios *IOStreams, runF func(*EnvCartPoleOptions) error) *co
   spikebridge env cartpole --version v0 --policy upright --episodes 20 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runEnvCartPole(opts)
+			return runVerb(runF, runEnvCartPole, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Version, "version", "v1", "CartPole version: v1 (500 steps) or v0 (200 steps)")
@@ -59,10 +53,5 @@ func runEnvCartPole(opts *EnvCartPoleOptions) error {
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(out)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s, %s policy, %d episodes (seed %d): return %.1f ± %.1f (min %g, max %g)\n",
-		out.Env, out.Policy, out.Episodes, out.Seed, out.Mean, out.Std, out.Min, out.Max)
-	return err
+	return printResult(opts.IO, opts.JSON, out, out.WriteText)
 }

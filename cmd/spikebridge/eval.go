@@ -1,10 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spikebridge/spikebridge/formats"
@@ -33,10 +29,7 @@ func NewCmdEval(ios *IOStreams, runF func(*EvalOptions) error) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.EpisodesSet = cmd.Flags().Changed("episodes")
-			if runF != nil {
-				return runF(opts)
-			}
-			return runEval(opts)
+			return runVerb(runF, runEval, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Model, "model", "model.safetensors", "model file: ANN or SNN .safetensors written by spikebridge, or PyTorch .pt")
@@ -54,35 +47,16 @@ func runEval(opts *EvalOptions) error {
 		return usageErrorf("--episodes and --init-states exclude each other: --init-states plays one episode per row")
 	}
 	if kind, err := formats.ModelKind(opts.Model); err == nil && kind == formats.ModelKindRecurrent {
-		return runEvalRecurrent(opts)
+		// A recurrent (e-prop) model plays --episodes fresh trials of its task, drawn from --seed.
+		out, err := workflow.EvalRecurrent(opts.EvalOptions)
+		if err != nil {
+			return flagErr(err)
+		}
+		return printResult(opts.IO, opts.JSON, out, out.WriteText)
 	}
 	out, err := workflow.Eval(opts.EvalOptions)
 	if err != nil {
 		return flagErr(err)
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(out)
-	}
-	returns := make([]string, len(out.Returns))
-	for i, r := range out.Returns {
-		returns[i] = fmt.Sprint(r)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s on %s, %d greedy episodes: return %.2f ± %.2f (min %g, max %g)\nreturns: %s\n",
-		opts.Model, opts.Env, out.Episodes, out.Mean, out.Std, out.Min, out.Max, strings.Join(returns, " "))
-	return err
-}
-
-// runEvalRecurrent scores a recurrent (e-prop) model on --episodes fresh
-// trials of its task, drawn from --seed.
-func runEvalRecurrent(opts *EvalOptions) error {
-	out, err := workflow.EvalRecurrent(opts.EvalOptions)
-	if err != nil {
-		return flagErr(err)
-	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(out)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s on evidence accumulation, %d fresh trials (seed %d): recall accuracy %.3f (loss %.4f), %.0f spikes and %.0f SynOps per trial\n",
-		opts.Model, out.Trials, out.Seed, out.Accuracy, out.Loss, out.SpikesPerTrial, out.SynOpsPerTrial)
-	return err
+	return printResult(opts.IO, opts.JSON, out, out.WriteText)
 }

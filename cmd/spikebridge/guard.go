@@ -302,7 +302,7 @@ func mlpTrainingMemory(f *pflag.FlagSet) error {
 		return nil
 	}
 	steps := 1
-	if f.Lookup("kind") != nil && f.Lookup("kind").Value.String() == "spiking" {
+	if kind, _ := f.GetString("kind"); kind == "spiking" {
 		steps = max(flagInt(f, "timesteps"), flagInt(f, "window")) // BPTT through T steps or the window
 	}
 	return checkMemory(flagsText(f, "{hidden} with {batch}"), train.MLPTrainingBytes(flagInts(f, "hidden"), flagInt(f, "batch"), steps))
@@ -322,8 +322,8 @@ func convertMemory(f *pflag.FlagSet) error {
 }
 
 func episodesMemory(f *pflag.FlagSet) error {
-	if f.Lookup("init-states") != nil && f.Lookup("init-states").Value.String() != "" {
-		return nil
+	if initStates, _ := f.GetString("init-states"); initStates != "" {
+		return nil // one episode per row of a file: checked once it is read
 	}
 	return checkEpisodesMemory(flagsText(f, "{episodes}"), flagInt(f, "episodes"))
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -29,10 +28,7 @@ func NewCmdInspect(ios *IOStreams, runF func(*InspectOptions) error) *cobra.Comm
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return runInspect(opts)
+			return runVerb(runF, runInspect, opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON document")
@@ -47,8 +43,5 @@ func runInspect(opts *InspectOptions) error {
 	} else if err != nil {
 		return err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(report)
-	}
-	return report.WriteText(opts.IO.Out)
+	return printResult(opts.IO, opts.JSON, report, report.WriteText)
 }

@@ -24,10 +24,7 @@ func NewCmdPredict(ios *IOStreams, runF func(*PredictOptions) error) *cobra.Comm
   spikebridge predict --model model.safetensors --input expected.npz:states -o q.npz`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runPredict(opts)
+			return runVerb(runF, runPredict, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Model, "model", "model.safetensors", "model file (.safetensors written by spikebridge)")

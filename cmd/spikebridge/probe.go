@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -66,10 +64,7 @@ trial column and named columns instead.
 			if opts.Config, err = probeSettings(cmd.Flags()); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return runProbeGenerate(opts)
+			return runVerb(runF, runProbeGenerate, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -86,21 +81,13 @@ trial column and named columns instead.
 	return cmd
 }
 
-// probeSystem returns the system and its default settings.
-func probeSystem(name string) (env.DrivenSystem, env.ProbeConfig, error) {
-	if sys, cfg, ok := env.ProbeSystem(name); ok {
-		return sys, cfg, nil
-	}
-	return nil, env.ProbeConfig{}, usageErrorf("--system %q: want vanderpol or arm", name)
-}
-
 // probeSettings is --system's default probe settings with the flags given
 // on top.
 func probeSettings(f *pflag.FlagSet) (env.ProbeConfig, error) {
 	system, _ := f.GetString("system")
-	_, cfg, err := probeSystem(system)
-	if err != nil {
-		return cfg, err
+	_, cfg, ok := env.ProbeSystem(system)
+	if !ok {
+		return cfg, usageErrorf("--system %q: want vanderpol or arm", system)
 	}
 	for name, dst := range map[string]*int{"trials": &cfg.Trials, "substeps": &cfg.Substeps} {
 		if f.Changed(name) {
@@ -129,10 +116,5 @@ func runProbeGenerate(opts *ProbeGenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.JSON {
-		return json.NewEncoder(opts.IO.Out).Encode(res)
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "wrote %s: %s, %d trials of %d steps (dt %g s), inputs %v, targets %v, seed %d\n",
-		opts.Out, opts.System, res.Trials, res.Steps, res.Dt, res.Inputs, res.Targets, res.Seed)
-	return err
+	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }

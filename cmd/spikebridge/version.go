@@ -24,10 +24,7 @@ func NewCmdVersion(ios *IOStreams, runF func(*VersionOptions) error) *cobra.Comm
 		Short: "Print the spikebridge version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return runVersion(opts)
+			return runVerb(runF, runVersion, opts)
 		},
 	}
 }
