@@ -15,6 +15,15 @@ func (res ImportResult) JSON() ([]byte, error) {
 	return append(data, '\n'), err
 }
 
+// NameOptions writes out the options that BiasInputReason and Notes name
+// in braces as name names them (OptionText; the CLI gives its flag names).
+func (res *ImportResult) NameOptions(name func(option string) string) {
+	res.BiasInputReason = OptionText(res.BiasInputReason, name)
+	for i, note := range res.Notes {
+		res.Notes[i] = OptionText(note, name)
+	}
+}
+
 // WriteText writes the import for people: the layers and where they came
 // from, the choices made, and the tensors left out. name writes out the
 // options a hint names (the CLI gives its flag names).

@@ -92,6 +92,3 @@ func runConvert(opts *ConvertOptions) error {
 	}
 	return printResult(opts.IO, opts.JSON, res, res.WriteText)
 }
-
-// convertResult is convert's --json document (the hostile-input tests read it).
-type convertResult = workflow.ConvertResult

@@ -76,7 +76,7 @@ func TestConversionPipeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("convert baseline: exit %d: %s", code, errOut)
 	}
-	var cr convertResult
+	var cr workflow.ConvertResult
 	if err := json.Unmarshal([]byte(out), &cr); err != nil || cr.Timesteps != 32 || cr.Sizes != "4-64-64-2" || cr.States != rec.States {
 		t.Errorf("convert --json: %v %+v", err, cr)
 	}

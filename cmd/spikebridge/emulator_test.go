@@ -61,7 +61,7 @@ func TestEmulatorReloadReproducesValidation(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("train emulator: exit %d: %s", code, errOut)
 			}
-			trained := decodeJSON[TrainEmulatorResult](t, stdout)
+			trained := decodeJSON[workflow.TrainEmulatorResult](t, stdout)
 			if len(trained.ValNRMSE) == 0 || trained.Epochs == 0 {
 				t.Fatalf("result %+v", trained)
 			}
@@ -189,7 +189,7 @@ func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reference run: exit %d: %s", code, errOut)
 	}
-	want := decodeJSON[TrainEmulatorResult](t, stdout)
+	want := decodeJSON[workflow.TrainEmulatorResult](t, stdout)
 
 	run := filepath.Join(dir, "run")
 	args := append([]string{"-test.run=^TestTrainDQNHelperProcess$", "--"}, flags...)
@@ -227,7 +227,7 @@ func TestTrainEmulatorResumeAfterSIGKILL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, errOut)
 	}
-	got := decodeJSON[TrainEmulatorResult](t, stdout)
+	got := decodeJSON[workflow.TrainEmulatorResult](t, stdout)
 	if got.ResumedAtEpoch < 1 || got.ResumedAtEpoch >= 10 {
 		t.Errorf("resumed_at_epoch %d, want an epoch inside the run", got.ResumedAtEpoch)
 	}

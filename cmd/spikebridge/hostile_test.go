@@ -23,6 +23,7 @@ import (
 	"github.com/spikebridge/spikebridge/formats"
 	"github.com/spikebridge/spikebridge/internal/testfixtures"
 	"github.com/spikebridge/spikebridge/probe"
+	"github.com/spikebridge/spikebridge/workflow"
 )
 
 // hostileFiles builds the small real files the hostile cases point at, in
@@ -375,7 +376,7 @@ func TestOutputRuleGoodPaths(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("convert --calib FILE.npz:ARRAY: exit %d: %s", code, stderr)
 	}
-	var res convertResult
+	var res workflow.ConvertResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.States == 0 {
 		t.Fatalf("convert --json: %v (%q)", err, stdout)
 	}
@@ -428,7 +429,7 @@ func TestTrainEmulatorMissingSamples(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train emulator on data with missing samples: exit %d: %s", code, stderr)
 	}
-	var res TrainEmulatorResult
+	var res workflow.TrainEmulatorResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}

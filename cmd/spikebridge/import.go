@@ -13,17 +13,8 @@ import (
 
 // NewCmdImport is the parent of the import verbs (`import pytorch`).
 func NewCmdImport(ios *IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "import",
-		Short: "Import networks trained elsewhere (PyTorch .pt) as spikebridge model files",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("import needs a subcommand: %s", subcommandNames(cmd))
-		},
-	}
-	cmd.AddCommand(NewCmdImportPyTorch(ios, nil))
-	cmd.AddCommand(NewCmdImportNIR(ios, nil))
-	return cmd
+	return newParentCmd("import", "Import networks trained elsewhere (PyTorch .pt) as spikebridge model files",
+		NewCmdImportPyTorch(ios, nil), NewCmdImportNIR(ios, nil))
 }
 
 // ImportPyTorchOptions holds the flags of `spikebridge import pytorch`.
@@ -92,10 +83,7 @@ func runImportPyTorch(opts *ImportPyTorchOptions) error {
 	if err != nil {
 		return importHints(flagErr(err), opts.Input)
 	}
-	res.BiasInputReason = workflow.OptionText(res.BiasInputReason, flagName)
-	for i, note := range res.Notes {
-		res.Notes[i] = workflow.OptionText(note, flagName)
-	}
+	res.NameOptions(flagName)
 	return printResult(opts.IO, opts.JSON, res, func(w io.Writer) error { return res.WriteText(w, flagName) })
 }
 

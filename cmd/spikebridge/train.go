@@ -10,33 +10,33 @@ import (
 )
 
 // NewCmdTrain is the parent of the training verbs (train dqn, sqn,
-// classifier, emulator, ...): each adds one AddCommand line here.
+// classifier, emulator, ...): each is one argument here.
 func NewCmdTrain(ios *IOStreams) *cobra.Command {
+	return newParentCmd("train", "Train networks (DQN on CartPole, ...)", NewCmdTrainDQN(ios, nil), NewCmdTrainClassifier(ios, nil),
+		NewCmdTrainSQN(ios, nil), NewCmdTrainEmulator(ios, nil), NewCmdTrainEprop(ios, nil))
+}
+
+// newParentCmd is a verb that only holds subcommands (train, learn,
+// import): run alone, it is a usage error that names them.
+func newParentCmd(use, short string, subcommands ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "train",
-		Short: "Train networks (DQN on CartPole, ...)",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf("train needs a subcommand: %s", subcommandNames(cmd))
+			return usageErrorf("%s needs a subcommand: %s", use, subcommandNames(cmd))
 		},
 	}
-	cmd.AddCommand(NewCmdTrainDQN(ios, nil))
-	cmd.AddCommand(NewCmdTrainClassifier(ios, nil))
-	cmd.AddCommand(NewCmdTrainSQN(ios, nil))
-	cmd.AddCommand(NewCmdTrainEmulator(ios, nil))
-	cmd.AddCommand(NewCmdTrainEprop(ios, nil))
+	cmd.AddCommand(subcommands...)
 	return cmd
 }
 
 func subcommandNames(cmd *cobra.Command) string {
-	names := ""
-	for i, c := range cmd.Commands() {
-		if i > 0 {
-			names += ", "
-		}
-		names += c.Name()
+	var names []string
+	for _, c := range cmd.Commands() {
+		names = append(names, c.Name())
 	}
-	return names
+	return strings.Join(names, ", ")
 }
 
 // flagError maps a training setting that cannot work to its flag (a usage

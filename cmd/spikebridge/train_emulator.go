@@ -20,9 +20,7 @@ import (
 // TrainEmulatorOptions holds the flags of `spikebridge train emulator`.
 type TrainEmulatorOptions struct {
 	workflow.TrainEmulatorOptions
-	IO *IOStreams
-	// Task is --task as typed (checked into the embedded options' Task).
-	Task string
+	IO   *IOStreams
 	JSON bool
 	// ProgressEvery is the interval of the plain progress lines (0 = 5 s).
 	ProgressEvery time.Duration
@@ -79,7 +77,7 @@ on a terminal and a line every few seconds otherwise.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Data, "data", "probe.npz", "probe data set (.npz or .csv)")
-	f.StringVar(&opts.Task, "task", "forward", "forward or sequence")
+	f.StringVar((*string)(&opts.Task), "task", string(probe.ForwardTask), "forward or sequence")
 	f.StringVar(&opts.Kind, "kind", emulator.KindRate, "rate or spiking (with --task sequence a recurrent LIF network, with --task forward a spiking forward model)")
 	f.IntVar(&opts.Windows.Length, "window", probe.DefaultWindow, "window length in steps")
 	f.IntVar(&opts.Windows.Stride, "stride", 0, "steps between window starts (0 = the window length)")
@@ -105,14 +103,10 @@ on a terminal and a line every few seconds otherwise.`,
 	return cmd
 }
 
-// TrainEmulatorResult is the --json document of `train emulator`.
-type TrainEmulatorResult = workflow.TrainEmulatorResult
-
 // emulatorRunSetup is what a fresh run derives from the flags, or a resumed
 // one from the run's config.json and the flags given again.
 func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 	o := opts.TrainEmulatorOptions
-	o.Task = probe.TaskKind(opts.Task)
 	if opts.Resume {
 		return workflow.ResumeEmulatorDoc(o, configNames(opts.changed))
 	}

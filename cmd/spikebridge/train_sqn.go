@@ -13,13 +13,11 @@ import (
 
 // TrainSQNOptions holds the flags of `spikebridge train sqn`.
 type TrainSQNOptions struct {
-	IO      *IOStreams
-	Config  train.SQNConfig
-	Threads int
-	Out     string
-	Resume  bool
-	Force   bool
-	JSON    bool
+	IO *IOStreams
+	workflow.TrainSQNOptions
+	JSON bool
+	// changed lists the flags set on the command line, so --resume can
+	// take the other settings from the run's config.json.
 	changed map[string]bool
 	// progressEvery overrides how often plain progress lines appear (tests).
 	progressEvery time.Duration
@@ -27,7 +25,7 @@ type TrainSQNOptions struct {
 
 // NewCmdTrainSQN parses flags into TrainSQNOptions; runF replaces runTrainSQN in tests.
 func NewCmdTrainSQN(ios *IOStreams, runF func(*TrainSQNOptions) error) *cobra.Command {
-	opts := &TrainSQNOptions{IO: ios, Config: train.DefaultSQNConfig()}
+	opts := &TrainSQNOptions{IO: ios, TrainSQNOptions: workflow.TrainSQNOptions{Config: train.DefaultSQNConfig()}}
 	c := &opts.Config
 	cmd := &cobra.Command{
 		Use:   "sqn",
@@ -68,9 +66,9 @@ learning_curve.png, config.json and checkpoint.bin (for --resume).`,
 func runTrainSQN(opts *TrainSQNOptions) error {
 	ctx, stop := interruptContext()
 	defer stop()
-	res, cfg, err := workflow.TrainSQN(ctx, workflow.TrainSQNOptions{Config: opts.Config, Threads: opts.Threads, Out: opts.Out,
-		Resume: opts.Resume, Force: opts.Force, Set: configNames(opts.changed),
-		Progress: &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}})
+	o := opts.TrainSQNOptions
+	o.Set, o.Progress = configNames(opts.changed), &trainLines{w: opts.IO.ErrOut, every: opts.progressEvery}
+	res, cfg, err := workflow.TrainSQN(ctx, o)
 	if err != nil {
 		return flagErr(err)
 	}
