@@ -41,3 +41,13 @@ func CheckEmulatorSettings(c train.EmulatorConfig, w probe.WindowOptions) error 
 	}
 	return nil
 }
+
+// SpikingEmulatorHidden is the hidden widths of a spiking emulator run
+// that does not name them: one recurrent LIF layer for the sequence task,
+// two integrate-and-fire layers of 128 for a forward model.
+func SpikingEmulatorHidden(task probe.TaskKind) []int {
+	if task == probe.ForwardTask {
+		return []int{128, 128}
+	}
+	return train.DefaultSpikingEmulatorConfig().Hidden
+}

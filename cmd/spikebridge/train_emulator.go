@@ -114,10 +114,7 @@ func emulatorRunSetup(opts *TrainEmulatorOptions) (emulator.Doc, error) {
 		return emulator.Doc{}, err
 	}
 	if o.Kind == emulator.KindSpiking && !opts.changed["hidden"] {
-		o.Config.Hidden = train.DefaultSpikingEmulatorConfig().Hidden
-		if o.Task == probe.ForwardTask {
-			o.Config.Hidden = []int{128, 128}
-		}
+		o.Config.Hidden = workflow.SpikingEmulatorHidden(o.Task)
 	}
 	return workflow.NewEmulatorDoc(o)
 }
