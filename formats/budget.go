@@ -58,11 +58,22 @@ func (b *budget) reserve(n int64, what string) error {
 		return nil
 	}
 	if n < 0 || n > b.limit-b.used {
-		return fmt.Errorf("%s needs %s in memory, more than the %s left of the read budget of %s (raise --max-memory if the file is genuine)",
-			what, FormatBytes(n), FormatBytes(max(b.limit-b.used, 0)), FormatBytes(b.limit))
+		return &BudgetError{What: what, Need: n, Left: max(b.limit-b.used, 0), Limit: b.limit}
 	}
 	b.used += n
 	return nil
+}
+
+// BudgetError is a read that would take more memory than the read budget
+// (SetReadBudget) has left: a genuine file needs a larger budget.
+type BudgetError struct {
+	What              string // the file and member or tensor
+	Need, Left, Limit int64  // bytes
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("%s needs %s in memory, more than the %s left of the read budget of %s",
+		e.What, FormatBytes(e.Need), FormatBytes(e.Left), FormatBytes(e.Limit))
 }
 
 // checkInflation refuses a compressed member that declares a zip-bomb

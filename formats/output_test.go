@@ -289,8 +289,9 @@ func TestReadNPZBudgets(t *testing.T) {
 	defer SetReadBudget(0)
 	SetReadBudget(10_000)
 	_, err = ReadNPZArrays(bytes.NewReader(data), int64(len(data)), "big.npz")
-	if err == nil || !strings.Contains(err.Error(), "big.npz") || !strings.Contains(err.Error(), "--max-memory") {
-		t.Fatalf("over budget: %v, want a budget error naming the file", err)
+	var budget *BudgetError
+	if !errors.As(err, &budget) || !strings.Contains(err.Error(), "big.npz") || budget.Limit != 10_000 || strings.Contains(err.Error(), "--") {
+		t.Fatalf("over budget: %v, want a BudgetError naming the file and no flag", err)
 	}
 	SetReadBudget(16_000)
 	if _, err := ReadNPZArrays(bytes.NewReader(data), int64(len(data)), "big.npz"); err != nil {

@@ -43,7 +43,7 @@ var flagMaxima = map[string]int{
 	"hidden": maxHiddenWidth, "observations": maxHiddenWidth, "actions": maxHiddenWidth, "lif": maxHiddenWidth,
 	"alif": maxHiddenWidth, "pre-neurons": maxHiddenWidth, "post-neurons": maxHiddenWidth, "neurons": maxHiddenWidth,
 	"input-neurons": maxHiddenWidth,
-	"batch":         maxBatch, "batch-size": maxBatch,
+	"batch":         maxBatch, "batch-size": workflow.MaxPredictBatch,
 	"trials": 1 << 20, "window": 1 << 20, "epochs": 1 << 20, "dagger-epochs": 1 << 20, "stride": 1 << 20,
 	"eval-trials": 1 << 20, "background-steps": 1 << 20,
 	"substeps": 1 << 16, "clip-floor": 1 << 16,

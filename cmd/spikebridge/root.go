@@ -74,6 +74,10 @@ func execute(args []string, in io.Reader, out, errOut io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var budget *formats.BudgetError
+	if errors.As(err, &budget) {
+		err = fmt.Errorf("%w (raise --max-memory if the file is genuine)", err)
+	}
 	fmt.Fprintln(errOut, "spikebridge:", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
