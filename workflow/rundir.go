@@ -1,6 +1,11 @@
 package workflow
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
 
 // ResumeError says why a run directory cannot be continued: its config or
 // checkpoint is missing, unreadable or does not fit. It names files and
@@ -29,4 +34,76 @@ func (e *RunExistsError) Error() string {
 func noCheckpoint(dir string) error {
 	return &OptionError{Invalid: true, Msg: "{Resume}: " + dir +
 		" holds no checkpoint (the run stopped before its first one, or never ran): start it again without {Resume}"}
+}
+
+// runStart is how a trainer's run directory starts or resumes (train dqn,
+// train sqn): resuming needs the checkpoint and reads the settings back
+// from config.json; a fresh run validates its settings, refuses a
+// directory that already holds a run and writes config.json.
+type runStart[C interface{ Validate() error }, T any] struct {
+	Dir, Verb, ModelFile, Checkpoint string
+	Resume, Force                    bool
+	ReadConfig                       func(dir string, given C) (C, error)
+	Fresh                            func(C) (T, error)
+	Restore                          func(cfg C, checkpoint string) (T, error)
+}
+
+// start resumes the run or starts a fresh one with cfg.
+func (r runStart[C, T]) start(cfg C) (T, C, error) {
+	var none T
+	if r.Resume {
+		if _, err := os.Stat(r.Checkpoint); err != nil {
+			return none, cfg, noCheckpoint(r.Dir)
+		}
+		cfg, err := r.ReadConfig(r.Dir, cfg)
+		if err != nil {
+			return none, cfg, err
+		}
+		tr, err := r.Restore(cfg, r.Checkpoint)
+		return tr, cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return none, cfg, &OptionError{Invalid: true, Err: err}
+	}
+	if err := RefuseExistingRun(r.Dir, r.Force, r.ModelFile); err != nil {
+		return none, cfg, err
+	}
+	tr, err := r.Fresh(cfg)
+	if err != nil {
+		return none, cfg, err
+	}
+	return tr, cfg, StartRunDir(r.Dir, r.Verb, cfg)
+}
+
+// RefuseExistingRun refuses a directory that already holds a training run
+// (its checkpoint or model), unless force. A config.json alone is a run
+// stopped before its first checkpoint: nothing to resume, so it may be
+// started again (its config is rewritten).
+func RefuseExistingRun(dir string, force bool, modelFile string) error {
+	if force {
+		return nil
+	}
+	for _, name := range []string{DQNCheckpointFile, modelFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return &RunExistsError{Dir: dir, File: name}
+		}
+	}
+	return nil
+}
+
+// StartRunDir makes a fresh run's directory and writes its config.json.
+func StartRunDir(dir, verb string, cfg any) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	return WriteJSONFile(filepath.Join(dir, DQNConfigFile), cfg)
+}
+
+// WriteJSONFile writes v as indented JSON with a final newline (atomically).
+func WriteJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeBytesAtomic(path, append(data, '\n'))
 }

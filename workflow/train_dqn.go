@@ -125,28 +125,13 @@ func solvedText(step *int64) string {
 
 // startDQN resumes the run in opts.Out or starts a fresh one there.
 func startDQN(opts TrainDQNOptions, cfg train.Config, ckptPath string) (*train.Trainer, train.Config, error) {
-	if opts.Resume {
-		if _, err := os.Stat(ckptPath); err != nil {
-			return nil, cfg, noCheckpoint(opts.Out)
-		}
-		cfg, err := ResumeConfig(opts.Out, cfg, opts.Set)
-		if err != nil {
-			return nil, cfg, err
-		}
-		tr, err := train.ResumeTrainer(cfg, ckptPath)
-		return tr, cfg, err
+	run := runStart[train.Config, *train.Trainer]{
+		Dir: opts.Out, Verb: "train dqn", ModelFile: DQNModelFile, Checkpoint: ckptPath, Resume: opts.Resume, Force: opts.Force,
+		ReadConfig: func(dir string, given train.Config) (train.Config, error) { return ResumeConfig(dir, given, opts.Set) },
+		Fresh:      train.NewTrainer,
+		Restore:    train.ResumeTrainer,
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, cfg, &OptionError{Invalid: true, Err: err}
-	}
-	if err := RefuseExistingRun(opts.Out, opts.Force, DQNModelFile); err != nil {
-		return nil, cfg, err
-	}
-	tr, err := train.NewTrainer(cfg)
-	if err != nil {
-		return nil, cfg, err
-	}
-	return tr, cfg, StartRunDir(opts.Out, "train dqn", cfg)
+	return run.start(cfg)
 }
 
 // ResumeConfig is the run in dir's config.json with the settings named in
@@ -181,39 +166,6 @@ func ResumeConfig(dir string, flags train.Config, set map[string]bool) (train.Co
 		return cfg, &OptionError{Invalid: true, Err: err}
 	}
 	return cfg, nil
-}
-
-// RefuseExistingRun refuses a directory that already holds a training run
-// (its checkpoint or model), unless force. A config.json alone is a run
-// stopped before its first checkpoint: nothing to resume, so it may be
-// started again (its config is rewritten).
-func RefuseExistingRun(dir string, force bool, modelFile string) error {
-	if force {
-		return nil
-	}
-	for _, name := range []string{DQNCheckpointFile, modelFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return &RunExistsError{Dir: dir, File: name}
-		}
-	}
-	return nil
-}
-
-// StartRunDir makes a fresh run's directory and writes its config.json.
-func StartRunDir(dir, verb string, cfg any) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: %w", verb, err)
-	}
-	return WriteJSONFile(filepath.Join(dir, DQNConfigFile), cfg)
-}
-
-// WriteJSONFile writes v as indented JSON with a final newline (atomically).
-func WriteJSONFile(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return writeBytesAtomic(path, append(data, '\n'))
 }
 
 // StepTrainer is a training loop DriveTrainer runs (DQN, SQN).

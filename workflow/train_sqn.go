@@ -66,29 +66,15 @@ func TrainSQN(ctx context.Context, opts TrainSQNOptions) (train.SQNResult, train
 
 // startSQN resumes the run in opts.Out or starts a fresh one there.
 func startSQN(opts TrainSQNOptions, ckptPath string) (*train.SQNTrainer, train.SQNConfig, error) {
-	cfg := opts.Config
-	if opts.Resume {
-		if _, err := os.Stat(ckptPath); err != nil {
-			return nil, cfg, noCheckpoint(opts.Out)
-		}
-		cfg, err := resumeSQNConfig(opts.Out, cfg, opts.Set)
-		if err != nil {
-			return nil, cfg, err
-		}
-		tr, err := train.ResumeSQNTrainer(cfg, ckptPath)
-		return tr, cfg, err
+	run := runStart[train.SQNConfig, *train.SQNTrainer]{
+		Dir: opts.Out, Verb: "train sqn", ModelFile: SQNModelFile, Checkpoint: ckptPath, Resume: opts.Resume, Force: opts.Force,
+		ReadConfig: func(dir string, given train.SQNConfig) (train.SQNConfig, error) {
+			return resumeSQNConfig(dir, given, opts.Set)
+		},
+		Fresh:   train.NewSQNTrainer,
+		Restore: train.ResumeSQNTrainer,
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, cfg, &OptionError{Invalid: true, Err: err}
-	}
-	if err := RefuseExistingRun(opts.Out, opts.Force, SQNModelFile); err != nil {
-		return nil, cfg, err
-	}
-	tr, err := train.NewSQNTrainer(cfg)
-	if err != nil {
-		return nil, cfg, err
-	}
-	return tr, cfg, StartRunDir(opts.Out, "train sqn", cfg)
+	return run.start(opts.Config)
 }
 
 // resumeSQNConfig is the run in dir's config.json with the settings named
