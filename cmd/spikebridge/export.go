@@ -2,10 +2,10 @@ package main
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spikebridge/spikebridge/formats/nir"
 	"github.com/spikebridge/spikebridge/workflow"
 )
 
@@ -114,7 +114,7 @@ func runImportNIR(opts *ImportNIROptions) error {
 		if !opts.JSON && len(res.Grades) > 0 {
 			workflow.WriteGrades(opts.IO.ErrOut, res.Grades)
 		}
-		if strings.Contains(err.Error(), "does not state its time step") {
+		if errors.Is(err, nir.ErrNoTimeStep) {
 			return usageErrorf("%v (--dt)", err)
 		}
 		return flagErr(outputFlagError(err))

@@ -1,6 +1,7 @@
 package nir
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -22,6 +23,10 @@ type ImportOptions struct {
 // ErrUnsupported is wrapped by ToSNN errors for graphs snn cannot run.
 var ErrUnsupported = fmt.Errorf("unsupported NIR graph")
 
+// ErrNoTimeStep is ToSNN's error for a graph without "dt" metadata when
+// ImportOptions.DT is not given either.
+var ErrNoTimeStep = errors.New("the graph does not state its time step (no \"dt\" metadata): give dt in seconds")
+
 // ToSNN maps a NIR chain onto a layered snn network (see the package
 // documentation) and grades each node. For a graph it cannot map it returns
 // the grades with the unsupported nodes marked and an error wrapping
@@ -35,7 +40,7 @@ func ToSNN(g *Graph, opts ImportOptions) (*snn.Network, []NodeGrade, error) {
 	if dt == 0 {
 		s, ok := g.Metadata["dt"]
 		if !ok {
-			return nil, grades, fmt.Errorf("the graph does not state its time step (no \"dt\" metadata): give dt in seconds")
+			return nil, grades, ErrNoTimeStep
 		}
 		if dt, err = strconv.ParseFloat(s, 64); err != nil {
 			return nil, grades, fmt.Errorf("metadata dt %q: %w", s, err)

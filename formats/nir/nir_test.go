@@ -307,3 +307,19 @@ func TestExportGrades(t *testing.T) {
 		t.Fatalf("grades %+v", grades)
 	}
 }
+
+// A graph without dt metadata needs ImportOptions.DT: the refusal is
+// ErrNoTimeStep (the CLI names --dt for it), and the given dt imports it.
+func TestImportNeedsTimeStep(t *testing.T) {
+	g, err := ReadFile(testfixtures.Dir(t, "nir", "lif_norse.nir"))
+	if err != nil {
+		t.Skip(err)
+	}
+	delete(g.Metadata, "dt")
+	if _, _, err := ToSNN(g, ImportOptions{}); !errors.Is(err, ErrNoTimeStep) {
+		t.Fatalf("no dt: %v, want ErrNoTimeStep", err)
+	}
+	if _, _, err := ToSNN(g, ImportOptions{DT: exactDT}); err != nil {
+		t.Fatalf("dt %g given: %v", exactDT, err)
+	}
+}
