@@ -7,31 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/spikebridge/spikebridge/emulator"
-	"github.com/spikebridge/spikebridge/probe"
-	"github.com/spikebridge/spikebridge/train"
 )
 
 // EvalEmulator reproduces a run's validation NRMSE from its file bit for
 // bit, converts it at every T, and refuses a reference system of other
 // sizes than the data's.
 func TestEvalEmulatorReproducesRun(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "lin.npz")
-	linearProbe(t, data)
-	cfg := train.DefaultRateEmulatorConfig()
-	cfg.Hidden, cfg.Epochs, cfg.Batch = []int{8}, 2, 16
-	o := TrainEmulatorOptions{Data: data, Task: probe.ForwardTask, Kind: emulator.KindRate, Config: cfg,
-		Windows: probe.WindowOptions{Length: 10, ValFraction: 0.25}, Out: filepath.Join(dir, "run")}
-	doc, err := NewEmulatorDoc(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := PrepareEmulator(doc, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, job := rateEmulatorJob(t, t.TempDir(), 8, 2)
+	data := o.Data
 	trained, err := job.Train(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

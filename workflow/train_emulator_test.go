@@ -38,12 +38,14 @@ func linearProbe(t *testing.T, path string) {
 // A rate forward run writes its files, and the saved model reloads to the
 // validation NRMSE the run reported, bit for bit; the run's progress counts
 // every batch of every epoch.
-func TestTrainEmulatorJob(t *testing.T) {
-	dir := t.TempDir()
+// rateEmulatorJob writes the linear probe into dir and prepares a rate
+// emulator run on it in dir/run (hidden units, epochs, batch 16).
+func rateEmulatorJob(t *testing.T, dir string, hidden, epochs int) (TrainEmulatorOptions, *EmulatorJob) {
+	t.Helper()
 	data := filepath.Join(dir, "lin.npz")
 	linearProbe(t, data)
 	cfg := train.DefaultRateEmulatorConfig()
-	cfg.Hidden, cfg.Epochs, cfg.Batch = []int{8}, 3, 16
+	cfg.Hidden, cfg.Epochs, cfg.Batch = []int{hidden}, epochs, 16
 	o := TrainEmulatorOptions{Data: data, Task: probe.ForwardTask, Kind: emulator.KindRate, Config: cfg,
 		Windows: probe.WindowOptions{Length: 10, ValFraction: 0.25}, Out: filepath.Join(dir, "run"), CheckpointEvery: 1}
 	doc, err := NewEmulatorDoc(o)
@@ -54,6 +56,11 @@ func TestTrainEmulatorJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o, job
+}
+
+func TestTrainEmulatorJob(t *testing.T) {
+	o, job := rateEmulatorJob(t, t.TempDir(), 8, 3)
 	batches := int64(0)
 	res, err := job.Train(context.Background(), func(s train.EmulatorStatus) {
 		if !s.EpochDone {
@@ -75,7 +82,7 @@ func TestTrainEmulatorJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples, err := emulator.LoadSamples(data, &m.Doc.Task, m.Doc.Windows)
+	samples, err := emulator.LoadSamples(o.Data, &m.Doc.Task, m.Doc.Windows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,20 +109,7 @@ func TestTrainEmulatorRunDirectoryErrors(t *testing.T) {
 	if _, err := ResumeEmulatorDoc(TrainEmulatorOptions{Out: dir}, nil); !errors.As(err, &oe) || !oe.Invalid || !strings.Contains(err.Error(), dir+" holds no checkpoint") {
 		t.Errorf("resume of an empty directory: %v", err)
 	}
-	data := filepath.Join(dir, "lin.npz")
-	linearProbe(t, data)
-	cfg := train.DefaultRateEmulatorConfig()
-	cfg.Hidden, cfg.Epochs = []int{4}, 1
-	o := TrainEmulatorOptions{Data: data, Task: probe.ForwardTask, Kind: emulator.KindRate, Config: cfg,
-		Windows: probe.WindowOptions{Length: 10, ValFraction: 0.25}, Out: filepath.Join(dir, "run")}
-	doc, err := NewEmulatorDoc(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := PrepareEmulator(doc, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, job := rateEmulatorJob(t, dir, 4, 1)
 	if _, err := job.Train(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
