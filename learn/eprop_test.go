@@ -52,6 +52,42 @@ func smallProblem(seed uint64, loss learn.Loss) (*snn.Recurrent, []float64, *lea
 	return net, fb, b, cfg
 }
 
+// recordTrial runs seq through net from a reset state and records, per
+// step, the spikes Z, the surrogate derivatives PSI (0 while refractory)
+// and the readout errors ERR (zero outside the loss window): what both
+// forward-mode references start from.
+func recordTrial(net *snn.Recurrent, st *snn.RecurrentState, cfg learn.EpropConfig, seq learn.Sequence, T int) (Z, PSI, ERR [][]float64) {
+	N, In, K := net.Neurons, net.Inputs, net.Outputs
+	Z, PSI, ERR = make([][]float64, T), make([][]float64, T), make([][]float64, T)
+	probs := make([]float64, K)
+	st.Reset()
+	for t := 0; t < T; t++ {
+		net.Step(st, seq.Inputs[t*In:(t+1)*In])
+		Z[t] = slices.Clone(st.Z)
+		PSI[t] = make([]float64, N)
+		for j := range PSI[t] {
+			if !st.Blocked[j] {
+				PSI[t][j] = cfg.SurrogateScale * math.Max(0, 1-math.Abs((st.V[j]-st.ThresholdNow[j])/net.Threshold)) / net.Threshold
+			}
+		}
+		ERR[t] = make([]float64, K)
+		if t >= T-cfg.LossWindow {
+			net.OutputInto(probs, st)
+			for k := range ERR[t] {
+				if cfg.Loss == learn.LossCrossEntropy {
+					ERR[t][k] = probs[k]
+					if k == seq.Class {
+						ERR[t][k]--
+					}
+				} else {
+					ERR[t][k] = st.Y[k] - seq.Target[t*K+k]
+				}
+			}
+		}
+	}
+	return Z, PSI, ERR
+}
+
 // forwardModeGradients is eprop_nest_ref.py's trace loop translated
 // literally: eligibility traces per synapse and step, filtered forward in
 // time. It checks the backward closed form of learn on other networks, the
@@ -65,33 +101,7 @@ func forwardModeGradients(net *snn.Recurrent, fb []float64, cfg learn.EpropConfi
 	}
 	lw := float64(cfg.LossWindow)
 	for _, seq := range b.Sequences {
-		Z, PSI, ERR := make([][]float64, T), make([][]float64, T), make([][]float64, T)
-		probs := make([]float64, K)
-		st.Reset()
-		for t := 0; t < T; t++ {
-			net.Step(st, seq.Inputs[t*In:(t+1)*In])
-			Z[t] = slices.Clone(st.Z)
-			PSI[t] = make([]float64, N)
-			for j := range PSI[t] {
-				if !st.Blocked[j] {
-					PSI[t][j] = cfg.SurrogateScale * math.Max(0, 1-math.Abs((st.V[j]-st.ThresholdNow[j])/net.Threshold)) / net.Threshold
-				}
-			}
-			ERR[t] = make([]float64, K)
-			if t >= T-cfg.LossWindow {
-				net.OutputInto(probs, st)
-				for k := range ERR[t] {
-					if cfg.Loss == learn.LossCrossEntropy {
-						ERR[t][k] = probs[k]
-						if k == seq.Class {
-							ERR[t][k]--
-						}
-					} else {
-						ERR[t][k] = st.Y[k] - seq.Target[t*K+k]
-					}
-				}
-			}
-		}
+		Z, PSI, ERR := recordTrial(net, st, cfg, seq, T)
 		reg := make([]float64, N)
 		for j := range reg {
 			count := 0.0
@@ -373,38 +383,14 @@ func rtrlGradients(net *snn.Recurrent, cfg learn.EpropConfig, b *learn.Batch) (g
 	lw := float64(cfg.LossWindow)
 	nb := float64(len(b.Sequences))
 	for _, seq := range b.Sequences {
-		Z, PSI, ERR := make([][]float64, T), make([][]float64, T), make([][]float64, T)
-		probs := make([]float64, K)
-		counts := make([]float64, N)
-		st.Reset()
-		for t := 0; t < T; t++ {
-			net.Step(st, seq.Inputs[t*In:(t+1)*In])
-			Z[t] = slices.Clone(st.Z)
-			PSI[t] = make([]float64, N)
-			for j := range PSI[t] {
-				counts[j] += st.Z[j]
-				if !st.Blocked[j] {
-					PSI[t][j] = cfg.SurrogateScale * math.Max(0, 1-math.Abs((st.V[j]-st.ThresholdNow[j])/net.Threshold)) / net.Threshold
-				}
-			}
-			ERR[t] = make([]float64, K)
-			if t >= T-cfg.LossWindow {
-				net.OutputInto(probs, st)
-				for k := range ERR[t] {
-					if cfg.Loss == learn.LossCrossEntropy {
-						ERR[t][k] = probs[k]
-						if k == seq.Class {
-							ERR[t][k]--
-						}
-					} else {
-						ERR[t][k] = st.Y[k] - seq.Target[t*K+k]
-					}
-				}
-			}
-		}
+		Z, PSI, ERR := recordTrial(net, st, cfg, seq, T)
 		reg := make([]float64, N)
 		for j := range reg {
-			reg[j] = cfg.RegStrength * (counts[j]/float64(T) - cfg.TargetRate) / float64(T)
+			count := 0.0
+			for t := range Z {
+				count += Z[t][j]
+			}
+			reg[j] = cfg.RegStrength * (count/float64(T) - cfg.TargetRate) / float64(T)
 		}
 		// kind 0: input weight (j, i); 1: recurrent (j, i); 2: readout (k, j).
 		sensitivity := func(kind, row, col int) float64 {
